@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench screenshots clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/agent-tui demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check core tui tests bench
+	$(BIN)/ruff format --check core tui tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format core tui tests bench
+	$(BIN)/ruff check --fix core tui tests bench
+
+# pytest exits 5 when it collects no tests; that is not a failure of the suite.
+test: lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python bench/autosave.py
+
+clean-venv:
+	rm -rf $(VENV)

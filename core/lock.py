@@ -1,0 +1,108 @@
+"""One live writer per workspace: an advisory ``flock`` on ``agent.lock``.
+
+The lock is held by the process that runs the agent, for the length of ``run()`` (and briefly by
+``save()``/``load()``). The kernel drops it when that process dies, even by ``kill -9``, so a
+reader can tell "running" from "crashed while running" by trying the lock without taking it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import time
+from pathlib import Path
+
+LOCK_NAME = "agent.lock"
+
+
+class WorkspaceBusyError(RuntimeError):
+    """Another live process is running this agent's workspace."""
+
+    def __init__(self, folder: Path, holder: str) -> None:
+        self.folder = folder
+        self.holder = holder
+        super().__init__(
+            f"workspace {folder} is in use by another live process ({holder}); "
+            "wait for it to finish, stop it, or give this agent a different id= or agent_name"
+        )
+
+
+def _describe_holder(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "unknown process"
+    return text.splitlines()[0] if text else "unknown process"
+
+
+class WorkspaceLock:
+    """Exclusive, non-blocking, re-entrant within one object."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._fd: int | None = None
+        self._depth = 0
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            self._depth += 1
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise WorkspaceBusyError(self.folder, _describe_holder(self.path)) from None
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode(), 0)
+        self._fd = fd
+        self._depth = 1
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> WorkspaceLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def lock_holder(folder: Path) -> str | None:
+    """Who holds the folder's lock right now (``"pid 12 on host since ..."``), or ``None``.
+
+    Never creates the lock file and never keeps the lock.
+    """
+    path = Path(folder) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return _describe_holder(path)
+    except OSError:
+        os.close(fd)
+        return None
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    return None
