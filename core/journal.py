@@ -56,6 +56,18 @@ def read_journal(path: os.PathLike[str] | str) -> JournalRead:
     return result
 
 
+def _last_seq(fd: int, size: int) -> int:
+    tail = os.pread(fd, min(size, 1 << 20), max(0, size - (1 << 20)))
+    for line in reversed(tail.split(b"\n")):
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("seq"), int):
+            return record["seq"]
+    return 0
+
+
 class JournalWriter:
     """Appends records with fsync. Keeps the file open for the length of a run."""
 
@@ -64,6 +76,7 @@ class JournalWriter:
         self.durable = durable
         self._fd: int | None = None
         self._good_size = 0
+        self.last_seq = 0
 
     def open(self) -> None:
         if self._fd is not None:
@@ -84,6 +97,7 @@ class JournalWriter:
             if good != size:
                 os.ftruncate(fd, good)
             size = good
+            self.last_seq = _last_seq(fd, size)
         self._fd = fd
         self._good_size = size
 

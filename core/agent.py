@@ -1,0 +1,748 @@
+"""The autosaving agent: model call -> tool calls -> autosave -> next step.
+
+What lands on disk and when (see docs/FORMAT.md):
+
+- ``config.json``: atomically at run start, after every step and at run end; small and of
+  constant size, so the per-step cost does not grow with the history.
+- ``journal.jsonl``: one fsynced line per completed step, so ``kill -9`` loses at most the step
+  in flight and ``load()`` can replay every completed step.
+- ``{agent_name}_state.json``: the full state at run start, on model errors, on interrupts
+  (SIGINT, SIGTERM, :meth:`Agent.request_stop`), on :meth:`Agent.save` and at run end.
+
+Autosave never breaks a run: a failed write is reported (stderr, ``autosave_failures``, an
+``autosave_failed`` event) and retried at the next step.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.journal import JOURNAL_NAME, JournalWriter, read_journal
+from core.lock import WorkspaceLock
+from core.models import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    ModelError,
+    ModelSettings,
+    StopRequested,
+    complete,
+)
+from core.naming import agent_folder_name, stable_agent_id, state_file_name
+from core.persistence import (
+    FORMAT,
+    SCHEMA_VERSION,
+    WorkspaceFileError,
+    atomic_write_json,
+    read_json_object,
+)
+from core.redaction import Redactor
+from core.settings import agents_dir
+from core.tools import Tool, call_tool, tool_from_function
+
+DEFAULT_SYSTEM_PROMPT = "You are a helpful, careful assistant. Use tools when they help."
+CONFIG_NAME = "config.json"
+
+RUNNING, COMPLETED, ERROR, INTERRUPTED, IDLE = (
+    "running",
+    "completed",
+    "error",
+    "interrupted",
+    "idle",
+)
+_WIRE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
+
+
+class StateFileError(WorkspaceFileError):
+    """A state file could not be loaded: missing, corrupt, foreign or from a newer version."""
+
+
+class AgentInterrupted(Exception):
+    """The run was stopped (SIGTERM or :meth:`Agent.request_stop`); its state is saved."""
+
+
+@dataclass
+class AgentEvent:
+    """Something that happened during a run, for progress displays.
+
+    Kinds: ``run_start``, ``step_start``, ``tool_call``, ``tool_result``, ``step_end``,
+    ``autosave``, ``autosave_failed``, ``run_end``.
+    """
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+class Agent:
+    """An LLM agent whose work survives errors, interrupts and crashes.
+
+    >>> agent = Agent(model_name="offline/demo", agent_name="my-agent", max_loops=3)
+    >>> answer = agent.run("Summarise the benefits of autosave")
+    """
+
+    def __init__(
+        self,
+        model_name: str = "offline/demo",
+        agent_name: str = "agent",
+        max_loops: int = 1,
+        autosave: bool = True,
+        verbose: bool = False,
+        system_prompt: str | None = None,
+        tools: list[Callable[..., Any]] | None = None,
+        id: str | None = None,
+        agent_description: str = "",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_RETRIES,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        workspace_dir: str | os.PathLike[str] | None = None,
+        streaming_callback: Callable[[str], None] | None = None,
+        on_event: Callable[[AgentEvent], None] | None = None,
+        **extra: Any,
+    ) -> None:
+        if not isinstance(max_loops, int) or isinstance(max_loops, bool) or max_loops < 1:
+            raise ValueError(f"max_loops must be a positive integer, got {max_loops!r}")
+        if not isinstance(agent_name, str) or not agent_name.strip():
+            raise ValueError("agent_name must be a non-empty string")
+        self.model_name = model_name
+        self.agent_name = agent_name
+        self.id = str(id) if id is not None else stable_agent_id(agent_name)
+        self.max_loops = max_loops
+        self.autosave = autosave
+        self.verbose = verbose
+        self.system_prompt = DEFAULT_SYSTEM_PROMPT if system_prompt is None else system_prompt
+        self.agent_description = agent_description
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.api_base = api_base
+        self.workspace_dir = workspace_dir
+        self.streaming_callback = streaming_callback
+        self.on_event = on_event
+        # Unknown keyword arguments are kept as settings when they are plain data (swarms
+        # users pass many); anything else would not survive a round trip through JSON.
+        self.extra = {k: v for k, v in extra.items() if _plain(v)}
+        self._tools: list[Tool] = [tool_from_function(f) for f in (tools or [])]
+        self._tools_by_name = {t.name: t for t in self._tools}
+        self._settings = ModelSettings(
+            temperature, max_tokens, timeout, max_retries, api_key, api_base
+        )
+        self._redactor = Redactor([api_key] if api_key else [])
+
+        self.conversation: list[dict[str, Any]] = []
+        self.tool_results: list[dict[str, Any]] = []
+        self.memory: dict[str, Any] = {}
+        self.task: str | None = None
+        self.tasks: list[str] = []
+        self.loop_count = 0
+        self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0}
+        self.status = IDLE
+        self.error: str | None = None
+        self.autosave_failures = 0
+        self.run_id: str | None = None
+        self.started_at: str | None = None
+
+        self._folder: Path | None = None
+        self._lock: WorkspaceLock | None = None
+        self._journal: JournalWriter | None = None
+        self._seq = 0
+        self._pending: list[dict[str, Any]] = []
+        self._memory_written: bytes = b"{}"
+        self._stop = threading.Event()
+        self._finishing = False
+
+    # ----------------------------------------------------------------- identity and files
+    @property
+    def agent_id(self) -> str:
+        return self.id
+
+    def _get_agent_workspace_dir(self) -> str:
+        """The agent's folder, ``$WORKSPACE_DIR/agents/{safe-name}-{id12}``, created if missing."""
+        return str(self._workspace_folder())
+
+    def _workspace_folder(self) -> Path:
+        root = agents_dir(self.workspace_dir)
+        folder = root / agent_folder_name(self.agent_name, self.id)
+        # The folder name is built to be one harmless component; check it anyway.
+        if folder.parent != root or os.sep in folder.name or folder.name in (".", ".."):
+            raise ValueError(f"refusing unsafe workspace folder {folder}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise WorkspaceFileError(folder, "exists but is not a folder") from None
+        if folder.resolve().parent != root.resolve():
+            raise ValueError(f"workspace folder {folder} resolves outside {root}")
+        return folder
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self._get_agent_workspace_dir()) / state_file_name(self.agent_name)
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self._get_agent_workspace_dir()) / CONFIG_NAME
+
+    def _bind(self) -> Path:
+        """Fix the folder for this run and open the journal (continuing its sequence)."""
+        if self._folder is None or not self._folder.is_dir():
+            self._folder = self._workspace_folder()
+            self._lock = WorkspaceLock(self._folder)
+        return self._folder
+
+    def _open_journal(self) -> None:
+        assert self._folder is not None
+        if self._journal is None:
+            self._journal = JournalWriter(self._folder / JOURNAL_NAME)
+            self._journal.open()
+            self._seq = max(self._seq, self._journal.last_seq)
+
+    def _close_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    # ----------------------------------------------------------------- documents
+    def settings(self) -> dict[str, Any]:
+        """The agent's plain-data settings (what ``config.json`` holds besides metadata)."""
+        return {
+            "agent_name": self.agent_name,
+            "agent_id": self.id,
+            "agent_description": self.agent_description,
+            "model_name": self.model_name,
+            "system_prompt": self.system_prompt,
+            "max_loops": self.max_loops,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "api_base": self.api_base,
+            "autosave": self.autosave,
+            "verbose": self.verbose,
+            "tools": [t.describe() for t in self._tools],
+            **self.extra,
+        }
+
+    def _config_document(self) -> dict[str, Any]:
+        return {
+            **self.settings(),
+            "_autosave_metadata": {
+                "timestamp": _now(),
+                "loop_count": self.loop_count,
+                "agent_id": self.id,
+                "agent_name": self.agent_name,
+                "schema_version": SCHEMA_VERSION,
+                "format": FORMAT,
+                "status": self.status,
+                "run_id": self.run_id,
+                "pid": os.getpid(),
+                "hostname": socket.gethostname(),
+                "started_at": self.started_at,
+                "state_file": state_file_name(self.agent_name),
+                "error": self.error,
+                "usage": dict(self.usage),
+                "autosave_failures": self.autosave_failures,
+            },
+        }
+
+    def state(self) -> dict[str, Any]:
+        """The full state (what ``{agent_name}_state.json`` holds)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "format": FORMAT,
+            "agent_id": self.id,
+            "agent_name": self.agent_name,
+            "saved_at": _now(),
+            "status": self.status,
+            "error": self.error,
+            "loop_count": self.loop_count,
+            "task": self.task,
+            "tasks": list(self.tasks),
+            "conversation": self.conversation,
+            "tool_results": self.tool_results,
+            "memory": self.memory,
+            "usage": dict(self.usage),
+            "config": self.settings(),
+            "journal_seq": self._seq,
+        }
+
+    # ----------------------------------------------------------------- autosave
+    def _emit(self, kind: str, **data: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(AgentEvent(kind, data))
+
+    def _report_write(self, what: str, path: Path, size: int, started: float) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        if self.verbose:
+            print(f"[autosave] {what} -> {path} ({size:,} B, {ms:.1f} ms)", file=sys.stderr)
+        self._emit("autosave", file=what, path=str(path), bytes=size, ms=ms)
+
+    def _report_failure(self, what: str, exc: OSError) -> None:
+        self.autosave_failures += 1
+        reason = exc.strerror or str(exc)
+        print(
+            f"[autosave] FAILED to write {what} in {self._folder}: {reason}; "
+            "the run goes on and the write is retried at the next step",
+            file=sys.stderr,
+        )
+        self._emit("autosave_failed", file=what, error=reason)
+
+    def _record(self, kind: str, **fields: Any) -> None:
+        self._seq += 1
+        record = {"seq": self._seq, "kind": kind, "ts": _now(), "run_id": self.run_id}
+        record["loop_count"] = self.loop_count
+        record.update(fields)
+        self._pending.append(self._redactor.redact(record))
+
+    def _flush_journal(self) -> None:
+        if not self._pending:
+            return
+        started = time.perf_counter()
+        try:
+            self._open_journal()
+            assert self._journal is not None
+            size = self._journal.append(self._pending)
+        except OSError as exc:
+            self._close_journal()
+            self._report_failure(JOURNAL_NAME, exc)
+            return
+        self._pending.clear()
+        self._report_write(JOURNAL_NAME, self._journal.path, size, started)
+
+    def _write_config(self) -> None:
+        assert self._folder is not None
+        path = self._folder / CONFIG_NAME
+        started = time.perf_counter()
+        try:
+            size = atomic_write_json(path, self._redactor.redact(self._config_document()))
+        except OSError as exc:
+            self._report_failure(CONFIG_NAME, exc)
+            return
+        self._report_write(CONFIG_NAME, path, size, started)
+
+    def _write_state(self) -> None:
+        assert self._folder is not None
+        path = self._folder / state_file_name(self.agent_name)
+        started = time.perf_counter()
+        try:
+            size = atomic_write_json(path, self._redactor.redact(self.state()))
+        except OSError as exc:
+            self._report_failure(path.name, exc)
+            return
+        self._report_write(path.name, path, size, started)
+
+    def _autosave_step(self) -> None:
+        if self.autosave:
+            self._flush_journal()
+            self._write_config()
+
+    def _autosave_full(self) -> None:
+        if self.autosave:
+            self._flush_journal()
+            self._write_state()
+            self._write_config()
+
+    def save(self) -> str:
+        """Write the full state and config now; returns the state file's path."""
+        self._bind()
+        assert self._lock is not None
+        with self._lock:
+            self._flush_journal()
+            self._write_state()
+            self._write_config()
+            if self._journal is not None and not self._finishing and self.status != RUNNING:
+                self._close_journal()
+        return str(self._folder / state_file_name(self.agent_name))
+
+    # ----------------------------------------------------------------- running
+    def request_stop(self) -> None:
+        """Ask a run in progress (in another thread) to stop; it saves and raises
+        :class:`AgentInterrupted`."""
+        self._stop.set()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise StopRequested()
+
+    def _tool_schemas(self) -> list[dict[str, Any]] | None:
+        return [t.schema() for t in self._tools] or None
+
+    def _wire_messages(self) -> list[dict[str, Any]]:
+        return [{k: m[k] for k in _WIRE_KEYS if k in m} for m in self.conversation]
+
+    def run(
+        self,
+        task: str,
+        streaming_callback: Callable[[str], None] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> str:
+        """Run the task (or continue a loaded conversation with it); returns the final answer.
+
+        Raises :class:`core.models.ModelError` when the model fails, :class:`AgentInterrupted`
+        on SIGTERM or :meth:`request_stop`, ``KeyboardInterrupt`` on Ctrl-C; in every case the
+        state is saved first.
+        """
+        if not isinstance(task, str):
+            raise TypeError(f"task must be a string, got {type(task).__name__}")
+        on_chunk = streaming_callback or self.streaming_callback
+        if self.autosave:
+            self._bind()
+            assert self._lock is not None
+            self._lock.acquire()
+        self._stop.clear()
+        self._redactor.refresh()
+        self.run_id = uuid.uuid4().hex[:12]
+        self.started_at = _now()
+        self.status = RUNNING
+        self.error = None
+        previous_sigterm = self._install_sigterm()
+        final_text = ""
+        try:
+            if self.autosave:
+                self._open_journal()
+            new_conversation = not any(m.get("role") != "system" for m in self.conversation)
+            if new_conversation:
+                self.conversation = [
+                    {"role": "system", "content": self.system_prompt, "ts": _now()}
+                ]
+            user = {"role": "user", "content": task, "ts": _now(), "step": self.loop_count}
+            self.conversation.append(user)
+            self.task = task
+            self.tasks.append(task)
+            opening = self.conversation[:] if new_conversation else [user]
+            self._record("task", task=task, messages=opening, new_conversation=new_conversation)
+            self._emit("run_start", task=task, max_loops=self.max_loops, loop_count=self.loop_count)
+            self._autosave_full()
+            for loop in range(1, self.max_loops + 1):
+                reply = self._step(loop, on_chunk)
+                final_text = reply.text
+                if not reply.tool_calls:
+                    break
+            self.status = COMPLETED
+            return final_text
+        except KeyboardInterrupt:
+            self._fail(INTERRUPTED, "interrupted (SIGINT / Ctrl-C)")
+            raise
+        except (StopRequested, AgentInterrupted) as exc:
+            reason = str(exc) or "stop requested"
+            self._fail(INTERRUPTED, f"interrupted ({reason})")
+            raise AgentInterrupted(
+                f"run of {self.agent_name!r} interrupted ({reason}); state saved"
+            ) from None
+        except ModelError as exc:
+            self._fail(ERROR, str(exc))
+            raise
+        except Exception as exc:
+            self._fail(ERROR, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._finish(previous_sigterm)
+
+    def _step(self, loop: int, on_chunk: Callable[[str], None] | None):
+        self._check_stop()
+        step = self.loop_count + 1
+        mark = len(self.conversation), len(self.tool_results)
+        self._step_mark = mark
+        self._emit("step_start", step=step, loop=loop, max_loops=self.max_loops)
+        reply = complete(
+            self.model_name,
+            self._wire_messages(),
+            self._tool_schemas(),
+            self._settings,
+            on_chunk,
+            self._stop,
+        )
+        assistant: dict[str, Any] = {
+            "role": "assistant",
+            "content": reply.text,
+            "ts": _now(),
+            "step": step,
+        }
+        if reply.tool_calls:
+            assistant["tool_calls"] = [c.as_message_part() for c in reply.tool_calls]
+        self.conversation.append(assistant)
+        for call in reply.tool_calls:
+            self._check_stop()
+            self._emit("tool_call", step=step, name=call.name, arguments=call.arguments)
+            outcome = call_tool(self._tools_by_name, call.name, call.arguments)
+            self.conversation.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": call.id,
+                    "name": call.name,
+                    "content": outcome.result,
+                    "ts": _now(),
+                    "step": step,
+                }
+            )
+            result = {
+                "step": step,
+                "tool_call_id": call.id,
+                "name": call.name,
+                "arguments": outcome.arguments,
+                "result": outcome.result,
+                "is_error": outcome.is_error,
+                "duration_ms": round(outcome.duration_ms, 3),
+            }
+            self.tool_results.append(result)
+            self._emit("tool_result", **result)
+        self._check_stop()
+        self.loop_count = step
+        self.usage["prompt_tokens"] += reply.prompt_tokens
+        self.usage["completion_tokens"] += reply.completion_tokens
+        self.usage["cost"] = round(self.usage["cost"] + reply.cost, 8)
+        fields: dict[str, Any] = {
+            "messages": self.conversation[mark[0] :],
+            "tool_results": self.tool_results[mark[1] :],
+            "usage": dict(self.usage),
+        }
+        memory = _memory_bytes(self.memory)
+        if memory != self._memory_written:
+            fields["memory"] = self.memory
+            self._memory_written = memory
+        self._record("step", **fields)
+        self._step_mark = None
+        self._autosave_step()
+        self._emit(
+            "step_end",
+            step=step,
+            loop=loop,
+            max_loops=self.max_loops,
+            tool_calls=len(reply.tool_calls),
+            usage=dict(self.usage),
+        )
+        return reply
+
+    def _fail(self, status: str, message: str) -> None:
+        # A step cut short is rolled back: a conversation that ends in tool calls with no
+        # results would be rejected by the model on resume.
+        mark = getattr(self, "_step_mark", None)
+        if mark is not None:
+            del self.conversation[mark[0] :]
+            del self.tool_results[mark[1] :]
+            self._step_mark = None
+        self.status = status
+        self.error = message
+
+    def _finish(self, previous_sigterm: Any) -> None:
+        in_main = threading.current_thread() is threading.main_thread()
+        blocked = {signal.SIGINT, signal.SIGTERM}
+        if in_main:
+            # Another Ctrl-C while the final state is written would lose it: hold signals
+            # until the write is done; they are delivered right after.
+            signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        self._finishing = True
+        try:
+            if self.autosave:
+                self._record("end", status=self.status, error=self.error)
+                self._autosave_full()
+            self._emit("run_end", status=self.status, error=self.error, loop_count=self.loop_count)
+        finally:
+            self._finishing = False
+            self._close_journal()
+            if self._lock is not None:
+                self._lock.release()
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
+            if in_main:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
+
+    def _install_sigterm(self) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            if not self._finishing:
+                raise AgentInterrupted("SIGTERM")
+
+        return signal.signal(signal.SIGTERM, on_sigterm)
+
+    # ----------------------------------------------------------------- loading
+    def load(self, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """Restore a saved state (default: this agent's own), then replay every completed step
+        recorded in the journal after it. Returns the restored state.
+
+        Raises :class:`StateFileError` naming the file and the reason when it is missing,
+        corrupt, foreign or from a newer version; the file is never modified.
+        """
+        if path is None:
+            folder = Path(self._get_agent_workspace_dir())
+            target = folder / state_file_name(self.agent_name)
+            if not target.exists() and not (folder / JOURNAL_NAME).exists():
+                raise StateFileError(
+                    target, "no saved state for this agent yet: run it first or pass a path"
+                )
+        else:
+            target = Path(path)
+            folder = target.parent
+        document = self._read_state(target) if target.exists() or path is not None else {}
+        self._apply_state(document, target)
+        journal = read_journal(folder / JOURNAL_NAME)
+        base = int(document.get("journal_seq") or 0)
+        if document.get("format", FORMAT) == FORMAT:
+            for record in journal.records:
+                if isinstance(record.get("seq"), int) and record["seq"] > base:
+                    self._replay(record)
+        for problem in journal.problems:
+            if self.verbose:
+                print(f"[load] {problem}", file=sys.stderr)
+        self._memory_written = _memory_bytes(self.memory)
+        return self.state()
+
+    def _read_state(self, path: Path) -> dict[str, Any]:
+        try:
+            document = read_json_object(path)
+        except WorkspaceFileError as exc:
+            raise StateFileError(exc.path, exc.reason) from None
+        if "short_memory" in document or document.get("format") is None:
+            return _from_swarms(document, path)
+        if document.get("format") != FORMAT:
+            raise StateFileError(path, f"unknown format {document.get('format')!r}")
+        version = document.get("schema_version")
+        if not isinstance(version, int):
+            raise StateFileError(path, "schema_version is missing or not a number")
+        if version > SCHEMA_VERSION:
+            raise StateFileError(
+                path,
+                f"written by a newer agent-tui (schema {version} > {SCHEMA_VERSION}); "
+                "upgrade agent-tui to load it",
+            )
+        conversation = document.get("conversation", [])
+        if not isinstance(conversation, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("role"), str) for m in conversation
+        ):
+            raise StateFileError(path, "conversation is not a list of messages with roles")
+        return document
+
+    def _apply_state(self, document: dict[str, Any], path: Path) -> None:
+        def pick(key: str, kind: type, default: Any) -> Any:
+            value = document.get(key, default)
+            return value if isinstance(value, kind) else default
+
+        self.conversation = list(pick("conversation", list, []))
+        self.tool_results = list(pick("tool_results", list, []))
+        self.memory = dict(pick("memory", dict, {}))
+        self.task = pick("task", str, None)
+        self.tasks = list(pick("tasks", list, []))
+        self.loop_count = pick("loop_count", int, 0)
+        usage = pick("usage", dict, {})
+        self.usage = {
+            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+            "completion_tokens": int(usage.get("completion_tokens") or 0),
+            "cost": float(usage.get("cost") or 0.0),
+        }
+        self.status = pick("status", str, IDLE)
+        self.error = pick("error", str, None)
+        self._seq = max(self._seq, int(document.get("journal_seq") or 0))
+
+    def _replay(self, record: dict[str, Any]) -> None:
+        messages = [m for m in record.get("messages") or [] if isinstance(m, dict)]
+        kind = record.get("kind")
+        if kind == "task":
+            if record.get("new_conversation"):
+                self.conversation = []
+                self.tool_results = []
+            self.conversation.extend(messages)
+            if isinstance(record.get("task"), str):
+                self.task = record["task"]
+                self.tasks.append(record["task"])
+            self.status = RUNNING
+        elif kind == "step":
+            self.conversation.extend(messages)
+            self.tool_results.extend(
+                r for r in record.get("tool_results") or [] if isinstance(r, dict)
+            )
+            if isinstance(record.get("memory"), dict):
+                self.memory = record["memory"]
+            if isinstance(record.get("usage"), dict):
+                self._apply_state({**self.state(), "usage": record["usage"]}, Path())
+        elif kind == "end" and isinstance(record.get("status"), str):
+            self.status = record["status"]
+            self.error = record.get("error")
+        if isinstance(record.get("loop_count"), int):
+            self.loop_count = record["loop_count"]
+        self._seq = max(self._seq, int(record.get("seq") or 0))
+        if self.status == RUNNING and kind != "end":
+            # The journal ends mid-run: the process died. Resume treats it as interrupted.
+            self.status = INTERRUPTED
+
+
+def _memory_bytes(memory: dict[str, Any]) -> bytes:
+    from core.persistence import dumps
+
+    return dumps(memory, indent=False)
+
+
+_SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "assistant": "assistant"}
+
+
+def _from_swarms(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Turn a swarms ``config.json`` (the whole agent, conversation in ``short_memory``) into our
+    state shape. A swarms state file holds no conversation: point at the config beside it."""
+    memory = document.get("short_memory")
+    if memory is None:
+        beside = path.parent / CONFIG_NAME
+        if path.name != CONFIG_NAME and beside.exists():
+            try:
+                return _from_swarms(read_json_object(beside), beside)
+            except WorkspaceFileError as exc:
+                raise StateFileError(exc.path, exc.reason) from None
+        raise StateFileError(path, "not an agent-tui state file and holds no swarms short_memory")
+    if isinstance(memory, str):
+        raise StateFileError(path, "swarms short_memory is stored as text, not a message list")
+    if not isinstance(memory, list):
+        raise StateFileError(path, "swarms short_memory is not a list of messages")
+    name = document.get("agent_name")
+    conversation = []
+    for item in memory:
+        if not isinstance(item, dict):
+            continue
+        role = str(item.get("role", "")).strip()
+        mapped = _SWARMS_ROLES.get(role.lower(), "assistant" if role == name or role else "user")
+        content = item.get("content")
+        conversation.append(
+            {
+                "role": mapped,
+                "content": content if isinstance(content, str) else str(content),
+                "ts": item.get("timestamp"),
+            }
+        )
+    meta = document.get("_autosave_metadata") or {}
+    loop_count = meta.get("loop_count") if isinstance(meta, dict) else None
+    tasks = [m["content"] for m in conversation if m["role"] == "user"]
+    return {
+        "format": "swarms",
+        "conversation": conversation,
+        "loop_count": loop_count if isinstance(loop_count, int) else 0,
+        "task": tasks[-1] if tasks else None,
+        "tasks": tasks,
+        "status": INTERRUPTED if loop_count is None else COMPLETED,
+        "journal_seq": 0,
+    }

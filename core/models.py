@@ -1,0 +1,223 @@
+"""The model layer: one call = one streamed step, for the offline model or any litellm model.
+
+litellm is imported lazily (it costs ~5 s and ~200 MB), only when a non-offline model is called,
+after the environment that keeps it off the network is set. Every failure becomes a
+:class:`ModelError` that names the model and the cause.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.offline import OfflineModel, OfflineModelError, ToolCallEvent, count_tokens, is_offline
+from core.settings import configure_litellm_offline
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2
+
+
+class ModelError(Exception):
+    """A model call failed. ``kind``: auth, rate_limit, timeout, connection, bad_request,
+    server, stream_cut, config or unknown."""
+
+    def __init__(self, model: str, kind: str, cause: str) -> None:
+        self.model = model
+        self.kind = kind
+        self.cause = cause
+        super().__init__(f"model {model!r} failed ({kind}): {cause}")
+
+
+class StopRequested(Exception):
+    """Raised inside a model call when the run was asked to stop (interrupt)."""
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+
+    def as_message_part(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass
+class ModelReply:
+    text: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    duration_ms: float = 0.0
+
+
+@dataclass
+class ModelSettings:
+    temperature: float | None = None
+    max_tokens: int | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_RETRIES
+    api_key: str | None = None
+    api_base: str | None = None
+
+
+ChunkCallback = Callable[[str], None]
+
+_OFFLINE_KIND = {
+    "server": "server",
+    "auth": "auth",
+    "rate_limit": "rate_limit",
+    "timeout": "timeout",
+    "connection": "connection",
+    "cut": "stream_cut",
+}
+
+
+def complete(
+    model_name: str,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    settings: ModelSettings,
+    on_chunk: ChunkCallback | None = None,
+    stop: threading.Event | None = None,
+) -> ModelReply:
+    """Run one streamed model call and assemble the reply."""
+    stop = stop or threading.Event()
+    start = time.perf_counter()
+    if is_offline(model_name):
+        reply = _complete_offline(model_name, messages, tools, on_chunk, stop)
+    else:
+        reply = _complete_litellm(model_name, messages, tools, settings, on_chunk, stop)
+    reply.duration_ms = (time.perf_counter() - start) * 1000
+    return reply
+
+
+def _complete_offline(model_name, messages, tools, on_chunk, stop) -> ModelReply:
+    try:
+        model = OfflineModel(model_name)
+    except ValueError as exc:
+        raise ModelError(model_name, "config", str(exc)) from None
+    reply = ModelReply(text="")
+    parts: list[str] = []
+    try:
+        for event in model.stream(messages, tools, stop):
+            if stop.is_set():
+                raise StopRequested()
+            if isinstance(event, ToolCallEvent):
+                reply.tool_calls.append(ToolCall(event.id, event.name, event.arguments))
+            else:
+                parts.append(event)
+                if on_chunk:
+                    on_chunk(event)
+    except OfflineModelError as exc:
+        raise ModelError(model_name, _OFFLINE_KIND.get(exc.kind, "unknown"), str(exc)) from None
+    if stop.is_set():
+        raise StopRequested()
+    reply.text = "".join(parts)
+    prompt = sum(len(str(m.get("content") or "")) for m in messages)
+    reply.prompt_tokens = count_tokens("x" * prompt)
+    reply.completion_tokens = count_tokens(reply.text)
+    return reply
+
+
+def _classify_litellm_error(exc: Exception) -> str:
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "AuthenticationError" or "Missing credentials" in text or "api_key" in text.lower():
+        return "auth"
+    if name == "RateLimitError":
+        return "rate_limit"
+    if name in ("Timeout", "APITimeoutError") or "timed out" in text.lower():
+        return "timeout"
+    if name in ("APIConnectionError", "ServiceUnavailableError") or "Connection" in text:
+        return "connection"
+    if name in ("BadRequestError", "NotFoundError", "UnprocessableEntityError"):
+        return "bad_request"
+    if name in ("InternalServerError", "APIError"):
+        return "server"
+    return "unknown"
+
+
+def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> ModelReply:
+    configure_litellm_offline()
+    import litellm
+
+    from core import litellm_provider
+
+    litellm_provider.register()
+    kwargs: dict[str, Any] = {
+        "model": model_name,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        # litellm's defaults are a 6000 s timeout plus the client's own retries: a silent
+        # server would hang the run for hours. Both are set explicitly.
+        "timeout": settings.timeout,
+        "num_retries": settings.max_retries,
+        "max_retries": 0,
+    }
+    if tools:
+        kwargs["tools"] = tools
+    if settings.temperature is not None:
+        kwargs["temperature"] = settings.temperature
+    if settings.max_tokens:
+        kwargs["max_tokens"] = settings.max_tokens
+    if settings.api_key:
+        kwargs["api_key"] = settings.api_key
+    if settings.api_base:
+        kwargs["api_base"] = settings.api_base
+
+    reply = ModelReply(text="")
+    parts: list[str] = []
+    calls: dict[int, dict[str, str]] = {}
+    chunks: list[Any] = []
+    try:
+        for chunk in litellm.completion(**kwargs):
+            if stop.is_set():
+                raise StopRequested()
+            chunks.append(chunk)
+            usage = getattr(chunk, "usage", None)
+            if usage:
+                reply.prompt_tokens = getattr(usage, "prompt_tokens", 0) or reply.prompt_tokens
+                reply.completion_tokens = (
+                    getattr(usage, "completion_tokens", 0) or reply.completion_tokens
+                )
+            if not chunk.choices:
+                continue
+            delta = chunk.choices[0].delta
+            text = getattr(delta, "content", None)
+            if text:
+                parts.append(text)
+                if on_chunk:
+                    on_chunk(text)
+            for part in getattr(delta, "tool_calls", None) or []:
+                slot = calls.setdefault(part.index or 0, {"id": "", "name": "", "arguments": ""})
+                if part.id:
+                    slot["id"] = part.id
+                if part.function and part.function.name:
+                    slot["name"] = part.function.name
+                if part.function and part.function.arguments:
+                    slot["arguments"] += part.function.arguments
+    except StopRequested:
+        raise
+    except Exception as exc:
+        raise ModelError(model_name, _classify_litellm_error(exc), str(exc).strip()[:500]) from None
+    reply.text = "".join(parts)
+    reply.tool_calls = [
+        ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}")
+        for i, c in sorted(calls.items())
+    ]
+    try:
+        built = litellm.stream_chunk_builder(chunks, messages=messages)
+        reply.cost = float(litellm.completion_cost(completion_response=built) or 0.0)
+    except Exception:
+        reply.cost = 0.0  # unknown pricing is not an error; the run goes on
+    return reply
