@@ -492,6 +492,7 @@ class Agent:
             self._check_stop()
             self._emit("tool_call", step=step, name=call.name, arguments=call.arguments)
             outcome = call_tool(self._tools_by_name, call.name, call.arguments)
+            self._redactor.learn(outcome.arguments)
             self.conversation.append(
                 {
                     "role": "tool",

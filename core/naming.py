@@ -6,6 +6,7 @@ An ``agent_name`` comes from a user and is hostile until proven otherwise: ``../
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
@@ -52,9 +53,15 @@ def file_safe_name(agent_name: str) -> str:
     return _strip_edges(_clip(_strip_edges(text))) or "agent"
 
 
+def _name_uuid(text: str) -> uuid.UUID:
+    # uuid5 by hand: the stdlib version cannot encode lone surrogates from undecodable names.
+    digest = hashlib.sha1(ID_NAMESPACE.bytes + str(text).encode("utf-8", "surrogatepass"))
+    return uuid.UUID(bytes=digest.digest()[:16], version=5)
+
+
 def stable_agent_id(agent_name: str) -> str:
     """The default id of an agent: derived from its name, so a new process finds the same folder."""
-    return uuid.uuid5(ID_NAMESPACE, str(agent_name)).hex
+    return _name_uuid(agent_name).hex
 
 
 def short_id(agent_id: str) -> str:
@@ -62,7 +69,7 @@ def short_id(agent_id: str) -> str:
     digits = "".join(_HEX.findall(str(agent_id).lower().replace("-", "")))
     if len(digits) >= 12 and len(digits) == len(str(agent_id).replace("-", "")):
         return digits[-12:]
-    return uuid.uuid5(ID_NAMESPACE, "id:" + str(agent_id)).hex[-12:]
+    return _name_uuid("id:" + str(agent_id)).hex[-12:]
 
 
 def agent_folder_name(agent_name: str, agent_id: str) -> str:

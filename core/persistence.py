@@ -49,7 +49,23 @@ def dumps(document: Any, *, indent: bool = True) -> bytes:
     option = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
     if indent:
         option |= orjson.OPT_INDENT_2
-    return orjson.dumps(document, default=_fallback, option=option)
+    try:
+        return orjson.dumps(document, default=_fallback, option=option)
+    except orjson.JSONEncodeError as exc:
+        if "surrogates" not in str(exc):
+            raise
+        # Names and text decoded from bad bytes carry lone surrogates, which JSON cannot hold.
+        return orjson.dumps(_replace_surrogates(document), default=_fallback, option=option)
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_surrogates(v) for v in value]
+    return value
 
 
 def fsync_dir(folder: Path) -> None:

@@ -5,7 +5,11 @@ Applied to every document before it is written (config, state, journal). Three n
    holding a string;
 2. any occurrence of a value that is a secret: secret-named environment variables (``.env`` is
    loaded into the environment) and secrets handed to the agent (``api_key=``);
-3. strings shaped like well-known tokens (``sk-...``, ``Bearer ...``, ``ghp_...``, ``AKIA...``).
+3. strings shaped like well-known tokens (``sk-...``, ``Bearer ...``, ``ghp_...``, ``AKIA...``)
+   and prose such as ``password hunter2`` / ``api key: abc123``.
+
+A value found under a secret-named key is learned, so the same value is also caught where it
+appears later without its key (in a tool call's JSON arguments, in the model's answer).
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ _TOKEN_SHAPES = re.compile(
     r"(sk-[A-Za-z0-9_\-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|"
     r"xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|"
     r"(?i:bearer)\s+[A-Za-z0-9._~+/\-]{12,}=*)"
+)
+_PROSE_SECRET = re.compile(
+    r"(?i)\b(password|passwd|passphrase|api[ _-]?key|secret|access[ _-]?token)\b"
+    r"(\s*(?:is|=|:)?\s*)([^\s\"',;]{6,})"
 )
 
 
@@ -75,10 +83,25 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
         if _TOKEN_SHAPES.search(text):
             text = _TOKEN_SHAPES.sub(REDACTED, text)
+        if _PROSE_SECRET.search(text):
+            text = _PROSE_SECRET.sub(_redact_prose, text)
         return text
+
+    def learn(self, value: Any) -> None:
+        """Remember the values held under secret-named keys anywhere inside ``value``."""
+        found: set[str] = set()
+        _collect_secrets(value, found)
+        new = {s for s in found if len(s) >= MIN_SECRET_LEN and s != REDACTED} - self._extra
+        if new:
+            self._extra |= new
+            self.refresh()
 
     def redact(self, value: Any) -> Any:
         """A copy of ``value`` with every secret replaced by ``[REDACTED]``."""
+        self.learn(value)
+        return self._redact(value)
+
+    def _redact(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact_text(value)
         if isinstance(value, dict):
@@ -87,11 +110,29 @@ class Redactor:
                 if is_secret_key(key) and isinstance(item, str) and item:
                     out[key] = REDACTED
                 else:
-                    out[key] = self.redact(item)
+                    out[key] = self._redact(item)
             return out
         if isinstance(value, list | tuple):
-            return [self.redact(item) for item in value]
+            return [self._redact(item) for item in value]
         return value
+
+
+def _redact_prose(match: re.Match[str]) -> str:
+    if match.group(3) == REDACTED or match.group(3).startswith("["):
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}{REDACTED}"
+
+
+def _collect_secrets(value: Any, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(key) and isinstance(item, str):
+                found.add(item)
+            else:
+                _collect_secrets(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_secrets(item, found)
 
 
 def redact(value: Any) -> Any:
