@@ -1,0 +1,660 @@
+"""Finding and reading agent workspaces, ours and swarms', into records a CLI or a UI can show.
+
+Everything here reads; nothing writes. Whatever is on disk — empty, truncated or foreign files,
+a file where a folder should be, unreadable folders, symlink loops — becomes an
+:class:`AgentRecord` with status ``"broken"`` or a problem text, never an exception from
+:func:`scan` or :func:`read_agent`. Sizes come from ``lstat``: a symlink counts as the link
+itself and is never followed, so a link out of the tree cannot inflate or endanger anything.
+
+Scanning is cheap on purpose (one ``scandir`` per folder, only ``config.json`` parsed), and
+:func:`read_agent` reads one folder without touching the others, so a watcher can refresh just
+the folder that changed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from core import settings
+from core.journal import JOURNAL_NAME, read_journal
+from core.lock import LOCK_NAME, lock_holder
+from core.naming import safe_name, state_file_name
+from core.persistence import FORMAT, WorkspaceFileError, is_temp_file, read_json_object
+
+CONFIG_NAME = "config.json"
+ERROR_TXT = "error.txt"
+STATE_SUFFIX = "_state.json"
+FORMAT_OURS = FORMAT
+FORMAT_SWARMS = "swarms"
+FORMAT_UNKNOWN = "unknown"
+STATUSES = ("running", "completed", "error", "interrupted", "unknown", "broken")
+NON_SERIALIZABLE = "<Non-serializable"
+
+_SWARMS_STATE = re.compile(r"^agent-[A-Za-z0-9]{32}_state\.json$")
+_ID12_SUFFIX = re.compile(r"-[0-9a-f]{12}$")
+_SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "tool": "tool"}
+_MESSAGE_KEYS = ("tool_calls", "tool_call_id", "name", "ts", "step")
+
+
+class WorkspaceLookupError(LookupError):
+    """A name, path or step given by a user matches nothing, or more than one thing."""
+
+
+@dataclass
+class AgentRecord:
+    """What one folder under ``<root>/agents`` holds, as far as the disk tells."""
+
+    name: str
+    agent_id: str | None
+    folder: Path
+    format: str = FORMAT_UNKNOWN
+    status: str = "unknown"
+    loop_count: int | None = None
+    last_autosave: datetime | None = None
+    model: str | None = None
+    size_bytes: int = 0
+    file_count: int = 0
+    problems: list[str] = field(default_factory=list)
+    config_mtime_ns: int | None = None
+    state_file: Path | None = None
+    error: str | None = None
+    # Newest mtime of any file in the folder: the age of a folder whose config cannot be read.
+    modified: datetime | None = None
+    holder: str | None = None
+
+    @property
+    def folder_name(self) -> str:
+        return self.folder.name
+
+    @property
+    def last_activity(self) -> datetime | None:
+        """The autosave time, or the newest file's mtime when the config has none."""
+        return self.last_autosave or self.modified
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (paths and times as strings)."""
+        return {
+            "name": self.name,
+            "agent_id": self.agent_id,
+            "folder": str(self.folder),
+            "format": self.format,
+            "status": self.status,
+            "loop_count": self.loop_count,
+            "last_autosave": self.last_autosave.isoformat() if self.last_autosave else None,
+            "model": self.model,
+            "size_bytes": self.size_bytes,
+            "file_count": self.file_count,
+            "problems": list(self.problems),
+            "state_file": str(self.state_file) if self.state_file else None,
+            "error": self.error,
+            "modified": self.modified.isoformat() if self.modified else None,
+            "holder": self.holder,
+        }
+
+
+@dataclass
+class _Listing:
+    """One pass over a folder: sizes plus the top-level files a reader cares about."""
+
+    size: int = 0
+    files: int = 0
+    newest_ns: int = 0
+    top: dict[str, os.stat_result] = field(default_factory=dict)
+    top_dirs: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+
+def _walk(path: Path, listing: _Listing, rel: str, top: bool) -> None:
+    try:
+        entries = os.scandir(path)
+    except OSError as exc:
+        where = rel or "folder"
+        listing.problems.append(f"{where}: {_os_reason(exc)}, size not counted")
+        return
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if is_temp_file(name):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if top:
+                        listing.top_dirs.add(name)
+                    _walk(Path(entry.path), listing, f"{rel}{name}/", False)
+                    continue
+                info = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                listing.problems.append(f"{rel}{name}: {_os_reason(exc)}")
+                continue
+            listing.size += info.st_size
+            listing.files += 1
+            listing.newest_ns = max(listing.newest_ns, info.st_mtime_ns)
+            if top:
+                listing.top[name] = info
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if isinstance(exc, FileNotFoundError):
+        return "vanished while reading"
+    return exc.strerror or str(exc)
+
+
+def folder_size(path: Path) -> tuple[int, int]:
+    """``(bytes, files)`` under ``path``, counting symlinks as links, never following them."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return 0, 0
+    if not stat.S_ISDIR(info.st_mode):
+        return info.st_size, 1
+    listing = _Listing()
+    _walk(Path(path), listing, "", False)
+    return listing.size, listing.files
+
+
+def _from_ns(ns: int) -> datetime | None:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC) if ns else None
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An aware datetime from ISO-8601 text; a naive one (swarms) is taken as local time."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # astimezone() on a naive datetime interprets it in the local zone, which is what swarms meant.
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str) and value and not value.startswith(NON_SERIALIZABLE):
+        return value
+    return None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _detect_format(config: dict[str, Any], meta: dict[str, Any], top: dict[str, Any]) -> str:
+    if meta.get("format") == FORMAT_OURS or config.get("format") == FORMAT_OURS:
+        return FORMAT_OURS
+    if "short_memory" in config or any(_SWARMS_STATE.match(n) for n in top):
+        return FORMAT_SWARMS
+    return FORMAT_UNKNOWN
+
+
+def _plain_file_name(value: object) -> str | None:
+    # A hostile config must not point the reader outside the folder ("../../etc/passwd").
+    if isinstance(value, str) and value and os.sep not in value and value not in (".", ".."):
+        return value
+    return None
+
+
+def _pick_state_file(
+    folder: Path, fmt: str, name: str, meta: dict[str, Any], top: dict
+) -> Path | None:
+    if fmt == FORMAT_SWARMS:
+        candidates = sorted(n for n in top if _SWARMS_STATE.match(n))
+    else:
+        wanted = [_plain_file_name(meta.get("state_file")), state_file_name(name)]
+        candidates = [n for n in wanted if n and n in top]
+    if not candidates:
+        candidates = sorted(n for n in top if n.endswith(STATE_SUFFIX))
+    return folder / candidates[0] if candidates else None
+
+
+def read_agent(folder: os.PathLike[str] | str) -> AgentRecord:
+    """Read one agent folder into a record; never raises for anything found on disk.
+
+    Touches only ``folder`` (one ``scandir`` per sub-folder, one ``config.json`` parse, a lock
+    probe), so it is the call to make when a watcher reports a change inside one folder.
+    """
+    folder = Path(folder)
+    record = AgentRecord(name=folder.name, agent_id=None, folder=folder)
+    try:
+        info = os.lstat(folder)
+    except OSError as exc:
+        return _broken(
+            record,
+            _os_reason(exc) if not isinstance(exc, FileNotFoundError) else "folder not found",
+        )
+    record.modified = _from_ns(info.st_mtime_ns)
+    if stat.S_ISLNK(info.st_mode):
+        record.size_bytes, record.file_count = info.st_size, 1
+        return _broken(record, _describe_link(folder))
+    if not stat.S_ISDIR(info.st_mode):
+        record.size_bytes, record.file_count = info.st_size, 1
+        return _broken(record, "is a file, expected an agent folder")
+
+    listing = _Listing()
+    _walk(folder, listing, "", True)
+    record.size_bytes, record.file_count = listing.size, listing.files
+    record.problems.extend(listing.problems)
+    if listing.newest_ns:
+        record.modified = _from_ns(listing.newest_ns)
+    if listing.problems and listing.problems[0].startswith("folder:"):
+        record.status = "broken"
+        return record
+
+    if LOCK_NAME in listing.top:
+        record.holder = lock_holder(folder)
+
+    config_info = listing.top.get(CONFIG_NAME)
+    if config_info is None or not stat.S_ISREG(config_info.st_mode):
+        if CONFIG_NAME in listing.top_dirs:
+            what = "config.json is a folder, expected a file"
+        elif config_info is None:
+            what = "no config.json"
+        else:
+            what = "config.json is not a regular file"
+        return _without_config(record, listing, what)
+    record.config_mtime_ns = config_info.st_mtime_ns
+    try:
+        config = read_json_object(folder / CONFIG_NAME)
+    except WorkspaceFileError as exc:
+        record.problems.append(f"config.json: {exc.reason}")
+        record.status = "running" if record.holder else "broken"
+        return record
+    _fill_from_config(record, config, listing.top)
+    return record
+
+
+def _broken(record: AgentRecord, problem: str) -> AgentRecord:
+    record.status = "broken"
+    record.problems.append(problem)
+    return record
+
+
+def _describe_link(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"symbolic link loop ({target}), not followed"
+        return f"dangling symbolic link to {target}"
+    return f"symbolic link to {target}, not followed"
+
+
+def _without_config(record: AgentRecord, listing: _Listing, problem: str) -> AgentRecord:
+    empty = not listing.files and not listing.top_dirs
+    record.problems.append(problem + (" (empty folder)" if empty else ""))
+    record.state_file = _pick_state_file(
+        record.folder, FORMAT_UNKNOWN, record.name, {}, listing.top
+    )
+    record.status = "running" if record.holder else "unknown"
+    return record
+
+
+def _fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) -> None:
+    meta = config.get("_autosave_metadata")
+    if meta is None:
+        record.problems.append("config.json: no _autosave_metadata")
+        meta = {}
+    elif not isinstance(meta, dict):
+        record.problems.append("config.json: _autosave_metadata is not an object")
+        meta = {}
+    record.format = _detect_format(config, meta, top)
+    record.name = _text(config.get("agent_name")) or _text(meta.get("agent_name")) or record.name
+    agent_id = meta.get("agent_id") or config.get("agent_id") or config.get("id")
+    record.agent_id = agent_id if isinstance(agent_id, str) else None
+    record.model = _text(config.get("model_name")) or _text(config.get("llm"))
+    if config.get("model_name") is not None and not isinstance(config["model_name"], str):
+        record.problems.append("config.json: model_name is not text")
+
+    if "loop_count" in meta and meta["loop_count"] is not None:
+        record.loop_count = _int(meta["loop_count"])
+        if record.loop_count is None:
+            record.problems.append("config.json: loop_count is not a whole number")
+    if "timestamp" in meta:
+        record.last_autosave = parse_timestamp(meta["timestamp"])
+        if record.last_autosave is None:
+            record.problems.append("config.json: timestamp is not an ISO-8601 time")
+
+    record.state_file = _pick_state_file(record.folder, record.format, record.name, meta, top)
+    if record.format == FORMAT_SWARMS:
+        try:
+            _swarms_messages(config, record.folder / CONFIG_NAME)
+        except WorkspaceFileError as exc:
+            record.problems.append(f"config.json: {exc.reason}")
+        status = _swarms_status(record, top, meta)
+    else:
+        status = _our_status(record, meta)
+    record.status = "running" if record.holder else status
+
+
+def _our_status(record: AgentRecord, meta: dict[str, Any]) -> str:
+    status = meta.get("status")
+    record.error = _text(meta.get("error"))
+    if status == "running":
+        if not record.holder:
+            record.problems.append("process died mid-run")
+        return "interrupted"
+    if status in ("completed", "error", "interrupted"):
+        return status
+    if status is None:
+        record.problems.append("config.json: no run status")
+    else:
+        record.problems.append(f"config.json: unknown status {status!r}")
+    return "unknown"
+
+
+def _swarms_status(record: AgentRecord, top: dict, meta: dict[str, Any]) -> str:
+    error_info = top.get(ERROR_TXT)
+    if error_info is not None and error_info.st_size > 0:
+        try:
+            with open(record.folder / ERROR_TXT, "rb") as handle:
+                text = handle.read(2000).decode("utf-8", "replace").strip()
+        except OSError as exc:
+            text = f"error.txt: {_os_reason(exc)}"
+        record.error = text.splitlines()[0] if text else None
+        return "error"
+    if meta.get("loop_count") is None:
+        return "interrupted"
+    return "completed"
+
+
+def iter_agent_folders(root: os.PathLike[str] | str | None = None) -> Iterator[Path]:
+    """Every entry of ``<root>/agents`` that could be an agent (temp files skipped), by name.
+
+    Raises :class:`WorkspaceFileError` when ``<root>/agents`` exists but is not a readable
+    folder; yields nothing when it does not exist yet.
+    """
+    agents = settings.agents_dir(root)
+    try:
+        with os.scandir(agents) as entries:
+            names = sorted(e.name for e in entries if not is_temp_file(e.name))
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise WorkspaceFileError(agents, "is a file, expected the agents folder") from None
+    except OSError as exc:
+        raise WorkspaceFileError(agents, _os_reason(exc)) from None
+    for name in names:
+        yield agents / name
+
+
+def scan(root: os.PathLike[str] | str | None = None) -> list[AgentRecord]:
+    """Records for every folder under ``<root>/agents`` (root defaults to ``$WORKSPACE_DIR``),
+    sorted by folder name. An agents folder that does not exist yet gives an empty list."""
+    return [read_agent(folder) for folder in iter_agent_folders(root)]
+
+
+def load_config(folder: os.PathLike[str] | str) -> dict[str, Any]:
+    """The folder's ``config.json`` as a dict; raises :class:`WorkspaceFileError` saying why not."""
+    return read_json_object(Path(folder) / CONFIG_NAME)
+
+
+def load_state(folder: os.PathLike[str] | str) -> dict[str, Any] | None:
+    """The folder's state file as a dict, ``None`` when there is none; raises
+    :class:`WorkspaceFileError` when one exists but cannot be read."""
+    record = read_agent(folder)
+    return read_json_object(record.state_file) if record.state_file else None
+
+
+def normalize_message(message: object, agent_name: str | None = None) -> dict[str, Any]:
+    """``{role, content}`` plus ``tool_calls``/``tool_call_id``/``name``/``ts``/``step`` when
+    present. Swarms roles map to ours: ``System`` -> system, ``Human`` -> user, the agent's
+    name (or any other speaker) -> assistant, keeping the speaker as ``name``."""
+    if not isinstance(message, dict):
+        return {"role": "unknown", "content": _content_text(message)}
+    raw_role = message.get("role")
+    role = raw_role if isinstance(raw_role, str) else "unknown"
+    out: dict[str, Any] = {}
+    if role not in ("system", "user", "assistant", "tool"):
+        mapped = _SWARMS_ROLES.get(role.lower())
+        if mapped is None:
+            mapped = "assistant"
+            if role != "unknown" and role != agent_name:
+                out["name"] = role
+        role = mapped
+    out = {"role": role, "content": _content_text(message.get("content")), **out}
+    for key in _MESSAGE_KEYS:
+        if message.get(key) is not None:
+            out[key] = message[key]
+    if "ts" not in out and isinstance(message.get("timestamp"), str):
+        out["ts"] = message["timestamp"]
+    return out
+
+
+def _content_text(content: object) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return orjson.dumps(content, default=str).decode()
+
+
+def _swarms_messages(config: dict[str, Any], path: Path) -> list[Any]:
+    memory = config.get("short_memory")
+    if isinstance(memory, dict):
+        memory = memory.get("conversation_history", memory.get("history"))
+    if memory is None:
+        return []
+    if not isinstance(memory, list):
+        raise WorkspaceFileError(path, "short_memory is not a list of messages")
+    return memory
+
+
+def load_conversation(folder: os.PathLike[str] | str) -> list[dict[str, Any]]:
+    """The conversation as normalized messages (see :func:`normalize_message`).
+
+    Ours: the state file's conversation plus the journal records after its ``journal_seq`` (so
+    steps completed after the last full save, even before a ``kill -9``, are included). Swarms:
+    ``short_memory`` of ``config.json``. Raises :class:`WorkspaceFileError` when neither can be
+    read.
+    """
+    folder = Path(folder)
+    record = read_agent(folder)
+    if record.format == FORMAT_SWARMS:
+        config = load_config(folder)
+        raw = _swarms_messages(config, folder / CONFIG_NAME)
+        return [normalize_message(m, record.name) for m in raw]
+    return [normalize_message(m) for m in _our_messages(record, _journal_records(folder)[0])]
+
+
+def _journal_records(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    journal = read_journal(folder / JOURNAL_NAME)
+    # A record without a whole-number seq cannot be placed relative to the state file.
+    records = [r for r in journal.records if _int(r.get("seq")) is not None]
+    return records, journal.problems
+
+
+def _our_messages(record: AgentRecord, records: list[dict[str, Any]]) -> list[Any]:
+    """Raw messages: the state file's conversation, then the journal records after its
+    ``journal_seq`` replayed the way ``Agent.load()`` does."""
+    state: dict[str, Any] = {}
+    if record.state_file is not None:
+        state = read_json_object(record.state_file)
+    elif not records:
+        raise WorkspaceFileError(record.folder, "no state file and no journal.jsonl to read")
+    messages = state.get("conversation", [])
+    if not isinstance(messages, list):
+        raise WorkspaceFileError(record.state_file or record.folder, "conversation is not a list")
+    messages = list(messages) if state else _system_from_config(record.folder)
+    seq = _int(state.get("journal_seq")) or 0
+    for entry in records:
+        if entry["seq"] > seq:
+            messages = _replay(messages, entry)
+    return messages
+
+
+def _replay(messages: list[Any], entry: dict[str, Any]) -> list[Any]:
+    # A run that began with no history starts a new conversation (its record carries the
+    # system prompt too), exactly as Agent.load() replays it.
+    if entry.get("kind") == "task" and entry.get("new_conversation"):
+        messages = []
+    messages.extend(_record_messages(entry))
+    return messages
+
+
+def _system_from_config(folder: Path) -> list[dict[str, Any]]:
+    try:
+        prompt = load_config(folder).get("system_prompt")
+    except WorkspaceFileError:
+        return []
+    return [{"role": "system", "content": prompt}] if isinstance(prompt, str) and prompt else []
+
+
+def _record_messages(entry: dict[str, Any]) -> list[Any]:
+    messages = entry.get("messages")
+    return messages if isinstance(messages, list) else []
+
+
+@dataclass
+class StepSnapshot:
+    """Where the conversation stood after one completed step: ``messages[start:end]``."""
+
+    loop_count: int
+    start: int
+    end: int
+    memory: dict[str, Any]
+    ts: str | None = None
+    seq: int | None = None
+
+
+@dataclass
+class StepHistory:
+    """The per-step history of one of our workspaces, read from ``journal.jsonl``.
+
+    Documents are built on request (:meth:`document`), so a history of 10,000 steps costs one
+    list of messages, not 10,000 copies of it.
+    """
+
+    folder: Path
+    messages: list[dict[str, Any]]
+    steps: list[StepSnapshot]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def loop_counts(self) -> list[int]:
+        return [s.loop_count for s in self.steps]
+
+    def snapshot(self, loop_count: int) -> StepSnapshot:
+        for step in self.steps:
+            if step.loop_count == loop_count:
+                return step
+        known = self.loop_counts
+        span = f"steps {known[0]}-{known[-1]}" if known else "no steps"
+        raise WorkspaceLookupError(
+            f"step {loop_count} is not in the history of {self.folder} ({span} recorded)"
+        )
+
+    def document(self, loop_count: int) -> dict[str, Any]:
+        """``{"loop_count", "conversation", "memory"}`` as they were after step ``loop_count``."""
+        step = self.snapshot(loop_count)
+        return {
+            "loop_count": step.loop_count,
+            "conversation": self.messages[step.start : step.end],
+            "memory": step.memory,
+        }
+
+
+def step_history(folder: os.PathLike[str] | str) -> StepHistory:
+    """The conversation, loop count and memory after each completed step, from the journal.
+
+    Step N is where the last journal record of kind ``step`` with loop count N left things;
+    a loop count no step record reached (0: the system prompt and the task) is where the last
+    record carrying it left things. A journal cut after a compaction starts from the state
+    file, and only the steps it still holds are available.
+    """
+    folder = Path(folder)
+    record = read_agent(folder)
+    if record.format == FORMAT_SWARMS:
+        raise WorkspaceLookupError(f"{folder} is a swarms workspace; it keeps no per-step history")
+    records, problems = _journal_records(folder)
+    whole = bool(records) and bool(records[0].get("new_conversation"))
+    base: list[Any] = []
+    if not whole:
+        messages = _our_messages(record, records)
+        # Whether folded into the state file or replayed, the journal's messages close the
+        # list; what precedes them is the base every step builds on.
+        journal_messages = sum(len(_record_messages(e)) for e in records)
+        base = messages[: max(0, len(messages) - journal_messages)]
+    history = StepHistory(folder, [normalize_message(m) for m in base], [], list(problems))
+    snapshots: dict[int, tuple[bool, StepSnapshot]] = {}
+    if not whole:
+        snapshots[_base_loop_count(records)] = (False, StepSnapshot(0, 0, len(base), {}))
+    start, memory = 0, {}
+    for entry in records:
+        if entry.get("kind") == "task" and entry.get("new_conversation"):
+            start = len(history.messages)
+        history.messages.extend(normalize_message(m) for m in _record_messages(entry))
+        if isinstance(entry.get("memory"), dict):
+            memory = entry["memory"]
+        loop_count = _int(entry.get("loop_count"))
+        if loop_count is None:
+            continue
+        is_step = entry.get("kind") == "step"
+        if is_step or not snapshots.get(loop_count, (False,))[0]:
+            ts = entry.get("ts") if isinstance(entry.get("ts"), str) else None
+            snap = StepSnapshot(loop_count, start, len(history.messages), memory, ts, entry["seq"])
+            snapshots[loop_count] = (is_step, snap)
+    for loop_count, (_, snap) in sorted(snapshots.items()):
+        snap.loop_count = loop_count
+        history.steps.append(snap)
+    return history
+
+
+def _base_loop_count(records: list[dict[str, Any]]) -> int:
+    # A journal cut after compaction starts mid-run; its base is the step before its first record.
+    if not records:
+        return 0
+    first = _int(records[0].get("loop_count")) or 0
+    return max(0, first - 1) if records[0].get("kind") == "step" else first
+
+
+def resolve_agent(query: str, root: os.PathLike[str] | str | None = None) -> Path:
+    """The folder of the agent a user named: a path to a folder (or to a file in it), a folder
+    name, or an ``agent_name``. Raises :class:`WorkspaceLookupError` when nothing matches or
+    when several do (the message lists them)."""
+    as_path = Path(query).expanduser()
+    if os.sep in query or query.startswith("."):
+        if as_path.is_dir():
+            return as_path
+        if as_path.is_file():
+            return as_path.parent
+        raise WorkspaceLookupError(f"no agent folder at {query}")
+    folders = list(iter_agent_folders(root))
+    exact = [f for f in folders if f.name == query]
+    if exact:
+        return exact[0]
+    prefix = safe_name(query)
+    by_folder = [f for f in folders if _ID12_SUFFIX.sub("", f.name) == prefix]
+    matches = [f for f in by_folder if read_agent(f).name == query] or by_folder
+    if not matches:
+        records = [read_agent(f) for f in folders]
+        matches = [r.folder for r in records if r.name == query] or [
+            r.folder for r in records if r.name.lower() == query.lower()
+        ]
+    if not matches:
+        if as_path.is_dir():
+            return as_path
+        where = settings.agents_dir(root)
+        raise WorkspaceLookupError(f"no agent named {query!r} in {where}")
+    if len(matches) > 1:
+        listed = ", ".join(m.name for m in matches)
+        raise WorkspaceLookupError(
+            f"{query!r} matches {len(matches)} agents ({listed}); give the folder name or path"
+        )
+    return matches[0]
