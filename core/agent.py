@@ -177,6 +177,8 @@ class Agent:
         self._memory_written: bytes = b"{}"
         self._stop = threading.Event()
         self._finishing = False
+        self._wire: list[dict[str, Any]] = []
+        self._wire_source: list[dict[str, Any]] | None = None
 
     # ----------------------------------------------------------------- identity and files
     @property
@@ -394,7 +396,14 @@ class Agent:
         return [t.schema() for t in self._tools] or None
 
     def _wire_messages(self) -> list[dict[str, Any]]:
-        return [{k: m[k] for k in _WIRE_KEYS if k in m} for m in self.conversation]
+        # The model sees only the standard keys. Built incrementally: the conversation only
+        # grows during a run (a rolled-back step or a load() replaces it, and is detected).
+        source = self.conversation
+        if self._wire_source is not source or len(self._wire) > len(source):
+            self._wire, self._wire_source = [], source
+        for message in source[len(self._wire) :]:
+            self._wire.append({k: message[k] for k in _WIRE_KEYS if k in message})
+        return list(self._wire)
 
     def run(
         self,
@@ -546,6 +555,7 @@ class Agent:
         # results would be rejected by the model on resume.
         mark = getattr(self, "_step_mark", None)
         if mark is not None:
+            self._wire_source = None
             del self.conversation[mark[0] :]
             del self.tool_results[mark[1] :]
             self._step_mark = None

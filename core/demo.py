@@ -1,0 +1,139 @@
+"""The demo: a workspace made by real runs of the offline model, then one live run to watch.
+
+``agent-tui demo`` (and ``make demo``) builds ``./agent_workspace`` with finished, failed and
+interrupted agents, then streams a live run in the terminal, printing each autosave as it lands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from core.agent import Agent, AgentEvent, AgentInterrupted
+from core.models import ModelError
+
+FACTS = {
+    "fsync": "fsync flushes a file's data and metadata to stable storage.",
+    "rename": "rename(2) replaces the target atomically within one file system.",
+    "journal": "An append-only journal makes each step durable at constant cost.",
+}
+
+
+def word_count(text: str) -> int:
+    """Count the words in a text.
+
+    Args:
+        text: The text to count.
+    """
+    return len(text.split())
+
+
+def lookup_fact(topic: str) -> str:
+    """Look up a short fact about a storage topic.
+
+    Args:
+        topic: A word such as fsync, rename or journal.
+    """
+    for key, fact in FACTS.items():
+        if key in topic.lower():
+            return fact
+    return f"No fact stored about {topic!r}; known topics: {', '.join(FACTS)}."
+
+
+DEMO_TOOLS = [word_count, lookup_fact]
+
+DEMO_AGENTS = [
+    ("research-assistant", "offline/demo", "Explain how fsync and rename make saves atomic"),
+    ("report-writer", "offline/demo?words=120", "Write a short report on journal compaction"),
+    ("flaky-fetcher", "offline/demo?fail_at=2&fail=rate_limit", "Fetch and summarise the logs"),
+    ("night-batch", "offline/demo?delay=0.01&tool_steps=50", "Index every document in the archive"),
+]
+
+
+def build_demo_workspace(root: Path, *, quiet: bool = False) -> list[Path]:
+    """Create finished, failed and interrupted agents under ``root`` by really running them."""
+    folders = []
+    for name, model, task in DEMO_AGENTS:
+        agent = Agent(
+            model_name=model, agent_name=name, max_loops=50, tools=DEMO_TOOLS, workspace_dir=root
+        )
+        if name == "night-batch":
+            # Interrupted after a few steps, as Ctrl-C would.
+            def stop_after_steps(event: AgentEvent, agent: Agent = agent) -> None:
+                if event.kind == "step_end" and event.data["step"] >= 4:
+                    agent.request_stop()
+
+            agent.on_event = stop_after_steps
+        try:
+            agent.run(task)
+            outcome = "completed"
+        except ModelError as exc:
+            outcome = f"failed: {exc.kind}"
+        except AgentInterrupted:
+            outcome = "interrupted"
+        folders.append(Path(agent._get_agent_workspace_dir()))
+        if not quiet:
+            print(f"  {name:<20} {outcome:<22} {agent.loop_count} steps  {folders[-1]}")
+    return folders
+
+
+def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
+    """Stream a live run in the terminal, with a line for each step and each autosave."""
+    agent = Agent(
+        model_name=f"offline/demo?delay={delay}&tool_steps={steps - 1}",
+        agent_name="live-demo",
+        max_loops=steps,
+        tools=DEMO_TOOLS,
+        workspace_dir=root,
+    )
+
+    def on_event(event: AgentEvent) -> None:
+        data = event.data
+        if event.kind == "step_start":
+            print(f"\n\n-- step {data['step']} (loop {data['loop']}/{data['max_loops']}) --")
+        elif event.kind == "tool_call":
+            print(f"\n   tool call: {data['name']}({data['arguments']})")
+        elif event.kind == "tool_result":
+            print(f"   tool result: {data['result'][:80]}")
+        elif event.kind == "autosave":
+            print(f"   [autosave] {data['file']}  {data['bytes']:,} B  {data['ms']:.1f} ms")
+
+    agent.on_event = on_event
+    print(f"\nLive run -> {agent._get_agent_workspace_dir()}")
+    try:
+        agent.run(
+            "Explain how fsync, rename and a journal keep an agent's work safe",
+            streaming_callback=lambda chunk: print(chunk, end="", flush=True),
+        )
+        print()
+    except KeyboardInterrupt:
+        print("\n\nInterrupted: state saved with status 'interrupted'.")
+        return 130
+    print(f"\n\nDone: {agent.loop_count} steps, status {agent.status}.")
+    print(f"Files: {', '.join(sorted(os.listdir(agent._get_agent_workspace_dir())))}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="agent-tui demo",
+        description="Build a demo workspace with real offline runs, then watch a live run.",
+    )
+    parser.add_argument("--workspace", type=Path, default=None, help="workspace root")
+    parser.add_argument("--delay", type=float, default=0.04, help="seconds between chunks")
+    parser.add_argument("--no-live", action="store_true", help="only build the workspace")
+    args = parser.parse_args(argv)
+    from core.settings import workspace_root
+
+    root = workspace_root(args.workspace)
+    print(f"Building a demo workspace in {root.resolve()} (offline model, no network):")
+    build_demo_workspace(root)
+    if args.no_live:
+        return 0
+    return live_run(root, delay=args.delay)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
