@@ -591,7 +591,7 @@ class Agent:
 
         def on_sigterm(signum: int, frame: Any) -> None:
             if not self._finishing:
-                raise AgentInterrupted("SIGTERM")
+                raise StopRequested("SIGTERM")
 
         return signal.signal(signal.SIGTERM, on_sigterm)
 

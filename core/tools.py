@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from core.models import StopRequested
+
 _JSON_TYPES: dict[Any, str] = {
     str: "string",
     int: "integer",
@@ -172,6 +174,8 @@ def call_tool(tools: dict[str, Tool], name: str, raw_arguments: str | dict | Non
         return outcome(f"Error: bad arguments for {name}: {exc}", True, arguments)
     try:
         value = tool.func(**arguments)
+    except StopRequested:
+        raise  # an interrupt (SIGTERM) landing inside a tool stops the run, not just the tool
     except Exception as exc:  # a failing tool is reported to the model, not fatal to the run
         return outcome(f"Error: {name} raised {type(exc).__name__}: {exc}", True, arguments)
     return outcome(_stringify(value), False, arguments)
