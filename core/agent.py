@@ -44,6 +44,7 @@ from core.persistence import (
     SCHEMA_VERSION,
     WorkspaceFileError,
     atomic_write_json,
+    is_temp_file,
     read_json_object,
 )
 from core.redaction import Redactor
@@ -177,6 +178,7 @@ class Agent:
         self._memory_written: bytes = b"{}"
         self._stop = threading.Event()
         self._finishing = False
+        self._redacted_settings: dict[str, Any] | None = None
         self._wire: list[dict[str, Any]] = []
         self._wire_source: list[dict[str, Any]] | None = None
 
@@ -218,6 +220,17 @@ class Agent:
             self._lock = WorkspaceLock(self._folder)
         return self._folder
 
+    def _remove_stale_temp_files(self) -> None:
+        # A process killed inside an atomic write leaves its temp file; the target is intact.
+        # Only called with the lock held, so no live writer owns these.
+        assert self._folder is not None
+        for path in self._folder.iterdir():
+            if is_temp_file(path.name):
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
+
     def _open_journal(self) -> None:
         assert self._folder is not None
         if self._journal is None:
@@ -252,25 +265,32 @@ class Agent:
         }
 
     def _config_document(self) -> dict[str, Any]:
+        """Redacted settings + metadata. The settings do not change during a run, so they are
+        redacted once per run, not once per step (a large system prompt would cost every step)."""
+        if self._redacted_settings is None:
+            self._redacted_settings = self._redactor.redact(self.settings())
         return {
-            **self.settings(),
-            "_autosave_metadata": {
-                "timestamp": _now(),
-                "loop_count": self.loop_count,
-                "agent_id": self.id,
-                "agent_name": self.agent_name,
-                "schema_version": SCHEMA_VERSION,
-                "format": FORMAT,
-                "status": self.status,
-                "run_id": self.run_id,
-                "pid": os.getpid(),
-                "hostname": socket.gethostname(),
-                "started_at": self.started_at,
-                "state_file": state_file_name(self.agent_name),
-                "error": self.error,
-                "usage": dict(self.usage),
-                "autosave_failures": self.autosave_failures,
-            },
+            **self._redacted_settings,
+            "_autosave_metadata": self._redactor.redact(self._metadata()),
+        }
+
+    def _metadata(self) -> dict[str, Any]:
+        return {
+            "timestamp": _now(),
+            "loop_count": self.loop_count,
+            "agent_id": self.id,
+            "agent_name": self.agent_name,
+            "schema_version": SCHEMA_VERSION,
+            "format": FORMAT,
+            "status": self.status,
+            "run_id": self.run_id,
+            "pid": os.getpid(),
+            "hostname": socket.gethostname(),
+            "started_at": self.started_at,
+            "state_file": state_file_name(self.agent_name),
+            "error": self.error,
+            "usage": dict(self.usage),
+            "autosave_failures": self.autosave_failures,
         }
 
     def state(self) -> dict[str, Any]:
@@ -342,7 +362,7 @@ class Agent:
         path = self._folder / CONFIG_NAME
         started = time.perf_counter()
         try:
-            size = atomic_write_json(path, self._redactor.redact(self._config_document()))
+            size = atomic_write_json(path, self._config_document())
         except OSError as exc:
             self._report_failure(CONFIG_NAME, exc)
             return
@@ -374,6 +394,7 @@ class Agent:
         """Write the full state and config now; returns the state file's path."""
         self._bind()
         assert self._lock is not None
+        self._redacted_settings = None
         with self._lock:
             self._flush_journal()
             self._write_state()
@@ -425,8 +446,10 @@ class Agent:
             self._bind()
             assert self._lock is not None
             self._lock.acquire()
+            self._remove_stale_temp_files()
         self._stop.clear()
         self._redactor.refresh()
+        self._redacted_settings = None
         self.run_id = uuid.uuid4().hex[:12]
         self.started_at = _now()
         self.status = RUNNING
