@@ -141,6 +141,7 @@ Criteria combine: a folder is removed only when it meets every one given. Runnin
 examples:
   agent-tui demo                  build a demo workspace and watch a live offline run
   agent-tui demo --no-live        only build the demo workspace
+  agent-tui demo --delay 0.1      slower streaming (seconds between chunks)
 """,
 }
 
@@ -228,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
     clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
 
-    demo = command("demo", "build a demo workspace and watch a live offline run")
-    demo.add_argument("demo_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    # Options after `demo` go to core.demo untouched (main() passes the unparsed rest).
+    command("demo", "build a demo workspace and watch a live offline run")
     return parser
 
 
@@ -249,6 +250,10 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozense
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), *(line(row) for row in rows)])
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -321,8 +326,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     headers = ["NAME", "STATUS", "LOOPS", "SAVED", "SIZE", "MODEL", "FORMAT", "FOLDER", "PROBLEM"]
     print(_table(headers, rows, right={2, 4}))
     total = sum(r.size_bytes for r in records)
-    noun = "agent" if len(records) == 1 else "agents"
-    print(f"{len(records)} {noun}, {format_bytes(total)} in {root / 'agents'}")
+    print(f"{_plural(len(records), 'agent')}, {format_bytes(total)} in {root / 'agents'}")
     return 0
 
 
@@ -663,7 +667,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
             )
         total = cleanup.format_bytes(plan.total_bytes)
         print(
-            f"{len(plan.items)} folders, {total} to free"
+            f"{_plural(len(plan.items), 'folder')}, {total} to free"
             + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
         )
     if not args.yes:
@@ -683,9 +687,9 @@ def cmd_clean(args: argparse.Namespace) -> int:
         _write_json(_plan_json(plan, result))
     else:
         verb = (
-            f"moved {len(result.trashed)} folders to {trash}"
+            f"moved {_plural(len(result.trashed), 'folder')} to {trash}"
             if trash
-            else f"removed {len(result.removed)} folders"
+            else f"removed {_plural(len(result.removed), 'folder')}"
         )
         print(f"{verb}, freed {cleanup.format_bytes(result.freed_bytes)}")
         for folder, reason in result.skipped:
@@ -761,7 +765,10 @@ HANDLERS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``agent-tui`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "demo":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.demo_args = rest
     try:
         if args.command is None:
             return _launch_app(parser, args)
