@@ -120,6 +120,7 @@ class Agent:
         max_tokens: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_RETRIES,
+        retry_backoff: float = 1.0,
         api_key: str | None = None,
         api_base: str | None = None,
         workspace_dir: str | os.PathLike[str] | None = None,
@@ -153,7 +154,7 @@ class Agent:
         self._tools: list[Tool] = [tool_from_function(f) for f in (tools or [])]
         self._tools_by_name = {t.name: t for t in self._tools}
         self._settings = ModelSettings(
-            temperature, max_tokens, timeout, max_retries, api_key, api_base
+            temperature, max_tokens, timeout, max_retries, api_key, api_base, retry_backoff
         )
         self._redactor = Redactor([api_key] if api_key else [])
 

@@ -18,6 +18,8 @@ from core.settings import configure_litellm_offline
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
+# Worth another attempt; auth and bad requests will fail the same way again.
+RETRYABLE = frozenset({"rate_limit", "server", "timeout", "connection"})
 
 
 class ModelError(Exception):
@@ -67,6 +69,7 @@ class ModelSettings:
     max_retries: int = DEFAULT_RETRIES
     api_key: str | None = None
     api_base: str | None = None
+    retry_backoff: float = 1.0  # seconds before the first retry; doubles each time, max 30 s
 
 
 ChunkCallback = Callable[[str], None]
@@ -131,6 +134,8 @@ def _complete_offline(model_name, messages, tools, on_chunk, stop) -> ModelReply
 def _classify_litellm_error(exc: Exception) -> str:
     name = type(exc).__name__
     text = str(exc)
+    if "Stream ended before" in text or name == "MidStreamFallbackError":
+        return "stream_cut"
     if name == "AuthenticationError" or "Missing credentials" in text or "api_key" in text.lower():
         return "auth"
     if name == "RateLimitError":
@@ -147,21 +152,46 @@ def _classify_litellm_error(exc: Exception) -> str:
 
 
 def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> ModelReply:
+    """Retries are ours, not litellm's (its ``num_retries`` needs an optional package and
+    the OpenAI client retries on its own): up to ``max_retries`` more attempts for retryable
+    failures, with exponential backoff, and only while nothing has been streamed yet, so a
+    retry never repeats text the user already saw."""
     configure_litellm_offline()
     import litellm
 
     from core import litellm_provider
 
     litellm_provider.register()
+    litellm.suppress_debug_info = True
+    attempt = 0
+    streamed = [False]
+
+    def forward(text: str) -> None:
+        streamed[0] = True
+        if on_chunk:
+            on_chunk(text)
+
+    while True:
+        try:
+            return _litellm_attempt(litellm, model_name, messages, tools, settings, forward, stop)
+        except ModelError as exc:
+            if exc.kind not in RETRYABLE or streamed[0] or attempt >= settings.max_retries:
+                raise
+        wait = min(30.0, settings.retry_backoff * 2**attempt)
+        attempt += 1
+        if stop.wait(wait):
+            raise StopRequested()
+
+
+def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, stop) -> ModelReply:
     kwargs: dict[str, Any] = {
         "model": model_name,
         "messages": messages,
         "stream": True,
         "stream_options": {"include_usage": True},
-        # litellm's defaults are a 6000 s timeout plus the client's own retries: a silent
-        # server would hang the run for hours. Both are set explicitly.
+        # litellm's default timeout is 6000 s: a silent server would hang the run for hours.
         "timeout": settings.timeout,
-        "num_retries": settings.max_retries,
+        "num_retries": 0,
         "max_retries": 0,
     }
     if tools:
@@ -196,8 +226,7 @@ def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> 
             text = getattr(delta, "content", None)
             if text:
                 parts.append(text)
-                if on_chunk:
-                    on_chunk(text)
+                on_chunk(text)
             for part in getattr(delta, "tool_calls", None) or []:
                 slot = calls.setdefault(part.index or 0, {"id": "", "name": "", "arguments": ""})
                 if part.id:
@@ -209,7 +238,7 @@ def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> 
     except StopRequested:
         raise
     except Exception as exc:
-        raise ModelError(model_name, _classify_litellm_error(exc), str(exc).strip()[:500]) from None
+        raise ModelError(model_name, _classify_litellm_error(exc), _first_line(exc)) from None
     reply.text = "".join(parts)
     reply.tool_calls = [
         ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}")
@@ -221,3 +250,11 @@ def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> 
     except Exception:
         reply.cost = 0.0  # unknown pricing is not an error; the run goes on
     return reply
+
+
+def _first_line(exc: Exception) -> str:
+    """litellm's messages repeat themselves and append help links; keep the informative part."""
+    text = " ".join(str(exc).split())
+    for marker in (" Original exception:", " Received Model Group", " LiteLLM Retried"):
+        text = text.split(marker)[0]
+    return text[:300] or type(exc).__name__

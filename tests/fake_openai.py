@@ -1,0 +1,90 @@
+"""A fake OpenAI-compatible server on loopback that misbehaves on purpose."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def _chunk(text: str, finish: str | None = None) -> bytes:
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+class FakeOpenAI:
+    """Modes: ok, auth (401), rate_limit (429), server (500), hang (never answers), cut (stream
+    stops halfway and the connection closes)."""
+
+    def __init__(self, mode: str = "ok") -> None:
+        self.mode = mode
+        self.requests = 0
+        self.release = threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                owner.requests += 1
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                owner.handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _error(self, handler: BaseHTTPRequestHandler, status: int, kind: str, message: str) -> None:
+        body = json.dumps({"error": {"message": message, "type": kind, "code": kind}}).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        if self.mode == "auth":
+            self._error(handler, 401, "invalid_api_key", "Incorrect API key provided")
+        elif self.mode == "rate_limit":
+            self._error(handler, 429, "rate_limit_exceeded", "Rate limit reached, slow down")
+        elif self.mode == "server":
+            self._error(handler, 500, "server_error", "The server had an error")
+        elif self.mode == "hang":
+            self.release.wait(30)
+        else:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.end_headers()
+            words = ["Durable ", "writes ", "need ", "fsync ", "and ", "rename. "]
+            if self.mode == "cut":
+                words = words[:3]
+            for word in words:
+                handler.wfile.write(_chunk(word))
+                handler.wfile.flush()
+                time.sleep(0.005)
+            if self.mode == "cut":
+                handler.close_connection = True
+                return
+            handler.wfile.write(_chunk("", "stop"))
+            handler.wfile.write(b"data: [DONE]\n\n")
