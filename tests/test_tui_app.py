@@ -1,0 +1,184 @@
+"""Pilot tests of the workspace browser: what the screen shows as the disk changes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+from textual.widgets import Static
+from tui_fixtures import rewrite_config, run_agent, wait_until, word_count
+from workspace_fixtures import write_broken_corpus, write_swarms
+
+from core import Agent
+from core.workspace import read_agent, step_history
+from tui.agent_table import AgentTable
+from tui.app import AgentTUI, parse_args
+from tui.commands import BindingCommands
+from tui.config_view import ConfigView
+from tui.help_screen import HelpScreen
+
+
+def text_of(app: AgentTUI, selector: str) -> str:
+    return str(app.query_one(selector, Static).content)
+
+
+def cell(app: AgentTUI, folder: Path, column: str) -> str:
+    return app.query_one(AgentTable).get_cell(str(folder), column).plain
+
+
+def shown(app: AgentTUI) -> set[str]:
+    table = app.query_one(AgentTable)
+    return {Path(key.value).name for key in table.rows}
+
+
+async def select(pilot, app: AgentTUI, folder: Path) -> None:
+    table = app.query_one(AgentTable)
+    assert await wait_until(pilot, lambda: str(folder) in table.rows)
+    table.move_cursor(row=table.get_row_index(str(folder)))
+    assert await wait_until(pilot, lambda: app.selected == str(folder))
+
+
+async def test_lists_agents_with_status_loops_and_never_imports_litellm(workspace: Path) -> None:
+    alpha = run_agent(workspace, "alpha", loops=2)
+    beta = run_agent(workspace, "beta", loops=3)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: shown(app) == {alpha.name, beta.name})
+        for folder in (alpha, beta):
+            assert cell(app, folder, "loops") == str(read_agent(folder).loop_count)
+            assert cell(app, folder, "status").strip() == "completed"
+        first = read_agent(alpha).loop_count
+        assert await wait_until(pilot, lambda: f"loop {first}" in text_of(app, "#config-header"))
+    assert "litellm" not in sys.modules
+
+
+async def test_config_rewritten_on_disk_appears_with_new_loop_count(workspace: Path) -> None:
+    folder = run_agent(workspace, "alpha", loops=2)
+    app = AgentTUI(workspace_dir=workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, app, folder)
+        assert await wait_until(pilot, lambda: "loop " in text_of(app, "#config-header"))
+        await asyncio.to_thread(rewrite_config, folder, loop_count=7, status="error")
+        assert await wait_until(pilot, lambda: "loop 7" in text_of(app, "#config-header"))
+        assert '"loop_count": 7' in text_of(app, "#config-body")
+        assert cell(app, folder, "loops") == "7"
+        assert cell(app, folder, "status").strip() == "error"
+        # The changed fields are highlighted for a moment.
+        assert "_autosave_metadata.loop_count" in app.query_one(ConfigView).changed
+
+
+async def test_live_agent_run_is_followed_to_its_last_step(workspace: Path) -> None:
+    folder = run_agent(workspace, "live", loops=1)
+    app = AgentTUI(workspace_dir=workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, app, folder)
+        agent = Agent(
+            model_name="offline/demo?delay=0.002",
+            agent_name="live",
+            max_loops=4,
+            tools=[word_count],
+            workspace_dir=workspace,
+        )
+        await asyncio.to_thread(agent.run, "keep going")
+        final = f"loop {read_agent(folder).loop_count}"
+        assert final != "loop 1"
+        assert await wait_until(pilot, lambda: final in text_of(app, "#config-header"))
+        assert cell(app, folder, "status").strip() == "completed"
+
+
+async def test_new_agent_folder_appears_and_deleted_one_disappears(workspace: Path) -> None:
+    alpha = run_agent(workspace, "alpha")
+    app = AgentTUI(workspace_dir=workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: shown(app) == {alpha.name})
+        await pilot.pause(0.1)  # the watcher is up
+        beta = await asyncio.to_thread(run_agent, workspace, "beta")
+        assert await wait_until(pilot, lambda: shown(app) == {alpha.name, beta.name})
+        await select(pilot, app, alpha)
+        await asyncio.to_thread(shutil.rmtree, alpha)
+        assert await wait_until(pilot, lambda: shown(app) == {beta.name})
+        assert await wait_until(pilot, lambda: app.selected == str(beta))
+
+
+async def test_broken_files_show_as_broken_agents_with_their_problem(workspace: Path) -> None:
+    cases = write_broken_corpus(workspace)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        truncated = cases["truncated"]
+        await select(pilot, app, truncated)
+        assert cell(app, truncated, "status").strip() == "broken"
+        assert "truncated JSON" in text_of(app, "#config-problems")
+        assert "cannot be shown" in text_of(app, "#config-body")
+        for case in ("dangling-link", "link-loop", "empty", "deep-nesting"):
+            await select(pilot, app, cases[case])
+        assert app.is_running
+
+
+async def test_diff_tab_shows_an_appended_message_as_appended(workspace: Path) -> None:
+    folder = run_agent(workspace, "alpha", loops=3)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, app, folder)
+        await pilot.press("d")
+        *_, before, last = step_history(folder).loop_counts
+        expected = f"step {before} -> step {last}"
+        assert await wait_until(pilot, lambda: expected in text_of(app, "#diff-summary"))
+        assert "appended" in text_of(app, "#diff-summary")
+        body = text_of(app, "#diff-body")
+        assert "conversation[" in body and "(appended): assistant:" in body
+
+
+async def test_state_tab_shows_transcript_and_masks_foreign_secrets(workspace: Path) -> None:
+    folder = write_swarms(workspace)
+    secret = "sk-live-0123456789abcdefghijklmnop"
+    config = (folder / "config.json").read_text()
+    (folder / "config.json").write_text(
+        config.replace('"temperature": 0.5', f'"temperature": 0.5, "openai_api_key": "{secret}"')
+    )
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await select(pilot, app, folder)
+        assert await wait_until(pilot, lambda: "[REDACTED]" in text_of(app, "#config-body"))
+        assert secret not in text_of(app, "#config-body")
+        await pilot.press("2")
+        assert await wait_until(pilot, lambda: "What is a bond?" in text_of(app, "#state-body"))
+        transcript = text_of(app, "#state-body")
+        assert "user" in transcript and "A bond is a loan" in transcript
+
+
+async def test_filter_and_sort(workspace: Path) -> None:
+    alpha = run_agent(workspace, "alpha", loops=1)
+    beta = run_agent(workspace, "beta", loops=4)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: len(shown(app)) == 2)
+        await pilot.press("slash", "b", "e", "t")
+        assert await wait_until(pilot, lambda: shown(app) == {beta.name})
+        await pilot.press("escape")
+        app.query_one("#filter").value = ""
+        assert await wait_until(pilot, lambda: shown(app) == {alpha.name, beta.name})
+        await pilot.press("s", "s")  # name -> age -> size
+        table = app.query_one(AgentTable)
+        assert table.sort == "size"
+        first = table.coordinate_to_cell_key((0, 0)).row_key.value
+        assert first == str(beta)  # the longer run is bigger
+
+
+async def test_help_screen_and_command_palette_list_every_action(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        provider = BindingCommands(app.screen)
+        titles = [title for title, _, _ in provider._commands()]
+        for binding in AgentTUI.BINDINGS:
+            assert binding.id and binding.tooltip
+            assert any(title.startswith(binding.description) for title in titles)
+
+
+def test_command_line_arguments() -> None:
+    args = parse_args(["--workspace", "/tmp/w", "--read-only"])
+    assert args.workspace == "/tmp/w" and args.read_only and not args.no_watch

@@ -1,0 +1,367 @@
+"""agent-tui: the live workspace browser.
+
+Left, every agent folder of the workspace with its status, loop count, age and size; right,
+tabs for the selected agent (Config, State, Diff, and Run, which part 2 fills). The list and
+the views follow the disk through :mod:`tui.watcher`; all reading goes through
+:mod:`core.workspace`. Workers (the scan, the watcher, deletions) only post messages; the
+handlers here change widgets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from core import settings
+from core.persistence import WorkspaceFileError
+from core.redaction import Redactor
+from core.workspace import AgentRecord, iter_agent_folders, read_agent
+from tui.agent_table import SORTS, AgentTable
+from tui.cleanup_screen import CleanupScreen
+from tui.commands import BindingCommands, bindings_of
+from tui.config_view import ConfigView
+from tui.diff_view import DiffView
+from tui.display import Clock, utc_now
+from tui.help_screen import HelpScreen
+from tui.run_pane import RunPane
+from tui.state_view import StateView
+from tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
+
+SCAN_CHUNK = 500
+SCAN_CHUNK_SECONDS = 0.05
+AGE_REFRESH_TICKS = 10
+TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
+
+
+@dataclass
+class ScanChunk(Message):
+    """Records read by the scan worker; ``seen`` (on the last chunk) lists every folder found."""
+
+    records: list[AgentRecord]
+    done: bool = False
+    seen: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class ScanFailed(Message):
+    """The agents folder could not be listed."""
+
+    problem: str
+
+
+class AgentTUI(App[None]):
+    """Browse, watch, diff and clean the agent workspaces under ``workspace_dir``."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "agent-tui"
+    COMMANDS = App.COMMANDS | {BindingCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave agent-tui"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?",
+                tooltip="Every key and what it does"),
+        Binding("slash", "focus_filter", "Filter", id="filter", key_display="/",
+                tooltip="Type to filter agents by name, folder, status or model"),
+        Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Sort by name, then age, then size"),
+        Binding("c", "cleanup", "Cleanup", id="cleanup",
+                tooltip="Mark and delete old workspaces (like ncdu)"),
+        Binding("d", "diff_last_step", "Last step", id="diff-last",
+                tooltip="Show what the last step of the selected agent changed"),
+        Binding("r", "rescan", "Rescan", id="rescan", tooltip="Read every agent folder again"),
+        Binding("1", "show_tab('tab-config')", "Config", id="tab-config", show=False,
+                tooltip="The selected agent's config.json, live"),
+        Binding("2", "show_tab('tab-state')", "State", id="tab-state", show=False,
+                tooltip="The conversation, memory and task"),
+        Binding("3", "show_tab('tab-diff')", "Diff", id="tab-diff", show=False,
+                tooltip="Compare two steps or two agents"),
+        Binding("4", "show_tab('tab-run')", "Run", id="tab-run", show=False,
+                tooltip="The run pane (part 2)"),
+        Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
+                tooltip="Back to the agent list"),
+    ]  # fmt: skip
+
+    def __init__(
+        self,
+        workspace_dir: str | Path | None = None,
+        read_only: bool = False,
+        watch: bool = True,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__()
+        self.root = settings.workspace_root(workspace_dir)
+        self.agents_dir = self.root / "agents"
+        self.read_only = read_only
+        self.watch = watch
+        self.clock = clock
+        self.redactor = Redactor()
+        self.selected: str | None = None
+        self._stop_watch: asyncio.Event | None = None
+        self._ticks = 0
+        self._scanned_once = False
+        self.first_rows_at: float | None = None
+
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: App.query_one searches the active screen, which may be Cleanup.
+        self.table = AgentTable(self.clock, id="agents")
+        self.config_view = ConfigView(self.redactor, self.clock, id="config-view")
+        self.state_view = StateView(self.redactor, id="state-view")
+        self.diff_view = DiffView(self.redactor, id="diff-view")
+        self.tabs = TabbedContent(id="tabs", initial="tab-config")
+        self.status_line = Static("scanning...", id="scan-status")
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="sidebar"):
+                yield Input(placeholder="/ filter agents", id="filter")
+                yield self.table
+                yield self.status_line
+            with self.tabs:
+                with TabPane("Config", id="tab-config"):
+                    yield self.config_view
+                with TabPane("State", id="tab-state"):
+                    yield self.state_view
+                with TabPane("Diff", id="tab-diff"):
+                    yield self.diff_view
+                with TabPane("Run", id="tab-run"):
+                    yield RunPane(id="run-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.root) + ("  [read-only]" if self.read_only else "")
+        self.table.focus()
+        self.scan_workspace()
+        if self.watch:
+            self._stop_watch = asyncio.Event()
+            self.watch_disk()
+        self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        if self._stop_watch is not None:
+            self._stop_watch.set()
+
+    # Workers: they read and post; the handlers below change widgets.
+
+    @work(thread=True, group="scan", exclusive=True, exit_on_error=False,
+          description="scan the workspace")  # fmt: skip
+    def scan_workspace(self) -> None:
+        worker = get_current_worker()
+        chunk: list[AgentRecord] = []
+        seen: set[str] = set()
+        last = time.monotonic()
+        try:
+            for folder in iter_agent_folders(self.root):
+                if worker.is_cancelled:
+                    return
+                chunk.append(read_agent(folder))
+                seen.add(str(folder))
+                if len(chunk) >= SCAN_CHUNK or time.monotonic() - last > SCAN_CHUNK_SECONDS:
+                    self.post_message(ScanChunk(chunk))
+                    chunk, last = [], time.monotonic()
+        except WorkspaceFileError as exc:
+            self.post_message(ScanFailed(str(exc)))
+            return
+        self.post_message(ScanChunk(chunk, done=True, seen=frozenset(seen)))
+
+    @work(group="watcher", exclusive=True, exit_on_error=False,
+          description="watch the workspace for changes")  # fmt: skip
+    async def watch_disk(self) -> None:
+        assert self._stop_watch is not None
+        await watch_workspace(self.root, self, self._stop_watch)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{event.worker.description} failed: {error}", severity="error")
+
+    # Messages from the workers.
+
+    @on(ScanChunk)
+    def _scan_chunk(self, event: ScanChunk) -> None:
+        table = self.table
+        table.add_records(event.records)
+        if self.first_rows_at is None and table.row_count:
+            self.first_rows_at = time.perf_counter()
+        if event.done:
+            for key in set(table.records) - event.seen:
+                table.remove(key)
+            table.rebuild()
+            if not self._scanned_once and table.row_count:
+                table.move_cursor(row=0)
+            self._scanned_once = True
+            self._update_status()
+        else:
+            self.status_line.update(f"scanning... {len(table.records)}")
+        if self.selected is None or self.selected not in table.records:
+            self.select(table.selected_key)
+
+    @on(ScanFailed)
+    def _scan_failed(self, event: ScanFailed) -> None:
+        self.status_line.update(f"cannot read the workspace: {event.problem}")
+
+    @on(AgentChanged)
+    def _agent_changed(self, event: AgentChanged) -> None:
+        record = event.record
+        if not self.table.is_attached:
+            return
+        self.table.upsert(record)
+        if isinstance(self.screen, CleanupScreen):
+            self.screen.record_changed(record)
+        key = str(record.folder)
+        if key == self.selected:
+            self._show(record, config_only=False)
+        elif self.selected is None:
+            self.call_after_refresh(lambda: self.select(self.table.selected_key))
+        self._update_status()
+
+    @on(AgentRemoved)
+    def _agent_removed(self, event: AgentRemoved) -> None:
+        self.forget_folders([event.folder])
+
+    @on(WorkspaceReset)
+    def _workspace_reset(self) -> None:
+        self.scan_workspace()
+
+    def forget_folders(self, folders: Iterable[Path]) -> None:
+        """Drop rows for folders that are gone (the watcher saw it, or cleanup did it)."""
+        table = self.table
+        for folder in folders:
+            table.remove(str(folder))
+            if isinstance(self.screen, CleanupScreen):
+                self.screen.record_removed(folder)
+        if self.selected not in table.records:
+            self.select(table.selected_key)
+        self._update_status()
+
+    # Selection and views.
+
+    @on(DataTable.RowHighlighted, "#agents")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.select(event.row_key.value)
+
+    @on(DataTable.HeaderSelected, "#agents")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        sort = {"name": "name", "age": "age", "size": "size"}.get(str(event.column_key.value))
+        if sort:
+            self.table.set_sort(sort)
+            self._update_status()
+
+    def select(self, key: str | None) -> None:
+        """Show the agent with row key ``key`` (a folder path) in the tabs."""
+        if not self.table.is_attached:
+            return  # shutting down
+        record = self.table.records.get(key) if key else None
+        if key == self.selected and record is not None:
+            return
+        self.selected = key if record is not None else None
+        self._show(record, config_only=False)
+
+    def _show(self, record: AgentRecord | None, *, config_only: bool) -> None:
+        self.config_view.show(record)
+        if config_only:
+            return
+        active = self.tabs.active
+        if active == "tab-state":
+            self.state_view.show(record)
+        elif active == "tab-diff":
+            self.diff_view.show(record, list(self.table.records.values()))
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        record = self.table.records.get(self.selected) if self.selected else None
+        self._show(record, config_only=False)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def _update_status(self) -> None:
+        table = self.table
+        shown, total = table.row_count, len(table.records)
+        counts: dict[str, int] = {}
+        for record in table.records.values():
+            counts[record.status] = counts.get(record.status, 0) + 1
+        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        head = f"{shown} of {total} agents" if table.needle else f"{total} agents"
+        text = f"{head}, sort: {table.sort}" + (f"\n{', '.join(parts)}" if parts else "")
+        self.status_line.update(text)
+
+    def _tick(self) -> None:
+        self.config_view.tick()
+        self._ticks += 1
+        if self._ticks % AGE_REFRESH_TICKS == 0:
+            self.table.refresh_ages()
+
+    # Actions (each one is a binding, so also a command in the palette).
+
+    def action_help(self) -> None:
+        bindings = [b for _, b in bindings_of(self.screen, self)]
+        self.push_screen(HelpScreen(bindings))
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_focus_agents(self) -> None:
+        self.table.focus()
+
+    def action_cycle_sort(self) -> None:
+        self.table.set_sort(SORTS[(SORTS.index(self.table.sort) + 1) % len(SORTS)])
+        self._update_status()
+
+    def action_rescan(self) -> None:
+        self.scan_workspace()
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab in TABS:
+            self.tabs.active = tab
+
+    def action_diff_last_step(self) -> None:
+        self.tabs.active = "tab-diff"
+        self.diff_view.last_step()
+
+    def action_cleanup(self) -> None:
+        records = list(self.table.records.values())
+        self.push_screen(
+            CleanupScreen(records, self.agents_dir, read_only=self.read_only, clock=self.clock)
+        )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="agent-tui", description="Watch, diff and clean agent workspaces."
+    )
+    parser.add_argument(
+        "--workspace", metavar="PATH", help="workspace root (default: $WORKSPACE_DIR)"
+    )
+    parser.add_argument("--read-only", action="store_true", help="disable every destructive action")
+    parser.add_argument(
+        "--no-watch", action="store_true", help="do not follow the disk (rescan with r)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app: ``agent-tui [--workspace PATH] [--read-only] [--no-watch]``."""
+    args = parse_args(argv)
+    app = AgentTUI(workspace_dir=args.workspace, read_only=args.read_only, watch=not args.no_watch)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
