@@ -236,20 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ------------------------------------------------------------------------- output helpers
 def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    last = len(headers) - 1
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            cell if i == last else (cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]))
-            for i, cell in enumerate(cells)
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), *(line(row) for row in rows)])
+    columns = list(zip(headers, *rows, strict=True))
+    widths = [max(map(len, column)) for column in columns]
+    # One format string for every row: ls prints tens of thousands of them.
+    specs = [
+        "{}" if i == len(widths) - 1 else ("{:>%d}" if i in right else "{:<%d}") % width
+        for i, width in enumerate(widths)
+    ]
+    fmt = "  ".join(specs).format
+    return "\n".join(fmt(*row).rstrip() for row in [headers, *rows])
 
 
 def _plural(count: int, noun: str) -> str:

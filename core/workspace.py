@@ -14,6 +14,7 @@ the folder that changed.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
 import stat
@@ -29,7 +30,14 @@ from core import settings
 from core.journal import JOURNAL_NAME, read_journal
 from core.lock import LOCK_NAME, lock_holder
 from core.naming import safe_name, state_file_name
-from core.persistence import FORMAT, WorkspaceFileError, is_temp_file, read_json_object
+from core.persistence import (
+    FORMAT,
+    MAX_READ_BYTES,
+    WorkspaceFileError,
+    is_temp_file,
+    parse_json,
+    read_json_object,
+)
 
 CONFIG_NAME = "config.json"
 ERROR_TXT = "error.txt"
@@ -114,7 +122,8 @@ class _Listing:
     problems: list[str] = field(default_factory=list)
 
 
-def _walk(path: Path, listing: _Listing, rel: str, top: bool) -> None:
+def _walk(path: str, listing: _Listing, rel: str, top: bool) -> None:
+    # Plain strings, not Path objects: this runs for every file of every folder in a scan.
     try:
         entries = os.scandir(path)
     except OSError as exc:
@@ -124,13 +133,13 @@ def _walk(path: Path, listing: _Listing, rel: str, top: bool) -> None:
     with entries:
         for entry in entries:
             name = entry.name
-            if is_temp_file(name):
+            if name[0] == "." and is_temp_file(name):
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if top:
                         listing.top_dirs.add(name)
-                    _walk(Path(entry.path), listing, f"{rel}{name}/", False)
+                    _walk(entry.path, listing, f"{rel}{name}/", False)
                     continue
                 info = entry.stat(follow_symlinks=False)
             except OSError as exc:
@@ -138,7 +147,8 @@ def _walk(path: Path, listing: _Listing, rel: str, top: bool) -> None:
                 continue
             listing.size += info.st_size
             listing.files += 1
-            listing.newest_ns = max(listing.newest_ns, info.st_mtime_ns)
+            if info.st_mtime_ns > listing.newest_ns:
+                listing.newest_ns = info.st_mtime_ns
             if top:
                 listing.top[name] = info
 
@@ -162,7 +172,7 @@ def folder_size(path: Path) -> tuple[int, int]:
     if not stat.S_ISDIR(info.st_mode):
         return info.st_size, 1
     listing = _Listing()
-    _walk(Path(path), listing, "", False)
+    _walk(os.fspath(path), listing, "", False)
     return listing.size, listing.files
 
 
@@ -231,30 +241,34 @@ def read_agent(folder: os.PathLike[str] | str) -> AgentRecord:
     try:
         info = os.lstat(folder)
     except OSError as exc:
-        return _broken(
-            record,
-            _os_reason(exc) if not isinstance(exc, FileNotFoundError) else "folder not found",
-        )
+        missing = isinstance(exc, FileNotFoundError)
+        return _broken(record, "folder not found" if missing else _os_reason(exc))
+    if stat.S_ISDIR(info.st_mode):
+        return _read_folder(record, info.st_mtime_ns)
     record.modified = _from_ns(info.st_mtime_ns)
+    record.size_bytes, record.file_count = info.st_size, 1
     if stat.S_ISLNK(info.st_mode):
-        record.size_bytes, record.file_count = info.st_size, 1
         return _broken(record, _describe_link(folder))
-    if not stat.S_ISDIR(info.st_mode):
-        record.size_bytes, record.file_count = info.st_size, 1
-        return _broken(record, "is a file, expected an agent folder")
+    return _broken(record, "is a file, expected an agent folder")
 
+
+def _read_folder(record: AgentRecord, folder_mtime_ns: int | None) -> AgentRecord:
+    """The part of :func:`read_agent` after the folder is known to be a real folder."""
+    path = os.fspath(record.folder)
     listing = _Listing()
-    _walk(folder, listing, "", True)
+    _walk(path, listing, "", True)
     record.size_bytes, record.file_count = listing.size, listing.files
     record.problems.extend(listing.problems)
-    if listing.newest_ns:
-        record.modified = _from_ns(listing.newest_ns)
+    newest = listing.newest_ns or folder_mtime_ns
+    if newest is None:
+        newest = _lstat_mtime_ns(path)
+    record.modified = _from_ns(newest)
     if listing.problems and listing.problems[0].startswith("folder:"):
         record.status = "broken"
         return record
 
-    if LOCK_NAME in listing.top:
-        record.holder = lock_holder(folder)
+    if LOCK_NAME in listing.top and _lock_taken(path):
+        record.holder = lock_holder(record.folder) or "a live process"
 
     config_info = listing.top.get(CONFIG_NAME)
     if config_info is None or not stat.S_ISREG(config_info.st_mode):
@@ -267,13 +281,66 @@ def read_agent(folder: os.PathLike[str] | str) -> AgentRecord:
         return _without_config(record, listing, what)
     record.config_mtime_ns = config_info.st_mtime_ns
     try:
-        config = read_json_object(folder / CONFIG_NAME)
+        config = _read_config(path, config_info.st_size)
     except WorkspaceFileError as exc:
         record.problems.append(f"config.json: {exc.reason}")
         record.status = "running" if record.holder else "broken"
         return record
     _fill_from_config(record, config, listing.top)
     return record
+
+
+def _lstat_mtime_ns(path: str) -> int:
+    try:
+        return os.lstat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _lock_taken(path: str) -> bool:
+    """Whether a live process holds the folder's ``agent.lock`` (the same probe as
+    :func:`core.lock.lock_holder`, without building paths: a scan makes thousands)."""
+    try:
+        fd = os.open(f"{path}/{LOCK_NAME}", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
+def _read_config(path: str, size: int) -> dict[str, Any]:
+    """``config.json`` of the folder at ``path``, whose listed size is ``size``: one ``read``
+    of that size plus one byte, a second only when the file grew since it was listed."""
+    target = f"{path}/{CONFIG_NAME}"
+    if size > MAX_READ_BYTES:
+        return read_json_object(target)
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise WorkspaceFileError(target, _os_reason(exc)) from None
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) > size:
+            rest = [data]
+            while chunk := os.read(fd, 1 << 20):
+                rest.append(chunk)
+            data = b"".join(rest)
+    except OSError as exc:
+        raise WorkspaceFileError(target, _os_reason(exc)) from None
+    finally:
+        os.close(fd)
+    document = parse_json(data, target)
+    if not isinstance(document, dict):
+        kind = type(document).__name__.replace("NoneType", "null")
+        raise WorkspaceFileError(target, f"expected a JSON object at the top level, found {kind}")
+    return document
 
 
 def _broken(record: AgentRecord, problem: str) -> AgentRecord:
@@ -374,30 +441,52 @@ def _swarms_status(record: AgentRecord, top: dict, meta: dict[str, Any]) -> str:
     return "completed"
 
 
+def _agent_entries(root: os.PathLike[str] | str | None) -> tuple[Path, list[os.DirEntry]]:
+    agents = settings.agents_dir(root)
+    try:
+        with os.scandir(agents) as listing:
+            entries = [e for e in listing if not (e.name[0] == "." and is_temp_file(e.name))]
+    except FileNotFoundError:
+        return agents, []
+    except NotADirectoryError:
+        raise WorkspaceFileError(agents, "is a file, expected the agents folder") from None
+    except OSError as exc:
+        raise WorkspaceFileError(agents, _os_reason(exc)) from None
+    entries.sort(key=lambda e: e.name)
+    return agents, entries
+
+
 def iter_agent_folders(root: os.PathLike[str] | str | None = None) -> Iterator[Path]:
     """Every entry of ``<root>/agents`` that could be an agent (temp files skipped), by name.
 
     Raises :class:`WorkspaceFileError` when ``<root>/agents`` exists but is not a readable
     folder; yields nothing when it does not exist yet.
     """
-    agents = settings.agents_dir(root)
-    try:
-        with os.scandir(agents) as entries:
-            names = sorted(e.name for e in entries if not is_temp_file(e.name))
-    except FileNotFoundError:
-        return
-    except NotADirectoryError:
-        raise WorkspaceFileError(agents, "is a file, expected the agents folder") from None
-    except OSError as exc:
-        raise WorkspaceFileError(agents, _os_reason(exc)) from None
-    for name in names:
-        yield agents / name
+    agents, entries = _agent_entries(root)
+    for entry in entries:
+        yield agents / entry.name
 
 
 def scan(root: os.PathLike[str] | str | None = None) -> list[AgentRecord]:
     """Records for every folder under ``<root>/agents`` (root defaults to ``$WORKSPACE_DIR``),
-    sorted by folder name. An agents folder that does not exist yet gives an empty list."""
-    return [read_agent(folder) for folder in iter_agent_folders(root)]
+    sorted by folder name. An agents folder that does not exist yet gives an empty list.
+
+    Raises :class:`WorkspaceFileError` only when ``<root>/agents`` itself cannot be listed.
+    """
+    agents, entries = _agent_entries(root)
+    records = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        folder = agents / entry.name
+        if is_dir:
+            # The listing already says it is a real folder: skip read_agent's lstat.
+            records.append(_read_folder(AgentRecord(entry.name, None, folder), None))
+        else:
+            records.append(read_agent(folder))
+    return records
 
 
 def load_config(folder: os.PathLike[str] | str) -> dict[str, Any]:

@@ -354,14 +354,15 @@ def test_permission_denied_folder(workspace: Path, monkeypatch: pytest.MonkeyPat
 
 def test_permission_denied_config(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = write_ours(workspace, "unreadable")
-    real_open = open
+    real_open = os.open
 
     def guarded_open(path: object, *args: object, **kwargs: object):
         if Path(str(path)) == folder / "config.json":
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", guarded_open)
+    # As root, chmod 000 does not stop a read; refuse the open instead.
+    monkeypatch.setattr(os, "open", guarded_open)
     record = ws.read_agent(folder)
     assert record.status == "broken"
     assert record.problems == ["config.json: permission denied"]
