@@ -259,7 +259,7 @@ def test_second_live_process_gets_clear_error(child_env: dict[str, str], workspa
         agent = Agent(agent_name="busy")
         folder = Path(agent._get_agent_workspace_dir())
         for _ in range(500):
-            if lock_holder(folder):
+            if lock_holder(folder) and (folder / "config.json").exists():
                 break
             time.sleep(0.01)
         with pytest.raises(WorkspaceBusyError) as info:

@@ -39,7 +39,10 @@ def test_reader_never_sees_torn_files(child_env: dict[str, str], workspace: Path
             reads += 1
             # A file mid-rewrite must still parse: problems here would be torn reads.
             problems += [p for p in record.problems if p.startswith("config.json:")]
-            assert record.status in ("running", "completed", "interrupted"), record
+            if record.status == "unknown":  # a folder created a moment before its first write
+                assert record.problems[0].startswith("no config.json"), record
+            else:
+                assert record.status in ("running", "completed", "interrupted"), record
         scans += 1
     assert all(p.wait(timeout=60) == 0 for p in procs)
     assert problems == []
