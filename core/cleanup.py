@@ -92,6 +92,7 @@ def plan(
     records = list(records)
     beyond_keep = _beyond_keep_last(records, keep_last) if keep_last is not None else None
     result = CleanupPlan(agents)
+    resolved: dict[Path, Path] = {}
     for record in sorted(records, key=lambda r: r.folder.name):
         reasons = []
         if older_than is not None:
@@ -121,7 +122,7 @@ def plan(
             record.status,
             record.last_activity,
         )
-        refusal = _refusal(record.folder, agents)
+        refusal = _refusal(record.folder, agents, resolved)
         if refusal is None and record.status == "running":
             refusal = f"running ({record.holder or 'a live process holds it'})"
         if refusal:
@@ -144,10 +145,14 @@ def _beyond_keep_last(records: list[AgentRecord], keep: int) -> set[Path]:
     return beyond
 
 
-def _refusal(folder: Path, agents: Path) -> str | None:
+def _refusal(folder: Path, agents: Path, resolved: dict[Path, Path]) -> str | None:
     """Why ``folder`` must not be touched, or ``None``. The folder itself is not resolved (it
-    may be a link, which is removed as a link); its parent must resolve to the agents folder."""
-    if folder.name in ("", ".", "..") or folder.parent.resolve() != agents.resolve():
+    may be a link, which is removed as a link); its parent must resolve to the agents folder.
+    ``resolved`` memoizes resolutions within one call: thousands of folders share one parent."""
+    for path in (folder.parent, agents):
+        if path not in resolved:
+            resolved[path] = path.resolve()
+    if folder.name in ("", ".", "..") or resolved[folder.parent] != resolved[agents]:
         return f"outside {agents}"
     return None
 
@@ -164,57 +169,78 @@ def execute(
     collected in ``failures``, never raised.
     """
     result = CleanupResult()
+    resolved: dict[Path, Path] = {}
+    agents = cleanup.agents_dir.resolve()
     if trash_dir is not None:
         trash_dir = Path(trash_dir)
-        agents = cleanup.agents_dir.resolve()
         if trash_dir.resolve() == agents or agents in trash_dir.resolve().parents:
             raise ValueError(f"the trash folder {trash_dir} must not be inside {agents}")
         trash_dir.mkdir(parents=True, exist_ok=True)
     total = len(cleanup.items)
-    for done, item in enumerate(cleanup.items):
-        if progress is not None:
-            progress(done, total, item)
-        refusal = _refusal(item.folder, cleanup.agents_dir)
-        if refusal:
-            result.skipped.append((item.folder, refusal))
-            continue
-        try:
-            info = os.lstat(item.folder)
-        except FileNotFoundError:
-            result.skipped.append((item.folder, "already gone"))
-            continue
-        except OSError as exc:
-            result.failures.append((item.folder, exc.strerror or str(exc)))
-            continue
-        if not stat.S_ISDIR(info.st_mode):
-            # A link or a stray file: remove the entry itself, never what a link points to.
-            _remove_entry(item.folder, info, trash_dir, result)
-            continue
-        _remove_folder(item.folder, trash_dir, result)
+    try:
+        # Every removal works by name relative to this descriptor: a path swapped for a link
+        # after this point cannot redirect it.
+        agents_fd = os.open(agents, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        reason = f"cannot open {agents}: {exc.strerror or exc}"
+        result.failures.extend((item.folder, reason) for item in cleanup.items)
+        return result
+    try:
+        for done, item in enumerate(cleanup.items):
+            if progress is not None:
+                progress(done, total, item)
+            refusal = _refusal(item.folder, cleanup.agents_dir, resolved)
+            if refusal:
+                result.skipped.append((item.folder, refusal))
+                continue
+            _remove_item(agents_fd, item.folder, trash_dir, result)
+    finally:
+        os.close(agents_fd)
     if progress is not None and total:
         progress(total, total, cleanup.items[-1])
     return result
 
 
-def _remove_entry(
-    path: Path, info: os.stat_result, trash: Path | None, result: CleanupResult
+def _remove_item(agents_fd: int, folder: Path, trash: Path | None, result: CleanupResult) -> None:
+    name = folder.name
+    try:
+        info = os.stat(name, dir_fd=agents_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        result.skipped.append((folder, "already gone"))
+        return
+    except OSError as exc:
+        result.failures.append((folder, exc.strerror or str(exc)))
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        # A link or a stray file: remove the entry itself, never what a link points to.
+        try:
+            if trash is not None:
+                os.rename(name, _trash_target(trash, name), src_dir_fd=agents_fd)
+                result.trashed.append(folder)
+            else:
+                os.unlink(name, dir_fd=agents_fd)
+                result.removed.append(folder)
+        except OSError as exc:
+            result.failures.append((folder, exc.strerror or str(exc)))
+            return
+        result.freed_bytes += info.st_size
+        return
+    try:
+        folder_fd = os.open(name, _DIR_FLAGS, dir_fd=agents_fd)
+    except OSError as exc:
+        result.failures.append((folder, exc.strerror or str(exc)))
+        return
+    try:
+        _remove_locked_folder(agents_fd, folder_fd, folder, trash, result)
+    finally:
+        os.close(folder_fd)
+
+
+def _remove_locked_folder(
+    agents_fd: int, folder_fd: int, folder: Path, trash: Path | None, result: CleanupResult
 ) -> None:
     try:
-        if trash is not None:
-            os.rename(path, _trash_target(trash, path.name))
-            result.trashed.append(path)
-        else:
-            os.unlink(path)
-            result.removed.append(path)
-    except OSError as exc:
-        result.failures.append((path, exc.strerror or str(exc)))
-        return
-    result.freed_bytes += info.st_size
-
-
-def _remove_folder(folder: Path, trash: Path | None, result: CleanupResult) -> None:
-    try:
-        lock_fd = _hold_lock(folder)
+        lock_fd = _hold_lock(folder_fd)
     except BlockingIOError:
         result.skipped.append((folder, f"running ({lock_holder(folder) or 'a live process'})"))
         return
@@ -229,12 +255,15 @@ def _remove_folder(folder: Path, trash: Path | None, result: CleanupResult) -> N
             result.trashed.append(folder)
             result.freed_bytes += size
             return
-        freed, errors = _remove_tree(folder)
-        result.freed_bytes += freed
+        errors: list[str] = []
+        result.freed_bytes += _empty_dir(folder_fd, str(folder), errors)
+        try:
+            os.rmdir(folder.name, dir_fd=agents_fd)
+        except OSError as exc:
+            errors.append(f"{folder}: {exc.strerror or exc}")
         if errors:
-            result.failures.append(
-                (folder, errors[0] + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""))
-            )
+            more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+            result.failures.append((folder, errors[0] + more))
         else:
             result.removed.append(folder)
     finally:
@@ -242,11 +271,11 @@ def _remove_folder(folder: Path, trash: Path | None, result: CleanupResult) -> N
             os.close(lock_fd)
 
 
-def _hold_lock(folder: Path) -> int | None:
+def _hold_lock(folder_fd: int) -> int | None:
     """Take the agent's lock for the removal (``BlockingIOError`` when a live process holds
     it). Opening read-only with ``O_NOFOLLOW`` creates nothing and follows no link."""
     try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder_fd)
     except OSError:
         return None
     try:
