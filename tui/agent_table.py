@@ -83,18 +83,19 @@ class AgentTable(DataTable):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
-    def add_records(self, records: Iterable[AgentRecord]) -> None:
-        """Append rows as they come (the first scan); :meth:`rebuild` sorts them later."""
+    def add_records(self, records: Iterable[AgentRecord], *, rows: bool = True) -> None:
+        """Take records as a scan reads them; append their rows unless ``rows`` is False.
+        :meth:`rebuild` sorts everything when the scan ends."""
         now = self.clock()
-        rows = []
+        new_rows = []
         for record in records:
             key = str(record.folder)
             self.records[key] = record
             if key in self._shown:
                 self._update_row(key, record, now)
-            elif matches(record, self.needle):
-                rows.append((_cells(record, now), key))
-        for cells, key in rows:
+            elif rows and matches(record, self.needle):
+                new_rows.append((_cells(record, now), key))
+        for cells, key in new_rows:
             self.add_row(*cells, key=key)
             self._shown.add(key)
 

@@ -40,8 +40,20 @@ from tui.state_view import StateView
 from tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
 
 SCAN_CHUNK = 500
+FIRST_ROWS = 200
 SCAN_CHUNK_SECONDS = 0.05
 AGE_REFRESH_TICKS = 10
+MAIN_SCREEN_ACTIONS = frozenset(
+    {
+        "focus_filter",
+        "cycle_sort",
+        "cleanup",
+        "diff_last_step",
+        "rescan",
+        "show_tab",
+        "focus_agents",
+    }
+)
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
 
 
@@ -139,11 +151,14 @@ class AgentTUI(App[None]):
     def on_mount(self) -> None:
         self.sub_title = str(self.root) + ("  [read-only]" if self.read_only else "")
         self.table.focus()
+        self.set_interval(1.0, self._tick)
+
+    def on_ready(self) -> None:
+        # After the first frame: the scan thread must not compete with it for the GIL.
         self.scan_workspace()
         if self.watch:
             self._stop_watch = asyncio.Event()
             self.watch_disk()
-        self.set_interval(1.0, self._tick)
 
     def on_unmount(self) -> None:
         if self._stop_watch is not None:
@@ -189,7 +204,9 @@ class AgentTUI(App[None]):
     @on(ScanChunk)
     def _scan_chunk(self, event: ScanChunk) -> None:
         table = self.table
-        table.add_records(event.records)
+        # Rows for the first screenful now (first paint); the rest in one sorted rebuild at
+        # the end, because every batch of new rows makes the table re-measure itself.
+        table.add_records(event.records, rows=table.row_count < FIRST_ROWS)
         if self.first_rows_at is None and table.row_count:
             self.first_rows_at = time.perf_counter()
         if event.done:
@@ -308,6 +325,10 @@ class AgentTUI(App[None]):
             self.table.refresh_ages()
 
     # Actions (each one is a binding, so also a command in the palette).
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Browser actions make no sense over the cleanup screen or a dialog: hide them there.
+        return action not in MAIN_SCREEN_ACTIONS or self.screen is self.screen_stack[0]
 
     def action_help(self) -> None:
         bindings = [b for _, b in bindings_of(self.screen, self)]

@@ -61,10 +61,10 @@ class CleanupScreen(Screen):
         Binding("u", "unmark_all", "Unmark all", id="cleanup-unmark", tooltip="Clear every mark"),
         Binding("d,delete", "delete", "Delete marked", id="cleanup-delete",
                 tooltip="Delete the marked folders (asks first)"),
-        Binding("s", "sort('size')", "Size", id="cleanup-sort-size", tooltip="Sort by size"),
-        Binding("a", "sort('age')", "Age", id="cleanup-sort-age", tooltip="Sort by age, newest first"),
-        Binding("n", "sort('name')", "Name", id="cleanup-sort-name", tooltip="Sort by name"),
-        Binding("t", "sort('status')", "Status", id="cleanup-sort-status", tooltip="Sort by status"),
+        Binding("s", "sort('size')", "Size", id="cleanup-sort-size", show=False, tooltip="Sort by size"),
+        Binding("a", "sort('age')", "Age", id="cleanup-sort-age", show=False, tooltip="Sort by age, newest first"),
+        Binding("n", "sort('name')", "Name", id="cleanup-sort-name", show=False, tooltip="Sort by name"),
+        Binding("t", "sort('status')", "Status", id="cleanup-sort-status", show=False, tooltip="Sort by status"),
     ]  # fmt: skip
 
     def __init__(
@@ -143,7 +143,7 @@ class CleanupScreen(Screen):
         text = Text()
         text.append(f"{len(self.marked)} marked", style="bold")
         text.append(f", {format_bytes(freed)} to free", style="bold #ff5f5f" if freed else "")
-        text.append(f"   of {len(self.records)} folders, {format_bytes(total)}")
+        text.append(f"   (of {len(self.records)} folders, {format_bytes(total)})")
         if running:
             text.append(f"   {running} running (protected)", style="#5fd7ff")
         self.query_one("#cleanup-summary", Static).update(text)

@@ -1,0 +1,54 @@
+"""Snapshots of the main screens: fixed size, fixed paths, fixed clock, watcher off."""
+
+from __future__ import annotations
+
+from tui_fixtures import SNAPSHOT_NOW, snapshot_workspace, wait_until
+
+from tui.app import AgentTUI
+
+SIZE = (130, 36)
+
+
+def make_app() -> AgentTUI:
+    return AgentTUI(workspace_dir=snapshot_workspace(), watch=False, clock=lambda: SNAPSHOT_NOW)
+
+
+async def scanned(pilot) -> None:
+    app = pilot.app
+    assert await wait_until(pilot, lambda: len(app.table.records) == 5 and app.selected)
+    await pilot.pause()
+
+
+def test_main_screen(snap_compare) -> None:
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=scanned)
+
+
+def test_broken_agent(snap_compare) -> None:
+    async def select_broken(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("down", "down", "down")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=select_broken)
+
+
+def test_diff_view(snap_compare) -> None:
+    async def last_step(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("d")
+        assert await wait_until(pilot, lambda: "step 2 -> step 3" in str(
+            pilot.app.diff_view.query_one("#diff-summary").content))  # fmt: skip
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=last_step)
+
+
+def test_cleanup_screen(snap_compare) -> None:
+    async def mark_old(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=mark_old)
