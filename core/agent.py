@@ -44,6 +44,7 @@ from core.persistence import (
     SCHEMA_VERSION,
     WorkspaceFileError,
     atomic_write_json,
+    dumps,
     is_temp_file,
     read_json_object,
 )
@@ -638,7 +639,7 @@ class Agent:
             target = Path(path)
             folder = target.parent
         document = self._read_state(target) if target.exists() or path is not None else {}
-        self._apply_state(document, target)
+        self._apply_state(document)
         journal = read_journal(folder / JOURNAL_NAME)
         base = int(document.get("journal_seq") or 0)
         if document.get("format", FORMAT) == FORMAT:
@@ -676,7 +677,7 @@ class Agent:
             raise StateFileError(path, "conversation is not a list of messages with roles")
         return document
 
-    def _apply_state(self, document: dict[str, Any], path: Path) -> None:
+    def _apply_state(self, document: dict[str, Any]) -> None:
         def pick(key: str, kind: type, default: Any) -> Any:
             value = document.get(key, default)
             return value if isinstance(value, kind) else default
@@ -687,12 +688,7 @@ class Agent:
         self.task = pick("task", str, None)
         self.tasks = list(pick("tasks", list, []))
         self.loop_count = pick("loop_count", int, 0)
-        usage = pick("usage", dict, {})
-        self.usage = {
-            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-            "completion_tokens": int(usage.get("completion_tokens") or 0),
-            "cost": float(usage.get("cost") or 0.0),
-        }
+        self.usage = _usage(pick("usage", dict, {}))
         self.status = pick("status", str, IDLE)
         self.error = pick("error", str, None)
         self._seq = max(self._seq, int(document.get("journal_seq") or 0))
@@ -717,7 +713,7 @@ class Agent:
             if isinstance(record.get("memory"), dict):
                 self.memory = record["memory"]
             if isinstance(record.get("usage"), dict):
-                self._apply_state({**self.state(), "usage": record["usage"]}, Path())
+                self.usage = _usage(record["usage"])
         elif kind == "end" and isinstance(record.get("status"), str):
             self.status = record["status"]
             self.error = record.get("error")
@@ -729,9 +725,23 @@ class Agent:
             self.status = INTERRUPTED
 
 
-def _memory_bytes(memory: dict[str, Any]) -> bytes:
-    from core.persistence import dumps
+def _usage(raw: dict[str, Any]) -> dict[str, Any]:
+    def number(key: str, kind: type) -> Any:
+        value = raw.get(key)
+        return (
+            kind(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else kind(0)
+        )
 
+    return {
+        "prompt_tokens": number("prompt_tokens", int),
+        "completion_tokens": number("completion_tokens", int),
+        "cost": number("cost", float),
+    }
+
+
+def _memory_bytes(memory: dict[str, Any]) -> bytes:
     return dumps(memory, indent=False)
 
 
