@@ -172,6 +172,7 @@ async def test_help_screen_and_command_palette_list_every_action(workspace: Path
         await pilot.press("question_mark")
         assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("escape")
+        assert await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         provider = BindingCommands(app.screen)
         titles = [title for title, _, _ in provider._commands()]
         for binding in AgentTUI.BINDINGS:

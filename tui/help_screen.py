@@ -37,8 +37,8 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__(classes="dialog-screen")
-        self.bindings = bindings
+        self.listed = bindings
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
-            yield Static(help_text(self.bindings))
+            yield Static(help_text(self.listed))
