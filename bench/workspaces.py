@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         older = generate(tree, args.n)
         subprocess.run(["cp", "-a", str(tree), str(copy)], check=True)
+        # Flush the fresh files first, so neither side pays for the other's writeback.
+        os.sync()
         setup = time.perf_counter() - started
         files = sum(len(f) for _, _, f in os.walk(tree / "agents"))
         size = subprocess.run(["du", "-sh", str(tree)], capture_output=True, text=True).stdout
