@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,7 +41,7 @@ async def select(pilot, app: AgentTUI, folder: Path) -> None:
     assert await wait_until(pilot, lambda: app.selected == str(folder))
 
 
-async def test_lists_agents_with_status_loops_and_never_imports_litellm(workspace: Path) -> None:
+async def test_lists_agents_with_status_and_loops(workspace: Path) -> None:
     alpha = run_agent(workspace, "alpha", loops=2)
     beta = run_agent(workspace, "beta", loops=3)
     app = AgentTUI(workspace_dir=workspace, watch=False)
@@ -51,7 +52,34 @@ async def test_lists_agents_with_status_loops_and_never_imports_litellm(workspac
             assert cell(app, folder, "status").strip() == "completed"
         first = read_agent(alpha).loop_count
         assert await wait_until(pilot, lambda: f"loop {first}" in text_of(app, "#config-header"))
-    assert "litellm" not in sys.modules
+
+
+FIRST_PAINT = """
+import asyncio, sys
+from tui.app import AgentTUI
+
+async def main():
+    app = AgentTUI(workspace_dir=sys.argv[1], watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.3)
+    print("litellm" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_app_never_imports_litellm(workspace: Path, child_env: dict[str, str]) -> None:
+    # In a fresh interpreter: other tests in this process may have imported it.
+    run_agent(workspace, "alpha", loops=2)
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT, str(workspace)],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
 
 
 async def test_config_rewritten_on_disk_appears_with_new_loop_count(workspace: Path) -> None:
