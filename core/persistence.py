@@ -116,7 +116,12 @@ def read_bytes(path: os.PathLike[str] | str, *, limit: int = MAX_READ_BYTES) -> 
     target = Path(path)
     try:
         with open(target, "rb") as handle:
-            data = handle.read(limit + 1)
+            # Check the size first: read(limit + 1) would allocate the whole limit every call.
+            if os.fstat(handle.fileno()).st_size > limit:
+                raise WorkspaceFileError(
+                    target, f"larger than {limit // (1024 * 1024)} MB, not read"
+                )
+            data = handle.read()
     except FileNotFoundError:
         raise WorkspaceFileError(target, "file not found") from None
     except IsADirectoryError:
