@@ -89,8 +89,10 @@ examples:
   agent-tui run "Summarise autosave" --max-loops 3
   agent-tui clean --older-than 7d         what would be removed (nothing is, without --yes)
   agent-tui --workspace /tmp/ws ls        another workspace root (default: $WORKSPACE_DIR)
+  agent-tui                               open the app on $WORKSPACE_DIR
+  agent-tui --workspace /tmp/ws --read-only   the app, with cleanup disabled
 
-With no command, agent-tui opens the terminal app when it is installed.
+With no command, agent-tui opens the terminal app (q quits, ? shows every key).
 """
 
 _EPILOGS = {
@@ -165,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     parser.add_argument("--workspace", metavar="PATH", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--read-only", action="store_true", help="app: disable cleanup and every destructive action"
+    )
+    parser.add_argument(
+        "--no-watch", action="store_true", help="app: do not follow the disk (static view)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -741,9 +749,10 @@ def _launch_app(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             raise
         parser.print_help()
         return 0
-    if args.workspace is not None:
-        os.environ["WORKSPACE_DIR"] = str(args.workspace)
-    return tui_main() or 0
+    app_args = ["--workspace", str(args.workspace)] if args.workspace is not None else []
+    app_args += ["--read-only"] if args.read_only else []
+    app_args += ["--no-watch"] if args.no_watch else []
+    return tui_main(app_args) or 0
 
 
 HANDLERS = {

@@ -72,11 +72,11 @@ def test_no_command_launches_the_app_when_present(
 ) -> None:
     launched = []
     fake = types.ModuleType("tui.app")
-    fake.main = lambda: launched.append(os.environ["WORKSPACE_DIR"]) or 0
+    fake.main = lambda argv: launched.append(argv) or 0
     monkeypatch.setitem(sys.modules, "tui.app", fake)
-    code, _, _ = run_cli(capsys, "--workspace", "/tmp/somewhere")
+    code, _, _ = run_cli(capsys, "--workspace", "/tmp/somewhere", "--read-only")
     assert code == 0
-    assert launched == ["/tmp/somewhere"]
+    assert launched == [["--workspace", "/tmp/somewhere", "--read-only"]]
 
 
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
