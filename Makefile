@@ -28,8 +28,13 @@ test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
+# Every bench/*.py through bench/run_all.py -> bench/results/*.json + SUMMARY.md (~10 min).
+# swarms (the comparison in bench/swarms_compare.py) lives in its own venv, never in .venv.
 bench: $(STAMP)
-	$(BIN)/python bench/autosave.py
+	test -x bench/.swarms-venv/bin/python || $(PYTHON) -m venv bench/.swarms-venv
+	bench/.swarms-venv/bin/python -m pip install -q --disable-pip-version-check \
+		-r bench/requirements-swarms.txt
+	$(BIN)/python bench/run_all.py
 
 clean-venv:
 	rm -rf $(VENV)
