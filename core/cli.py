@@ -304,7 +304,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     from core.workspace import scan
 
     root = _root(args)
-    records = sorted(scan(root), key=_sort_key(args.sort))
+    records = sorted(scan(root, jobs=2), key=_sort_key(args.sort))
     if args.json:
         _write_json([r.to_dict() for r in records])
         return 0

@@ -16,8 +16,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import pickle
 import re
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -467,26 +469,61 @@ def iter_agent_folders(root: os.PathLike[str] | str | None = None) -> Iterator[P
         yield agents / entry.name
 
 
-def scan(root: os.PathLike[str] | str | None = None) -> list[AgentRecord]:
+def scan(root: os.PathLike[str] | str | None = None, *, jobs: int = 1) -> list[AgentRecord]:
     """Records for every folder under ``<root>/agents`` (root defaults to ``$WORKSPACE_DIR``),
     sorted by folder name. An agents folder that does not exist yet gives an empty list.
 
-    Raises :class:`WorkspaceFileError` only when ``<root>/agents`` itself cannot be listed.
+    ``jobs=2`` reads half of a large workspace in a forked child (the walk and the JSON parsing
+    are CPU-bound in Python); only a single-threaded process may ask for it, since forking a
+    threaded one is unsafe. Raises :class:`WorkspaceFileError` only when ``<root>/agents``
+    itself cannot be listed.
     """
     agents, entries = _agent_entries(root)
-    records = []
-    for entry in entries:
+    if jobs > 1 and len(entries) >= PARALLEL_MIN and threading.active_count() == 1:
+        return _scan_forked(agents, entries)
+    return [_record_for(agents, entry) for entry in entries]
+
+
+PARALLEL_MIN = 2000
+
+
+def _record_for(agents: Path, entry: os.DirEntry) -> AgentRecord:
+    try:
+        is_dir = entry.is_dir(follow_symlinks=False)
+    except OSError:
+        is_dir = False
+    folder = agents / entry.name
+    if is_dir:
+        # The listing already says it is a real folder: skip read_agent's lstat.
+        return _read_folder(AgentRecord(entry.name, None, folder), None)
+    return read_agent(folder)
+
+
+def _scan_forked(agents: Path, entries: list[os.DirEntry]) -> list[AgentRecord]:
+    half = len(entries) // 2
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: read the second half, send it pickled, exit at once
+        status = 1
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
-        folder = agents / entry.name
-        if is_dir:
-            # The listing already says it is a real folder: skip read_agent's lstat.
-            records.append(_read_folder(AgentRecord(entry.name, None, folder), None))
-        else:
-            records.append(read_agent(folder))
-    return records
+            os.close(read_end)
+            payload = pickle.dumps([_record_for(agents, e) for e in entries[half:]], protocol=5)
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_end, view) :]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    try:
+        first = [_record_for(agents, e) for e in entries[:half]]
+        with os.fdopen(read_end, "rb") as pipe:
+            payload = pipe.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0:  # the child failed: do its half here rather than lose it
+        return first + [_record_for(agents, e) for e in entries[half:]]
+    return first + pickle.loads(payload)
 
 
 def load_config(folder: os.PathLike[str] | str) -> dict[str, Any]:

@@ -358,7 +358,7 @@ def test_demo_delegates(
 def test_unexpected_errors_are_one_line(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(root=None):
+    def explode(root=None, jobs=1):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(ws, "scan", explode)

@@ -464,3 +464,17 @@ def test_reads_a_workspace_written_by_a_real_agent(workspace: Path) -> None:
     assert history.loop_counts[0] == 0
     assert history.document(agent.loop_count)["conversation"] == messages
     assert time.time() - record.last_autosave.timestamp() < 60
+
+
+def test_forked_scan_gives_the_same_records(tmp_path) -> None:
+    from core.workspace import PARALLEL_MIN, scan
+
+    for i in range(PARALLEL_MIN + 10):
+        folder = tmp_path / "agents" / f"agent-{i:05d}"
+        folder.mkdir(parents=True)
+        if i % 3:
+            (folder / "config.json").write_text('{"_autosave_metadata": {"loop_count": %d}}' % i)
+    single = scan(tmp_path)
+    forked = scan(tmp_path, jobs=2)
+    assert [r.to_dict() for r in forked] == [r.to_dict() for r in single]
+    assert len(forked) == PARALLEL_MIN + 10
