@@ -282,6 +282,12 @@ def _write_json(document: Any) -> None:
     sys.stdout.buffer.write(b"\n")
 
 
+def _masker():
+    from core.redaction import Redactor
+
+    return Redactor()
+
+
 def _root(args: argparse.Namespace) -> Path:
     from core.settings import workspace_root
 
@@ -387,6 +393,9 @@ def cmd_show(args: argparse.Namespace) -> int:
                     conversation = load(folder)
             except WorkspaceFileError as exc:
                 unreadable.append(f"{what}: {exc}")
+    # Foreign files (swarms keeps API keys in config.json) must not leak onto a screen or a log.
+    masker = _masker()
+    config, conversation = masker.redact(config), masker.redact(conversation)
     if args.json:
         _write_json(
             {
@@ -449,7 +458,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
             raise CliError("compare two JSON files or two agents, not one of each")
         else:
             old, new = _agent_document(args.a, root), _agent_document(args.b, root)
-    changes = structural.diff(old, new, ignore_noise=args.ignore_noise)
+    masker = _masker()
+    changes = structural.diff(
+        masker.redact(old), masker.redact(new), ignore_noise=args.ignore_noise
+    )
     if args.json:
         sys.stdout.buffer.write(structural.to_json(changes) + b"\n")
         return 0

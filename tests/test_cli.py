@@ -411,3 +411,23 @@ def test_ls_subprocess_never_imports_the_runtime(workspace: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "alpha" in done.stdout
+
+
+def test_show_and_diff_mask_secrets_from_foreign_files(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json as _json
+
+    folder = write_swarms(workspace, "Leaky-Agent", loop_count=2)
+    config = _json.loads((folder / "config.json").read_text())
+    config["llm_api_key"] = "sk-live-abcdefghijklmnopqrstuv"
+    config["short_memory"].append({"role": "Human", "content": "key sk-proj-ABCDEFGHIJKLMNOPQRST"})
+    (folder / "config.json").write_text(_json.dumps(config))
+    other = workspace / "other.json"
+    other.write_text(_json.dumps({**config, "llm_api_key": "another-secret-value"}))
+    for argv in (("show", "Leaky-Agent"), ("show", "Leaky-Agent", "--json")):
+        code, out, _ = run_cli(capsys, *argv)
+        assert code == 0 and "[REDACTED]" in out
+        assert "sk-live" not in out and "sk-proj" not in out
+    code, out, _ = run_cli(capsys, "diff", str(folder / "config.json"), str(other))
+    assert "another-secret-value" not in out and "sk-live" not in out
