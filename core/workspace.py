@@ -225,8 +225,11 @@ def _pick_state_file(
     if fmt == FORMAT_SWARMS:
         candidates = sorted(n for n in top if _SWARMS_STATE.match(n))
     else:
-        wanted = [_plain_file_name(meta.get("state_file")), state_file_name(name)]
-        candidates = [n for n in wanted if n and n in top]
+        # The config names its state file; deriving the name is the fallback (and costs more).
+        named = _plain_file_name(meta.get("state_file"))
+        if named not in top:
+            named = state_file_name(name)
+        candidates = [named] if named in top else []
     if not candidates:
         candidates = sorted(n for n in top if n.endswith(STATE_SUFFIX))
     return folder / candidates[0] if candidates else None
