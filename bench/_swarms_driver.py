@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--workspace", required=True, help="WORKSPACE_DIR for the run")
     parser.add_argument("--name", default="swarms-bench")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per model call")
-    parser.add_argument("--announce", action="store_true", help='print "step N" per config write')
+    parser.add_argument("--announce", action="store_true", help='print "step N" as each ends')
     parser.add_argument("--inspect", help="instead of running: load this agent's files, report")
     args = parser.parse_args()
     os.environ["WORKSPACE_DIR"] = args.workspace
@@ -80,6 +80,7 @@ def main() -> int:
         return inspect(Agent, args)
 
     events: list[dict] = []
+    writes: dict[int | None, int] = {}
     original_config_step = agent_module.Agent._autosave_config_step
     original_save = agent_module.Agent.save
 
@@ -102,7 +103,10 @@ def main() -> int:
                 "fsyncs": fsync_calls["n"] - fsyncs,
             }
         )
-        if args.announce and loop_count:
+        # Loop k writes config.json at its start and at its end; only the second write
+        # means step k is complete.
+        writes[loop_count] = writes.get(loop_count, 0) + 1
+        if args.announce and loop_count and writes[loop_count] == 2:
             print(f"step {loop_count}", flush=True)
 
     def timed_save(self, file_path=None):
