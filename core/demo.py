@@ -1,18 +1,23 @@
 """The demo: a workspace made by real runs of the offline model, then one live run to watch.
 
 ``agent-tui demo`` (and ``make demo``) builds ``./agent_workspace`` with finished, failed and
-interrupted agents, then streams a live run in the terminal, printing each autosave as it lands.
+interrupted agents (or reuses the ones a previous demo built), then opens the app on it with
+one slow live run already streaming, so each autosave can be seen as it lands.
+``--terminal`` streams the live run in the terminal instead, printing each autosave.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from core.agent import Agent, AgentEvent, AgentInterrupted
 from core.models import ModelError
+from core.naming import agent_folder_name, stable_agent_id
+from core.runner import RunSpec
 
 FACTS = {
     "fsync": "fsync flushes a file's data and metadata to stable storage.",
@@ -52,6 +57,39 @@ DEMO_AGENTS = [
 ]
 
 
+LIVE_NAME = "live-demo"
+LIVE_TASK = "Explain how fsync, rename and a journal keep an agent's work safe"
+
+
+def demo_folders(root: Path) -> list[Path]:
+    """The folders :func:`build_demo_workspace` writes (and only those)."""
+    return [
+        root / "agents" / agent_folder_name(name, stable_agent_id(name))
+        for name, _, _ in DEMO_AGENTS
+    ]
+
+
+def demo_workspace_ready(root: Path) -> bool:
+    """True when a previous demo left every demo agent with a readable config."""
+    from core.workspace import read_agent
+
+    folders = demo_folders(root)
+    return all(f.is_dir() for f in folders) and all(
+        read_agent(f).status not in ("broken", "unknown", "running") for f in folders
+    )
+
+
+def live_run_spec(root: Path, *, delay: float = 0.08, steps: int = 9) -> RunSpec:
+    """The demo's live run: slow enough to watch each step stream and autosave."""
+    return RunSpec(
+        agent_name=LIVE_NAME,
+        task=LIVE_TASK,
+        model=f"offline/demo?delay={delay}&tool_steps={steps - 1}&words=90",
+        max_loops=steps + 1,
+        workspace=str(root),
+    )
+
+
 def build_demo_workspace(root: Path, *, quiet: bool = False) -> list[Path]:
     """Create finished, failed and interrupted agents under ``root`` by really running them."""
     folders = []
@@ -83,7 +121,7 @@ def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
     """Stream a live run in the terminal, with a line for each step and each autosave."""
     agent = Agent(
         model_name=f"offline/demo?delay={delay}&tool_steps={steps - 1}",
-        agent_name="live-demo",
+        agent_name=LIVE_NAME,
         max_loops=steps,
         tools=DEMO_TOOLS,
         workspace_dir=root,
@@ -104,7 +142,7 @@ def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
     print(f"\nLive run -> {agent._get_agent_workspace_dir()}")
     try:
         agent.run(
-            "Explain how fsync, rename and a journal keep an agent's work safe",
+            LIVE_TASK,
             streaming_callback=lambda chunk: print(chunk, end="", flush=True),
         )
         print()
@@ -119,20 +157,46 @@ def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="agent-tui demo",
-        description="Build a demo workspace with real offline runs, then watch a live run.",
+        description="Build a demo workspace with real offline runs, then open agent-tui on it "
+        "with a live run streaming.",
     )
     parser.add_argument("--workspace", type=Path, default=None, help="workspace root")
-    parser.add_argument("--delay", type=float, default=0.04, help="seconds between chunks")
+    parser.add_argument("--delay", type=float, default=None, help="seconds between chunks")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="run the demo agents again even if a previous demo built them",
+    )
+    parser.add_argument(
+        "--terminal",
+        "--no-app",
+        dest="terminal",
+        action="store_true",
+        help="stream the live run in the terminal instead of opening the app",
+    )
     parser.add_argument("--no-live", action="store_true", help="only build the workspace")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # fmt: skip
     from core.settings import workspace_root
 
     root = workspace_root(args.workspace)
-    print(f"Building a demo workspace in {root.resolve()} (offline model, no network):")
-    build_demo_workspace(root)
+    if args.rebuild or not demo_workspace_ready(root):
+        for folder in demo_folders(root):
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"Building a demo workspace in {root.resolve()} (offline model, no network):")
+        build_demo_workspace(root)
+    else:
+        print(f"Reusing the demo workspace in {root.resolve()} (--rebuild to make it again).")
     if args.no_live:
         return 0
-    return live_run(root, delay=args.delay)
+    if args.terminal or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return live_run(root, delay=0.04 if args.delay is None else args.delay)
+    # Imported here: core never needs the app, and `--terminal` must work without it.
+    from tui.app import AgentTUI
+
+    spec = live_run_spec(root) if args.delay is None else live_run_spec(root, delay=args.delay)
+    app = AgentTUI(workspace_dir=root, start_runs=[spec])
+    app.run()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tui_fixtures import SNAPSHOT_NOW, snapshot_workspace, wait_until
+from tui_fixtures import SNAPSHOT_NOW, SNAPSHOT_ROOT, recorded_run, snapshot_workspace, wait_until
 
+from core.runner import RunSpec
 from tui.app import AgentTUI
 
 SIZE = (130, 36)
@@ -52,3 +53,19 @@ def test_cleanup_screen(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=mark_old)
+
+
+def test_run_pane_mid_run(snap_compare) -> None:
+    # Fed from a recorded stream (what core.runner prints), so sizes and times are fixed.
+    async def mid_run(pilot) -> None:
+        await scanned(pilot)
+        app = pilot.app
+        spec = RunSpec(agent_name="live-demo", task="", workspace=str(SNAPSHOT_ROOT))
+        run = app.run_pane.add_run(spec)
+        app.tabs.active = "tab-run"
+        await pilot.pause()
+        for record in recorded_run(SNAPSHOT_ROOT):
+            app.run_pane.feed(run.key, record)
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=mid_run)

@@ -65,3 +65,45 @@ def snapshot_workspace() -> Path:
         for name in files:
             os.utime(Path(folder) / name, (stamp, stamp))
     return SNAPSHOT_ROOT
+
+
+def recorded_run(root: Path) -> list[dict]:
+    """A run's JSON lines as ``core.runner`` prints them, cut mid-run (step 3 streaming), with
+    fixed sizes and times so a snapshot of the run pane is stable."""
+    folder = str(root / "agents" / "live-demo-4b1c1d5a6f0e")
+
+    def saved(file: str, size: int, ms: float) -> dict:
+        data = {"file": file, "path": f"{folder}/{file}", "bytes": size, "ms": ms}
+        return {"type": "event", "kind": "autosave", "data": data}
+
+    def step(n: int, tool: str, args: str, result: str, usage: tuple[int, int]) -> list[dict]:
+        return [
+            {"type": "event", "kind": "step_start", "data": {"step": n, "loop": n, "max_loops": 8}},
+            {"type": "text", "text": f"Step {n}: I will call {tool} to learn more about "},
+            {"type": "text", "text": "fsync rename. "},
+            {"type": "event", "kind": "tool_call", "data": {"step": n, "name": tool, "arguments": args}},
+            {"type": "event", "kind": "tool_result",
+             "data": {"step": n, "name": tool, "result": result, "is_error": False}},
+            saved("journal.jsonl", 760 + n * 180, 0.8),
+            saved("config.json", 1710, 0.9),
+            {"type": "event", "kind": "step_end",
+             "data": {"step": n, "loop": n, "max_loops": 8, "tool_calls": 1,
+                      "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "cost": 0.0}}},
+        ]  # fmt: skip
+
+    task = "Explain how fsync, rename and a journal keep an agent's work safe"
+    return [
+        {"type": "start", "pid": 4242, "folder": folder, "agent_name": "live-demo",
+         "model": "offline/demo?delay=0.08&tool_steps=7", "loop_count": 0, "max_loops": 8,
+         "resumed": False, "messages": 0, "task": task},
+        {"type": "event", "kind": "run_start", "data": {"task": task, "max_loops": 8, "loop_count": 0}},
+        saved("journal.jsonl", 512, 0.7),
+        saved("live-demo_state.json", 2144, 1.1),
+        saved("config.json", 1708, 0.9),
+        *step(1, "word_count", '{"text": "fsync rename journal"}', "3", (34, 16)),
+        *step(2, "lookup_fact", '{"topic": "fsync rename journal"}',
+              "fsync flushes a file's data and metadata to stable storage.", (92, 32)),
+        {"type": "event", "kind": "step_start", "data": {"step": 3, "loop": 3, "max_loops": 8}},
+        {"type": "text", "text": "Working through fsync rename journal step by step. The tools "},
+        {"type": "text", "text": "reported: 3; fsync flushes a file's data and metadata"},
+    ]  # fmt: skip

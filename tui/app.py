@@ -1,10 +1,11 @@
-"""agent-tui: the live workspace browser.
+"""agent-tui: the live workspace browser and runner.
 
 Left, every agent folder of the workspace with its status, loop count, age and size; right,
-tabs for the selected agent (Config, State, Diff, and Run, which part 2 fills). The list and
-the views follow the disk through :mod:`tui.watcher`; all reading goes through
-:mod:`core.workspace`. Workers (the scan, the watcher, deletions) only post messages; the
-handlers here change widgets.
+tabs for the selected agent (Config, State, Diff) and the Run tab, where runs started here
+(``n``, or ``l`` to resume a saved agent) stream in child processes (:mod:`tui.run_pane`). The
+list and the views follow the disk through :mod:`tui.watcher`; all reading goes through
+:mod:`core.workspace`. Workers (the scan, the watcher, deletions, runs) only post messages;
+the handlers here change widgets.
 """
 
 from __future__ import annotations
@@ -27,14 +28,17 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from core import settings
 from core.persistence import WorkspaceFileError
 from core.redaction import Redactor
+from core.runner import RunSpec
 from core.workspace import AgentRecord, iter_agent_folders, read_agent
 from tui.agent_table import SORTS, AgentTable
 from tui.cleanup_screen import CleanupScreen
 from tui.commands import BindingCommands, bindings_of
 from tui.config_view import ConfigView
+from tui.dialogs import ConfirmDialog
 from tui.diff_view import DiffView
 from tui.display import Clock, utc_now
 from tui.help_screen import HelpScreen
+from tui.run_dialogs import NewRunDialog, ResumeDialog
 from tui.run_pane import RunPane
 from tui.state_view import StateView
 from tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
@@ -52,6 +56,9 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "rescan",
         "show_tab",
         "focus_agents",
+        "new_run",
+        "resume",
+        "interrupt_run",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
@@ -97,8 +104,14 @@ class AgentTUI(App[None]):
                 tooltip="The conversation, memory and task"),
         Binding("3", "show_tab('tab-diff')", "Diff", id="tab-diff", show=False,
                 tooltip="Compare two steps or two agents"),
-        Binding("4", "show_tab('tab-run')", "Run", id="tab-run", show=False,
-                tooltip="The run pane (part 2)"),
+        Binding("4", "show_tab('tab-run')", "Runs", id="tab-run", show=False,
+                tooltip="Runs started here, each with its streamed output"),
+        Binding("n", "new_run", "New run", id="new-run",
+                tooltip="Start an agent run (name, model, task, max loops) in the Run tab"),
+        Binding("l", "resume", "Resume", id="resume",
+                tooltip="Load the selected agent (ours or swarms') and continue its run"),
+        Binding("ctrl+c", "interrupt_run", "Interrupt", id="interrupt",
+                tooltip="Stop the run shown in the Run tab; its state is saved as interrupted"),
         Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
                 tooltip="Back to the agent list"),
     ]  # fmt: skip
@@ -109,8 +122,11 @@ class AgentTUI(App[None]):
         read_only: bool = False,
         watch: bool = True,
         clock: Clock = utc_now,
+        start_runs: Sequence[RunSpec] = (),
     ) -> None:
         super().__init__()
+        self.start_runs = list(start_runs)
+        self._pending_reveal: str | None = None
         self.root = settings.workspace_root(workspace_dir)
         self.agents_dir = self.root / "agents"
         self.read_only = read_only
@@ -131,6 +147,7 @@ class AgentTUI(App[None]):
         self.diff_view = DiffView(self.redactor, id="diff-view")
         self.tabs = TabbedContent(id="tabs", initial="tab-config")
         self.status_line = Static("scanning...", id="scan-status")
+        self.run_pane = RunPane(id="run-pane")
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
@@ -145,7 +162,7 @@ class AgentTUI(App[None]):
                 with TabPane("Diff", id="tab-diff"):
                     yield self.diff_view
                 with TabPane("Run", id="tab-run"):
-                    yield RunPane(id="run-pane")
+                    yield self.run_pane
         yield Footer()
 
     def on_mount(self) -> None:
@@ -159,6 +176,8 @@ class AgentTUI(App[None]):
         if self.watch:
             self._stop_watch = asyncio.Event()
             self.watch_disk()
+        for spec in self.start_runs:
+            self.start_run(spec)
 
     def on_unmount(self) -> None:
         if self._stop_watch is not None:
@@ -235,6 +254,9 @@ class AgentTUI(App[None]):
         if isinstance(self.screen, CleanupScreen):
             self.screen.record_changed(record)
         key = str(record.folder)
+        if key == self._pending_reveal:
+            self._pending_reveal = None
+            self.call_after_refresh(self.reveal_agent, key)
         if key == self.selected:
             self._show(record, config_only=False)
         elif self.selected is None:
@@ -324,6 +346,26 @@ class AgentTUI(App[None]):
         if self._ticks % AGE_REFRESH_TICKS == 0:
             self.table.refresh_ages()
 
+    # Runs.
+
+    def start_run(self, spec: RunSpec) -> None:
+        """Start ``spec`` in the Run tab and show it there."""
+        self.tabs.active = "tab-run"
+        self.run_pane.start(spec)
+
+    @on(RunPane.AgentStarted)
+    def _run_agent_started(self, event: RunPane.AgentStarted) -> None:
+        self.reveal_agent(event.folder)
+
+    def reveal_agent(self, key: str) -> None:
+        """Put the list's cursor on agent ``key`` (now, or when the watcher first sees it)."""
+        table = self.table
+        if key in table.rows:
+            table.move_cursor(row=table.get_row_index(key), scroll=True)
+            self._pending_reveal = None
+        else:
+            self._pending_reveal = key
+
     # Actions (each one is a binding, so also a command in the palette).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -355,6 +397,53 @@ class AgentTUI(App[None]):
         self.tabs.active = "tab-diff"
         self.diff_view.last_step()
 
+    def action_new_run(self) -> None:
+        def started(spec: RunSpec | None) -> None:
+            if spec is not None:
+                self.start_run(spec)
+
+        self.push_screen(NewRunDialog(self.root, dict(self.table.records)), started)
+
+    def action_resume(self) -> None:
+        record = self.table.records.get(self.selected) if self.selected else None
+        if record is None:
+            self.notify("Select an agent on the left first.", severity="warning")
+            return
+        if record.status == "running":
+            self.notify(f"{record.name} is running now; wait for it to finish.", severity="warning")
+            return
+        if record.status == "broken":
+            problem = "; ".join(record.problems) or "unreadable"
+            self.notify(f"{record.folder.name} cannot be resumed: {problem}", severity="error")
+            return
+
+        def started(spec: RunSpec | None) -> None:
+            if spec is not None:
+                self.start_run(spec)
+
+        self.push_screen(ResumeDialog(record, self.redactor), started)
+
+    def action_interrupt_run(self) -> None:
+        if not self.run_pane.interrupt():
+            self.notify("No run in progress in the Run tab. (Quit: q or ctrl+q)")
+
+    async def action_quit(self) -> None:
+        live = self.run_pane.live_runs
+        if not live:
+            self.exit()
+            return
+
+        async def answer(yes: bool | None) -> None:
+            if yes:
+                self.notify("Interrupting runs; their state is being saved...")
+                await self.run_pane.stop_all()
+                self.exit()
+
+        question = (
+            f"{len(live)} run(s) in progress. Interrupt them (their state is saved) and quit?"
+        )
+        self.push_screen(ConfirmDialog(question, yes_label="Interrupt and quit"), answer)
+
     def action_cleanup(self) -> None:
         records = list(self.table.records.values())
         self.push_screen(
@@ -373,13 +462,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-watch", action="store_true", help="do not follow the disk (rescan with r)"
     )
+    parser.add_argument(
+        "--live-demo", action="store_true", help="start the demo's live run (agent-tui demo)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the app: ``agent-tui [--workspace PATH] [--read-only] [--no-watch]``."""
     args = parse_args(argv)
-    app = AgentTUI(workspace_dir=args.workspace, read_only=args.read_only, watch=not args.no_watch)
+    runs: list[RunSpec] = []
+    if args.live_demo:
+        from core.demo import live_run_spec
+
+        runs.append(live_run_spec(settings.workspace_root(args.workspace)))
+    app = AgentTUI(
+        workspace_dir=args.workspace,
+        read_only=args.read_only,
+        watch=not args.no_watch,
+        start_runs=runs,
+    )
     app.run()
     return app.return_code or 0
 

@@ -24,6 +24,7 @@ STATUS_STYLES = {
     "error": "bold white on #d75f5f",
     "interrupted": "bold black on #ffd75f",
     "broken": "bold white on #af5faf",
+    "stopping": "bold black on #d7af5f",
     "unknown": "bold white on #606060",
 }
 ROLE_STYLES = {

@@ -1,0 +1,323 @@
+"""A headless agent run in its own process, reporting on stdout as JSON lines.
+
+``python -m core.runner '<spec JSON>'`` (or ``-`` to read the spec from stdin) builds an
+:class:`core.agent.Agent` with :data:`core.demo.DEMO_TOOLS`, optionally loads a saved agent
+(ours or swarms'), runs it and prints one JSON object a line:
+
+- ``{"type": "start", "folder", "agent_name", "model", "loop_count", "max_loops", "resumed",
+  "messages", "task", "pid"}`` once the agent is ready (after a load, ``loop_count`` is the
+  restored step count);
+- ``{"type": "event", "kind", "data"}`` for every :class:`core.agent.AgentEvent`;
+- ``{"type": "text", "text"}`` for streamed model text (chunks batched over ~50 ms);
+- ``{"type": "end", "status", "error", "loop_count", "folder", "usage"}`` last, always, with
+  status ``completed``, ``error`` or ``interrupted``.
+
+SIGINT (what the TUI's interrupt sends) interrupts the run wherever it is, a hung model call
+included: the agent saves its state as ``interrupted`` and the process exits 130. SIGTERM does
+the same through the agent's own handler. If the parent goes away (stdout closed, or the parent
+process died) the run is interrupted too, so nothing keeps running unseen.
+
+The app never imports the agent runtime or litellm for a run; it only reads these lines (and the
+disk, like any other reader).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+CONTINUE_TASK = "Continue from where you left off."
+TEXT_FLUSH_SECONDS = 0.05
+TEXT_BATCH_CHARS = 8000
+MAX_FIELD_CHARS = 2000
+PARENT_POLL_SECONDS = 0.5
+EXIT_OK, EXIT_ERROR, EXIT_BAD_SPEC, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# Models worth suggesting when their provider's key is in the environment (never the value).
+KEYED_MODELS = (
+    ("OPENAI_API_KEY", "gpt-4o-mini"),
+    ("ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"),
+    ("GEMINI_API_KEY", "gemini/gemini-1.5-flash"),
+    ("GROQ_API_KEY", "groq/llama-3.1-8b-instant"),
+    ("MISTRAL_API_KEY", "mistral/mistral-small-latest"),
+    ("DEEPSEEK_API_KEY", "deepseek/deepseek-chat"),
+    ("OPENROUTER_API_KEY", "openrouter/openai/gpt-4o-mini"),
+)
+
+
+class SpecError(ValueError):
+    """The run spec is not usable; the message says which field and why."""
+
+
+@dataclass
+class RunSpec:
+    """What to run. A new run needs ``agent_name`` and ``task``; a resume needs ``folder`` (the
+    saved agent's folder) and takes ``follow_up`` as its task (default :data:`CONTINUE_TASK`).
+    ``model``/``max_loops`` of ``None`` on a resume mean "as saved"."""
+
+    agent_name: str = ""
+    task: str = ""
+    model: str | None = "offline/demo"
+    max_loops: int | None = 5
+    workspace: str | None = None
+    resume: bool = False
+    folder: str | None = None
+    follow_up: str = ""
+
+    def to_json(self) -> str:
+        return orjson.dumps(asdict(self)).decode()
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> RunSpec:
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise SpecError(f"run spec is not JSON: {exc}") from None
+        if not isinstance(document, dict):
+            raise SpecError("run spec must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(document) - known)
+        if unknown:
+            raise SpecError(f"unknown run spec fields: {', '.join(unknown)}")
+        spec = cls(**document)
+        spec.check()
+        return spec
+
+    def check(self) -> None:
+        """Raise :class:`SpecError` naming the first bad field."""
+        loops = self.max_loops
+        if loops is not None and (
+            not isinstance(loops, int) or isinstance(loops, bool) or loops < 1
+        ):
+            raise SpecError(f"max_loops must be a whole number of 1 or more, got {loops!r}")
+        if self.model is not None and (not isinstance(self.model, str) or not self.model.strip()):
+            raise SpecError("model must be a non-empty model string")
+        if self.resume:
+            if not self.folder:
+                raise SpecError("a resume needs the folder of the saved agent")
+        else:
+            if not isinstance(self.agent_name, str) or not self.agent_name.strip():
+                raise SpecError("agent_name must be a non-empty name")
+            if not isinstance(self.task, str) or not self.task.strip():
+                raise SpecError("task must be a non-empty text")
+
+    @property
+    def run_task(self) -> str:
+        """The task given to ``Agent.run``."""
+        if self.resume:
+            return self.follow_up.strip() or CONTINUE_TASK
+        return self.task
+
+
+def suggested_models(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """``(model, key name)`` for each provider whose key is set (non-empty) in the environment."""
+    environ = os.environ if environ is None else environ
+    return [(model, key) for key, model in KEYED_MODELS if environ.get(key, "").strip()]
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        return value[:MAX_FIELD_CHARS] + "..."
+    if isinstance(value, dict):
+        return {k: _short(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_short(v) for v in value]
+    return value
+
+
+class Reporter:
+    """Writes the JSON lines; batches text chunks; notices when nobody is reading any more."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.closed = False
+        self._text: list[str] = []
+        self._text_chars = 0
+        self._last_flush = 0.0
+        self.on_closed: list[Any] = []
+
+    def emit(self, record: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self.out.write(orjson.dumps(record, default=str) + b"\n")
+            self.out.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.closed = True
+            for callback in self.on_closed:
+                callback()
+
+    def text(self, chunk: str) -> None:
+        self._text.append(chunk)
+        self._text_chars += len(chunk)
+        now = time.monotonic()
+        if now - self._last_flush >= TEXT_FLUSH_SECONDS or self._text_chars >= TEXT_BATCH_CHARS:
+            self.flush_text()
+
+    def flush_text(self) -> None:
+        if self._text:
+            text, self._text, self._text_chars = "".join(self._text), [], 0
+            self.emit({"type": "text", "text": text})
+        self._last_flush = time.monotonic()
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        self.flush_text()
+        self.emit({"type": "event", "kind": kind, "data": _short(data)})
+
+
+def build_agent(spec: RunSpec, reporter: Reporter):
+    """The agent the spec asks for, loaded when it is a resume. Raises ``SpecError``,
+    ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
+    from core.agent import Agent
+    from core.demo import DEMO_TOOLS
+    from core.naming import agent_folder_name
+    from core.workspace import FORMAT_SWARMS, load_config, read_agent
+
+    def on_event(event) -> None:
+        reporter.event(event.kind, event.data)
+
+    if not spec.resume:
+        return Agent(
+            model_name=spec.model or "offline/demo",
+            agent_name=spec.agent_name,
+            max_loops=spec.max_loops or 5,
+            tools=DEMO_TOOLS,
+            workspace_dir=spec.workspace,
+            streaming_callback=reporter.text,
+            on_event=on_event,
+        )
+    folder = Path(spec.folder or "")
+    record = read_agent(folder)
+    if record.status == "running":
+        raise SpecError(f"{record.name!r} is running now ({record.holder}); wait for it to finish")
+    if record.status == "broken":
+        raise SpecError(f"cannot resume {folder}: {'; '.join(record.problems) or 'broken'}")
+    root = folder.parent.parent
+    config = load_config(folder)
+    saved_loops = config.get("max_loops")
+    max_loops = spec.max_loops or (saved_loops if isinstance(saved_loops, int) else 5)
+    prompt = config.get("system_prompt")
+    swarms = record.format == FORMAT_SWARMS
+    agent = Agent(
+        model_name=spec.model or record.model or "offline/demo",
+        agent_name=record.name,
+        # A swarms agent continues in a folder of our own beside it: theirs stays read-only.
+        id=None if swarms else record.agent_id,
+        max_loops=max(1, max_loops),
+        system_prompt=prompt if isinstance(prompt, str) else None,
+        tools=DEMO_TOOLS,
+        workspace_dir=root,
+        streaming_callback=reporter.text,
+        on_event=on_event,
+    )
+    if swarms:
+        agent.load(folder / "config.json")
+    elif record.agent_id and agent_folder_name(record.name, record.agent_id) == folder.name:
+        agent.load()
+    elif record.state_file is not None:
+        agent.load(record.state_file)
+    else:
+        raise SpecError(f"cannot resume {folder}: no state file to load")
+    return agent
+
+
+def _watch_parent(parent: int) -> None:
+    # The parent died (its pipe may stay open in a grandchild): interrupt, as Ctrl-C would.
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGINT)
+            return
+
+
+def run(spec: RunSpec, reporter: Reporter) -> int:
+    """Run ``spec``; every outcome ends with an ``end`` line. Returns the exit status."""
+    from core.agent import AgentInterrupted
+    from core.models import ModelError
+    from core.persistence import WorkspaceFileError
+
+    agent = None
+
+    def end(status: str, error: str | None, code: int) -> int:
+        # A second Ctrl-C must not cut the last line in half.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        reporter.flush_text()
+        reporter.emit(
+            {
+                "type": "end",
+                "status": status,
+                "error": error,
+                "loop_count": agent.loop_count if agent is not None else None,
+                "folder": str(agent._get_agent_workspace_dir()) if agent is not None else None,
+                "usage": dict(agent.usage) if agent is not None else None,
+            }
+        )
+        return code
+
+    try:
+        agent = build_agent(spec, reporter)
+        reporter.on_closed.append(agent.request_stop)
+        reporter.emit(
+            {
+                "type": "start",
+                "pid": os.getpid(),
+                "folder": agent._get_agent_workspace_dir(),
+                "agent_name": agent.agent_name,
+                "model": agent.model_name,
+                "loop_count": agent.loop_count,
+                "max_loops": agent.max_loops,
+                "resumed": spec.resume,
+                "messages": len(agent.conversation),
+                "task": spec.run_task,
+            }
+        )
+        agent.run(spec.run_task)
+    except KeyboardInterrupt:
+        return end("interrupted", "interrupted (SIGINT / Ctrl-C); state saved", EXIT_INTERRUPTED)
+    except AgentInterrupted as exc:
+        return end("interrupted", str(exc), EXIT_INTERRUPTED)
+    except ModelError as exc:
+        return end("error", str(exc), EXIT_ERROR)
+    except (SpecError, WorkspaceFileError, ValueError) as exc:
+        return end("error", str(exc), EXIT_ERROR)
+    except Exception as exc:  # the app shows it; a traceback goes to stderr for the curious
+        import traceback
+
+        traceback.print_exc()
+        return end("error", f"{type(exc).__name__}: {exc}", EXIT_ERROR)
+    return end("completed", None, EXIT_OK)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # The protocol owns the real stdout; anything else that prints (a library, a tool) goes to
+    # stderr, so it can never break a JSON line.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    reporter = Reporter(out)
+    if len(argv) != 1:
+        print("usage: python -m core.runner '<spec JSON>' | -", file=sys.stderr)
+        return EXIT_BAD_SPEC
+    try:
+        spec = RunSpec.from_json(sys.stdin.read() if argv[0] == "-" else argv[0])
+    except (SpecError, TypeError) as exc:
+        reporter.emit({"type": "end", "status": "error", "error": str(exc), "loop_count": None,
+                       "folder": None, "usage": None})  # fmt: skip
+        return EXIT_BAD_SPEC
+    # A parent that ignores SIGINT would pass that on; the interrupt must reach the run.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    return run(spec, reporter)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

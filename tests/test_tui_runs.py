@@ -1,0 +1,193 @@
+"""Pilot tests of the Run tab: runs started from the form stream, autosave, stop, fail and
+resume in real child processes (``python -m core.runner``) with the offline model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, OptionList, Static
+from tui_fixtures import run_agent, wait_until
+
+from core.runner import RunSpec
+from core.workspace import load_config, load_state, read_agent
+from tui.agent_table import AgentTable
+from tui.app import AgentTUI
+from tui.run_dialogs import NewRunDialog, ResumeDialog
+from tui.runs import Run
+
+RUN_TRIES = 300  # x 50 ms: a loaded 2-core machine starts a child in well under that
+
+
+def header(app: AgentTUI, run: Run) -> str:
+    return str(app.run_pane.views[run.key].header.content)
+
+
+def log_text(app: AgentTUI, run: Run) -> str:
+    return app.run_pane.views[run.key].log_view.text
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def meta(folder: Path) -> dict:
+    return load_config(folder)["_autosave_metadata"]
+
+
+async def start_from_form(pilot, app: AgentTUI, name: str, model: str, task: str, loops: str = "5"):
+    await pilot.press("n")
+    assert await wait_until(pilot, lambda: isinstance(app.screen, NewRunDialog))
+    form = app.screen
+    before = set(app.run_pane.runs)
+    for selector, value in (("#run-name", name), ("#run-model", model), ("#run-task", task),
+                            ("#run-loops", loops)):  # fmt: skip
+        form.query_one(selector, Input).value = value
+    form.query_one("#run-task", Input).focus()
+    await pilot.press("enter")
+    assert await wait_until(pilot, lambda: set(app.run_pane.runs) - before)
+    (key,) = set(app.run_pane.runs) - before
+    return app.run_pane.runs[key]
+
+
+async def finished(pilot, run: Run) -> None:
+    assert await wait_until(pilot, lambda: not run.live, tries=RUN_TRIES), run
+
+
+async def test_run_from_the_form_streams_and_autosaves(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        run = await start_from_form(
+            pilot, app, "writer", "offline/demo?delay=0.02", "explain atomic saves"
+        )
+        assert app.tabs.active == "tab-run"
+        # Streamed text is on screen while the run is still going.
+        assert await wait_until(pilot, lambda: "I will call" in log_text(app, run), RUN_TRIES)
+        assert run.live
+        await finished(pilot, run)
+        folder = Path(run.folder)
+        assert meta(folder)["loop_count"] == 3 and meta(folder)["status"] == "completed"
+        assert "completed" in header(app, run) and "step 3 of 5" in header(app, run)
+        assert "last autosave config.json" in header(app, run)
+        text = log_text(app, run)
+        assert "[saved] config.json" in text and "[saved] journal.jsonl" in text
+        answer = [m for m in load_state(folder)["conversation"] if m["role"] == "assistant"][-1]
+        assert flat(answer["content"])[:120] in flat(text)
+
+
+async def test_interrupt_saves_interrupted_state(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        # The model hangs at step 2, after one completed step: only an interrupt ends it.
+        run = await start_from_form(
+            pilot, app, "stuck", "offline/demo?fail_at=2&fail=hang", "wait for me"
+        )
+        assert await wait_until(pilot, lambda: "step 2 of 5" in header(app, run), RUN_TRIES)
+        await pilot.press("ctrl+c")
+        await finished(pilot, run)
+        assert run.status == "interrupted"
+        assert "interrupted" in header(app, run)
+        assert "interrupted after step 1" in log_text(app, run)
+        folder = Path(run.folder)
+        assert meta(folder)["status"] == "interrupted" and meta(folder)["loop_count"] == 1
+        assert load_state(folder)["status"] == "interrupted"
+        table = app.query_one(AgentTable)
+
+        def row_status() -> str:
+            if str(folder) not in table.rows:  # the watcher may not have seen it yet
+                return ""
+            return table.get_cell(str(folder), "status").plain.strip()
+
+        assert await wait_until(pilot, lambda: row_status() == "interrupted")
+
+
+async def test_resume_continues_the_step_count(workspace: Path) -> None:
+    folder = run_agent(workspace, "alpha", loops=2)
+    assert read_agent(folder).loop_count == 2
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(AgentTable)
+        assert await wait_until(pilot, lambda: app.selected == str(folder))
+        await pilot.press("l")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ResumeDialog))
+        preview = flat(str(app.screen.query_one("#resume-preview Static", Static).content))
+        assert "steps 2" in preview and "count the words for alpha" in preview
+        app.screen.query_one("#resume-task", Input).value = "now summarise the count"
+        app.screen.query_one("#resume-loops", Input).value = "2"
+        app.screen.query_one("#resume-task", Input).focus()
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: app.run_pane.runs)
+        (run,) = app.run_pane.runs.values()
+        await finished(pilot, run)
+        assert run.status == "completed", run.error
+        assert "resumed after step 2" in log_text(app, run)
+        assert "step 4 (2 of 2 this run)" in header(app, run)
+        assert meta(folder)["loop_count"] == 4
+        assert load_state(folder)["tasks"][-1] == "now summarise the count"
+        assert table.is_attached
+
+
+async def test_failing_model_shows_its_error_and_the_app_stays_up(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        run = await start_from_form(pilot, app, "denied", "offline/demo?fail_at=1&fail=auth", "go")
+        await finished(pilot, run)
+        assert run.status == "error"
+        assert "(auth)" in header(app, run) and "scripted auth failure" in header(app, run)
+        assert "== error: model" in log_text(app, run)
+        assert meta(Path(run.folder))["status"] == "error"
+        assert app.is_running
+        await pilot.press("2")  # the browser still works
+        assert app.tabs.active == "tab-state"
+
+
+async def test_form_explains_bad_input(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("n")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, NewRunDialog))
+        form = app.screen
+
+        def error() -> str:
+            return str(form.query_one("#form-error", Static).content)
+
+        form.query_one("#run-task", Input).focus()
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: "Type a task" in error())
+        form.query_one("#run-task", Input).value = "do it"
+        form.query_one("#run-loops", Input).value = "0"
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: "Max loops must be a whole number" in error())
+        form.query_one("#run-loops", Input).value = "3"
+        form.query_one("#run-model", Input).value = "offline/demo?speed=9"
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: "unknown option 'speed'" in error())
+        assert app.screen is form and not app.run_pane.runs
+        await pilot.press("escape")
+        assert await wait_until(pilot, lambda: not isinstance(app.screen, NewRunDialog))
+
+
+async def test_two_runs_at_once_both_finish(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        model = "offline/demo?delay=0.01"
+        first = await start_from_form(pilot, app, "one", model, "first task")
+        second = await start_from_form(pilot, app, "two", model, "second task")
+        assert first.live or second.live
+        await finished(pilot, first)
+        await finished(pilot, second)
+        assert first.status == second.status == "completed"
+        assert meta(Path(first.folder))["loop_count"] == 3
+        assert meta(Path(second.folder))["loop_count"] == 3
+        assert app.query_one("#run-list", OptionList).option_count == 2
+        assert "first task" in log_text(app, first) and "second task" in log_text(app, second)
+
+
+async def test_demo_start_runs_open_on_the_run_tab(workspace: Path) -> None:
+    spec = RunSpec(agent_name="auto", task="t", model="offline/demo", max_loops=2,
+                   workspace=str(workspace))  # fmt: skip
+    app = AgentTUI(workspace_dir=workspace, watch=False, start_runs=[spec])
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: app.run_pane.runs)
+        (run,) = app.run_pane.runs.values()
+        await finished(pilot, run)
+        assert app.tabs.active == "tab-run" and run.status == "completed"

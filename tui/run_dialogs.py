@@ -1,0 +1,301 @@
+"""The forms that start runs: a new run (``n``) and load / resume of a saved agent (``l``).
+
+Both dismiss with a :class:`core.runner.RunSpec` (or ``None`` when cancelled) and check what
+they can before a child is started, with a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+from core.naming import agent_folder_name, stable_agent_id
+from core.offline import is_offline, parse_model
+from core.persistence import WorkspaceFileError
+from core.redaction import Redactor
+from core.runner import CONTINUE_TASK, RunSpec, suggested_models
+from core.settings import load_env
+from core.workspace import FORMAT_SWARMS, AgentRecord, load_config, load_conversation, load_state
+from tui.display import render_message
+
+MAX_LOOPS = 10_000
+OFFLINE_MODELS = ("offline/demo", "offline/demo?delay=0.05", "offline/demo?tool_steps=6")
+PREVIEW_MESSAGES = 3
+PREVIEW_CHARS = 240
+
+
+def check_model(model: str) -> str | None:
+    """Why ``model`` cannot run, or ``None``. Only the offline model's options can be checked
+    here; any other string is litellm's to judge (the run shows its error)."""
+    if not model:
+        return "Type a model string (offline/demo needs no key and no network)."
+    if " " in model:
+        return f"A model string has no spaces: {model!r}."
+    if is_offline(model):
+        try:
+            parse_model(model)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def check_loops(raw: str) -> tuple[int | None, str | None]:
+    value = raw.strip()
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LOOPS:
+        return None, f"Max loops must be a whole number from 1 to {MAX_LOOPS:,}, not {raw!r}."
+    return int(value), None
+
+
+def model_hint() -> Text:
+    """Which model strings will work here: the offline ones, and those whose key is set."""
+    load_env()
+    text = Text("offline, no key: ", style="dim")
+    text.append(", ".join(OFFLINE_MODELS[:2]))
+    keyed = suggested_models()
+    if keyed:
+        text.append("\nkey found: ", style="dim")
+        text.append(", ".join(f"{model} ({key})" for model, key in keyed))
+    else:
+        text.append("\nno provider key in the environment or .env", style="dim")
+    return text
+
+
+class FormScreen(ModalScreen[RunSpec | None]):
+    """Shared parts: an error line, Start/Cancel buttons, Enter submits, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form-cancel", tooltip="Close the form")]
+    START_LABEL = "Start"
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")
+
+    def buttons(self) -> ComposeResult:
+        yield Static(id="form-error", classes="form-error")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button(f"{self.START_LABEL} (enter)", variant="primary", id="form-start")
+            yield Button("Cancel (esc)", id="form-cancel-button")
+
+    def value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def fail(self, message: str) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(Text(message, style="bold #ff5f5f"))
+        error.display = True
+
+    def spec(self) -> RunSpec | None:
+        raise NotImplementedError
+
+    def submit(self) -> None:
+        spec = self.spec()
+        if spec is not None:
+            self.dismiss(spec)
+
+    def on_mount(self) -> None:
+        self.query_one("#form-error").display = False
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "form-start":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NewRunDialog(FormScreen):
+    """Agent name, model, task, max loops."""
+
+    def __init__(self, root: Path, records: dict[str, AgentRecord], name: str = "my-agent") -> None:
+        super().__init__()
+        self.root = root
+        self.records = records
+        self.default_name = name
+
+    def compose(self) -> ComposeResult:
+        models = [*OFFLINE_MODELS, *(model for model, _ in suggested_models())]
+        with Vertical(classes="dialog run-form"):
+            yield Label("New run", classes="dialog-title")
+            yield Label("Agent name")
+            yield Input(self.default_name, id="run-name")
+            yield Static(id="run-name-note", classes="dialog-hint")
+            yield Label("Model (any litellm model string)")
+            yield Input(
+                "offline/demo",
+                id="run-model",
+                suggester=SuggestFromList(models, case_sensitive=False),
+            )
+            yield Static(model_hint(), id="run-model-hint", classes="dialog-hint")
+            yield Label("Task")
+            yield Input(placeholder="what should the agent do?", id="run-task")
+            yield Label("Max loops")
+            yield Input("5", id="run-loops", type="integer")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#run-task", Input).focus()
+        self._name_note(self.default_name)
+
+    def _existing(self, name: str) -> AgentRecord | None:
+        folder = self.root / "agents" / agent_folder_name(name, stable_agent_id(name))
+        return self.records.get(str(folder))
+
+    @on(Input.Changed, "#run-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        self._name_note(event.value.strip())
+
+    def _name_note(self, name: str) -> None:
+        record = self._existing(name) if name else None
+        note = ""
+        if record is not None:
+            note = (
+                f"{name!r} exists ({record.status}, {record.loop_count or 0} steps): a new run "
+                "starts it over. To continue it, select it and press l."
+            )
+        self.query_one("#run-name-note", Static).update(note)
+
+    def spec(self) -> RunSpec | None:
+        name, model, task = (
+            self.value("#run-name"),
+            self.value("#run-model"),
+            self.value("#run-task"),
+        )
+        if not name:
+            self.fail("Give the agent a name.")
+            return None
+        problem = check_model(model)
+        if problem:
+            self.fail(problem)
+            return None
+        if not task:
+            self.fail("Type a task: what should the agent do?")
+            return None
+        loops, problem = check_loops(self.query_one("#run-loops", Input).value)
+        if problem:
+            self.fail(problem)
+            return None
+        existing = self._existing(name)
+        if existing is not None and existing.status == "running":
+            self.fail(f"{name!r} is running now; pick another name or wait for it.")
+            return None
+        return RunSpec(
+            agent_name=name, task=task, model=model, max_loops=loops, workspace=str(self.root)
+        )
+
+
+def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict[str, Any]]:
+    """What a resume restores (steps, task, last messages), read through ``core.workspace``,
+    with secrets masked; and the saved config (``{}`` when unreadable)."""
+    text = Text()
+    text.append(record.name, style="bold")
+    text.append(f"   {record.folder.name}\n", style="dim")
+    problems: list[str] = []
+    try:
+        state = redactor.redact(load_state(record.folder)) or {}
+    except WorkspaceFileError as exc:
+        state, problems = {}, [f"state file: {exc.reason}"]
+    try:
+        messages = redactor.redact(load_conversation(record.folder))
+    except WorkspaceFileError as exc:
+        messages, problems = [], [*problems, f"conversation: {exc.reason}"]
+    try:
+        config = load_config(record.folder)
+    except WorkspaceFileError:
+        config = {}
+    tasks = [m.get("content") for m in messages if m.get("role") == "user"]
+    task = state.get("task") or (tasks[-1] if tasks else None)
+    text.append("steps  ", style="bold")
+    text.append(f"{record.loop_count or 0}", style="bold #5fd7ff")
+    text.append(f"   status {record.status}   {len(messages)} messages")
+    if record.model:
+        text.append(f"   model {record.model}")
+    text.append("\ntask   ", style="bold")
+    text.append(str(task or "(none saved)"))
+    if record.format == FORMAT_SWARMS:
+        text.append(
+            "\nA swarms workspace: the run continues in an agent-tui folder of its own; this "
+            "folder is not changed.",
+            style="#ffd75f",
+        )
+    shown = messages[-PREVIEW_MESSAGES:]
+    if shown:
+        text.append(f"\n\nlast {len(shown)} messages", style="bold")
+    for message in shown:
+        message = dict(message)
+        content = str(message.get("content") or "")
+        if len(content) > PREVIEW_CHARS:
+            message["content"] = content[:PREVIEW_CHARS] + "..."
+        text.append("\n")
+        text.append_text(render_message(message))
+    for problem in problems:
+        text.append(f"\n! {problem}", style="bold #ff5f5f")
+    return text, config
+
+
+class ResumeDialog(FormScreen):
+    """Shows what will be restored; asks for an optional follow-up task, model and max loops."""
+
+    START_LABEL = "Resume"
+
+    def __init__(self, record: AgentRecord, redactor: Redactor) -> None:
+        super().__init__()
+        self.record = record
+        self.preview, self.config = restore_preview(record, redactor)
+
+    def compose(self) -> ComposeResult:
+        loops = self.config.get("max_loops")
+        loops = loops if isinstance(loops, int) and loops > 0 else 5
+        with Vertical(classes="dialog run-form"):
+            yield Label("Load / resume", classes="dialog-title")
+            with VerticalScroll(id="resume-preview"):
+                yield Static(self.preview)
+            yield Label("Follow-up task (optional)")
+            yield Input(placeholder=CONTINUE_TASK, id="resume-task")
+            with Horizontal(classes="form-row"):
+                with Vertical():
+                    yield Label("Model")
+                    yield Input(self.record.model or "offline/demo", id="resume-model")
+                with Vertical(classes="form-narrow"):
+                    yield Label("Max loops")
+                    yield Input(str(loops), id="resume-loops", type="integer")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#resume-task", Input).focus()
+
+    def spec(self) -> RunSpec | None:
+        model = self.value("#resume-model")
+        problem = check_model(model)
+        if problem:
+            self.fail(problem)
+            return None
+        loops, problem = check_loops(self.query_one("#resume-loops", Input).value)
+        if problem:
+            self.fail(problem)
+            return None
+        return RunSpec(
+            agent_name=self.record.name,
+            model=model,
+            max_loops=loops,
+            workspace=str(self.record.folder.parent.parent),
+            resume=True,
+            folder=str(self.record.folder),
+            follow_up=self.value("#resume-task"),
+        )

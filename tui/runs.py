@@ -1,0 +1,248 @@
+"""Runs started from the app: the child process (``python -m core.runner``) and what its JSON
+lines mean for one run.
+
+No widgets here. :func:`spawn` starts the child; :func:`read_lines` turns its stdout into
+records; :func:`apply_record` folds one record into a :class:`Run` and returns what the log
+should show (streamed text as ``str``, whole lines as Rich ``Text``). The run pane wires these
+to widgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.text import Text
+
+from core.runner import RunSpec
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LINE_LIMIT = 4 * 1024 * 1024
+STDERR_LINES = 20
+# Interrupt, then terminate, then kill: each after this many seconds without an exit.
+ESCALATION = ((signal.SIGINT, 4.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0))
+LIVE = frozenset({"starting", "running", "stopping"})
+
+DIM = "dim"
+ERROR_STYLE = "bold #ff5f5f"
+STEP_STYLE = "bold #5fd7ff"
+TOOL_STYLE = "#ffaf5f"
+
+
+@dataclass
+class Run:
+    """What the app knows about one run, from the lines its child printed."""
+
+    key: str
+    spec: RunSpec
+    name: str
+    model: str
+    status: str = "starting"
+    process: asyncio.subprocess.Process | None = None
+    pid: int | None = None
+    folder: str | None = None
+    step: int | None = None
+    loop: int | None = None
+    max_loops: int | None = None
+    restored_steps: int = 0
+    usage: dict[str, Any] = field(default_factory=dict)
+    autosaves: int = 0
+    last_autosave: tuple[str, int, float] | None = None
+    error: str | None = None
+    signals_sent: int = 0
+    stderr: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_LINES))
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+
+def runner_command(spec: RunSpec) -> list[str]:
+    return [sys.executable, "-m", "core.runner", spec.to_json()]
+
+
+def runner_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
+    env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    env.setdefault("LITELLM_OFFLINE_MODE", "true")
+    return env
+
+
+async def spawn(spec: RunSpec) -> asyncio.subprocess.Process:
+    """Start the runner. Its own session: a Ctrl-C typed at the terminal is the app's key, not
+    a signal to every run; the app decides which run to interrupt."""
+    return await asyncio.create_subprocess_exec(
+        *runner_command(spec),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=runner_env(),
+        start_new_session=True,
+        limit=LINE_LIMIT,
+    )
+
+
+def parse_line(line: bytes) -> dict[str, Any] | None:
+    """One protocol record, or ``None`` for a line that is not one (cut short by a kill)."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("type"), str) else None
+
+
+async def read_lines(stream: asyncio.StreamReader) -> AsyncIterator[dict[str, Any]]:
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # a line over LINE_LIMIT: skip it, keep reading
+            continue
+        if not line:
+            return
+        record = parse_line(line)
+        if record is not None:
+            yield record
+
+
+async def collect_stderr(stream: asyncio.StreamReader, tail: deque[str]) -> None:
+    """Keep the last lines of the child's stderr (shown when it dies without a last line)."""
+    while line := await stream.readline():
+        text = line.decode(errors="replace").rstrip()
+        if text:
+            tail.append(text)
+
+
+def send_next_signal(run: Run) -> tuple[int, float] | None:
+    """Send the next signal of :data:`ESCALATION`; returns it and how long to wait for an exit,
+    or ``None`` when the process is gone or every signal was sent."""
+    process = run.process
+    if process is None or process.returncode is not None or run.signals_sent >= len(ESCALATION):
+        return None
+    sig, wait = ESCALATION[run.signals_sent]
+    run.signals_sent += 1
+    try:
+        process.send_signal(sig)
+    except ProcessLookupError:
+        return None
+    return sig, wait
+
+
+def format_usage(usage: dict[str, Any]) -> str:
+    if not usage:
+        return ""
+    text = (
+        f"tokens {usage.get('prompt_tokens', 0):,} in / {usage.get('completion_tokens', 0):,} out"
+    )
+    cost = usage.get("cost") or 0
+    if cost:
+        text += f"  |  cost ${cost:.4f}"
+    return text
+
+
+def step_text(run: Run) -> str:
+    """``step 3 of 8`` (for a resumed run: ``step 7 (3 of 8 this run)``)."""
+    if run.step is None:
+        if run.restored_steps:
+            return f"restored {run.restored_steps} steps"
+        return "step -"
+    of = f"of {run.max_loops}" if run.max_loops else ""
+    if run.loop is not None and run.loop != run.step:
+        return f"step {run.step} ({run.loop} {of} this run)"
+    return f"step {run.step} {of}".strip()
+
+
+def _line(*parts: tuple[str, str]) -> Text:
+    text = Text()
+    for content, style in parts:
+        text.append(content, style)
+    return text
+
+
+def apply_record(run: Run, record: dict[str, Any]) -> list[str | Text]:
+    """Fold one record into ``run``; returns what to add to the log (``str``: streamed text)."""
+    kind = record.get("type")
+    if kind == "text":
+        return [str(record.get("text", ""))]
+    if kind == "start":
+        run.status = "running" if run.status == "starting" else run.status
+        run.pid = record.get("pid")
+        run.folder = record.get("folder")
+        run.name = str(record.get("agent_name") or run.name)
+        run.model = str(record.get("model") or run.model)
+        run.max_loops = record.get("max_loops")
+        run.restored_steps = int(record.get("loop_count") or 0)
+        head = _line(("task  ", "bold"), (str(record.get("task", "")), ""))
+        if record.get("resumed"):
+            note = f"resumed after step {run.restored_steps} ({record.get('messages', 0)} messages)"
+            return [_line((note, DIM)), head]
+        return [head]
+    if kind == "event":
+        return _apply_event(run, str(record.get("kind")), record.get("data") or {})
+    if kind == "end":
+        run.status = str(record.get("status") or "error")
+        run.error = record.get("error")
+        if isinstance(record.get("usage"), dict):
+            run.usage = record["usage"]
+        if record.get("folder"):
+            run.folder = record["folder"]
+        steps = record.get("loop_count")
+        if run.status == "completed":
+            return [_line((f"== completed after step {steps} ==", "bold #87d787"))]
+        if run.status == "interrupted":
+            return [_line((f"== interrupted after step {steps}: state saved ==", "bold #ffd75f"))]
+        return [_line(("== error: ", ERROR_STYLE), (str(run.error), ERROR_STYLE))]
+    return []
+
+
+def _apply_event(run: Run, kind: str, data: dict[str, Any]) -> list[str | Text]:
+    if kind == "step_start":
+        run.step, run.loop = data.get("step"), data.get("loop")
+        run.max_loops = data.get("max_loops") or run.max_loops
+        return [_line((f"-- {step_text(run)} --", STEP_STYLE))]
+    if kind == "tool_call":
+        args = str(data.get("arguments", ""))
+        return [_line((f"  -> {data.get('name')}", TOOL_STYLE), (f"({args[:200]})", ""))]
+    if kind == "tool_result":
+        result = str(data.get("result", "")).replace("\n", " ")
+        style = ERROR_STYLE if data.get("is_error") else DIM
+        return [_line(("  <- ", TOOL_STYLE), (result[:200], style))]
+    if kind == "step_end":
+        if isinstance(data.get("usage"), dict):
+            run.usage = data["usage"]
+        return []
+    if kind == "autosave":
+        run.autosaves += 1
+        size, ms = int(data.get("bytes") or 0), float(data.get("ms") or 0.0)
+        run.last_autosave = (str(data.get("file")), size, ms)
+        return [_line((f"  [saved] {data.get('file')}  {size:,} B  {ms:.1f} ms", DIM))]
+    if kind == "autosave_failed":
+        return [
+            _line((f"  [autosave FAILED] {data.get('file')}: {data.get('error')}", ERROR_STYLE))
+        ]
+    return []
+
+
+def exit_without_end(run: Run, returncode: int | None) -> list[str | Text]:
+    """The child ended without its last line (killed, or it crashed): say so."""
+    if run.status not in LIVE:
+        return []
+    if returncode is not None and returncode < 0:
+        name = signal.Signals(-returncode).name
+        run.status = "interrupted"
+        run.error = f"runner killed by {name}; the last completed step is on disk"
+    else:
+        run.status = "error"
+        tail = " | ".join(list(run.stderr)[-3:])
+        run.error = f"runner exited with status {returncode}" + (f": {tail}" if tail else "")
+    return [_line((f"== {run.status}: {run.error} ==", ERROR_STYLE))]
