@@ -269,7 +269,7 @@ def render_autosave(doc: dict) -> tuple[str, list[list[object]]]:
         [
             f"{r['history_steps']:,}",
             f"{r['autosave_ms_per_step']:.3f}",
-            f"{r['bytes_written_per_step']:,}",
+            f"{int(r['bytes_written_per_step']):,}",
             f"{r['naive_full_state_rewrite_ms']:.3f}",
         ]
         for r in doc["rows"]
@@ -340,10 +340,12 @@ def write_summary(out: Path, results: dict[str, dict], missing: list[str], meta:
     status_rows += [[f"`bench/{name}.py`", "missing", "-"] for name in missing]
     header = (
         "# Benchmark results\n\n"
-        f"Measured {meta['date']} by `make bench` (`bench/run_all.py`) on {meta['cores']} cores "
+        f"Measured {meta['date']} at commit {meta['commit']} by `make bench` "
+        f"(`bench/run_all.py`) on {meta['cores']} cores "
         f"(`nproc`), Python {meta['python']}, {meta['platform']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after; "
-        f"{meta['minutes']} min in all. Raw figures: `bench/results/<script>.json`.\n"
+        f"{meta['minutes']} min in all{meta['partial']}. "
+        "Raw figures: `bench/results/<script>.json`.\n"
     )
     parts = [header]
     if goal_rows:
@@ -353,6 +355,16 @@ def write_summary(out: Path, results: dict[str, dict], missing: list[str], meta:
     path = out / "SUMMARY.md"
     path.write_text("\n".join(parts))
     return path
+
+
+def _commit() -> str:
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        )
+    except OSError:
+        return "?"
+    return proc.stdout.strip() or "?"
 
 
 def _load() -> str:
@@ -384,6 +396,7 @@ def main() -> int:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
         "load_before": _load(),
+        "commit": _commit(),
     }
     for name in missing:
         print(f"== {name}: missing (bench/{name}.py does not exist)", flush=True)
@@ -400,6 +413,7 @@ def main() -> int:
             if isinstance(document, dict) and "_run" in document:
                 results[path.stem] = document
     meta["load_after"] = _load()
+    meta["partial"] = f" (a re-run of {', '.join(order)} only)" if args.only else ""
     meta["minutes"] = round((time.perf_counter() - started) / 60, 1)
     summary = write_summary(args.out, results, missing, meta)
     failed = [name for name, doc in results.items() if doc["_run"]["status"] != "ok"]
