@@ -129,7 +129,7 @@ class NewRunDialog(FormScreen):
 
     def compose(self) -> ComposeResult:
         models = [*OFFLINE_MODELS, *(model for model, _ in suggested_models())]
-        with Vertical(classes="dialog run-form"):
+        with VerticalScroll(classes="dialog run-form"):
             yield Label("New run", classes="dialog-title")
             yield Label("Agent name")
             yield Input(self.default_name, id="run-name")
@@ -261,7 +261,7 @@ class ResumeDialog(FormScreen):
     def compose(self) -> ComposeResult:
         loops = self.config.get("max_loops")
         loops = loops if isinstance(loops, int) and loops > 0 else 5
-        with Vertical(classes="dialog run-form"):
+        with VerticalScroll(classes="dialog run-form"):
             yield Label("Load / resume", classes="dialog-title")
             with VerticalScroll(id="resume-preview"):
                 yield Static(self.preview)

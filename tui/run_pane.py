@@ -63,6 +63,7 @@ class StreamLog(RichLog):
         """A whole line after whatever is streaming."""
         self._close_tail()
         self.write(line, scroll_end=self._following())
+        self.refresh()  # a short log (nothing to scroll) must still repaint its new line
 
     def add_text(self, chunk: str) -> None:
         """Streamed text: appended to the open paragraph; complete lines are committed."""
