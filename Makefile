@@ -28,6 +28,11 @@ test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
+# SVG + PNG of the main screens from a fresh demo workspace; installs the PNG renderer if missing.
+screenshots: $(STAMP)
+	command -v rsvg-convert >/dev/null || (apt-get update -qq && apt-get install -y -qq librsvg2-bin fonts-firacode)
+	$(BIN)/python screenshots/make_screenshots.py
+
 # Every bench/*.py through bench/run_all.py -> bench/results/*.json + SUMMARY.md (~10 min).
 # swarms (the comparison in bench/swarms_compare.py) lives in its own venv, never in .venv.
 bench: $(STAMP)
