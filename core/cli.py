@@ -139,12 +139,6 @@ examples:
 Criteria combine: a folder is removed only when it meets every one given. Running agents
 (a live process holds agent.lock) are never removed; links are never followed.
 """,
-    "demo": """\
-examples:
-  agent-tui demo                  build a demo workspace and watch a live offline run
-  agent-tui demo --no-live        only build the demo workspace
-  agent-tui demo --delay 0.1      slower streaming (seconds between chunks)
-""",
 }
 
 
@@ -238,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
 
     # Options after `demo` go to core.demo untouched (main() passes the unparsed rest).
-    command("demo", "build a demo workspace and watch a live offline run")
+    # The demo has its own parser (core.demo.main): its options and --help pass straight through.
+    commands.add_parser(
+        "demo", help="build a demo workspace and open the app on it with a live run", add_help=False
+    )
     return parser
 
 
@@ -548,45 +545,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from core.naming import agent_folder_name
-    from core.workspace import FORMAT_SWARMS, load_config, read_agent, resolve_agent
+    from core.runner import SpecError, resume_agent
+    from core.workspace import resolve_agent
 
     folder = resolve_agent(args.agent, _root(args))
-    record = read_agent(folder)
-    if record.format == FORMAT_SWARMS:
-        raise CliError(
-            f"{folder} is a swarms workspace: agent-tui shows and cleans it, resume it with swarms"
-        )
-    if record.status == "running":
-        raise CliError(f"{record.name!r} is running now ({record.holder}); wait for it to finish")
-    if record.status == "broken" or record.agent_id is None:
-        reason = "; ".join(record.problems) or "no agent id in config.json"
-        raise CliError(f"cannot resume {folder}: {reason}")
-    # The runtime finds the folder from name and id; refuse rather than create a new one.
-    if agent_folder_name(record.name, record.agent_id) != folder.name:
-        raise CliError(f"cannot resume {folder}: its name does not match its agent name and id")
-    config = load_config(folder)
-    max_loops = args.max_loops or config.get("max_loops")
-    from core import Agent
-
     try:
-        agent = Agent(
-            model_name=args.model or record.model or "offline/demo",
-            agent_name=record.name,
-            id=record.agent_id,
-            max_loops=max_loops if isinstance(max_loops, int) and max_loops > 0 else 1,
-            system_prompt=config.get("system_prompt")
-            if isinstance(config.get("system_prompt"), str)
-            else None,
-            autosave=True,
-            verbose=False,
-            workspace_dir=folder.parent.parent,
-        )
-    except ValueError as exc:
+        agent = resume_agent(folder, model=args.model, max_loops=args.max_loops)
+    except (SpecError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    agent.load()
     print(
-        f"resuming {record.name!r} after step {agent.loop_count} ({len(agent.conversation)} messages)",
+        f"resuming {agent.agent_name!r} after step {agent.loop_count} "
+        f"({len(agent.conversation)} messages) in {agent._get_agent_workspace_dir()}",
         file=sys.stderr,
     )
     return _run_agent(agent, args.task or CONTINUE_TASK)

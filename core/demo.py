@@ -159,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="agent-tui demo",
         description="Build a demo workspace with real offline runs, then open agent-tui on it "
         "with a live run streaming.",
+        epilog="examples:\n"
+        "  agent-tui demo                  build (or reuse) ./agent_workspace and open the app\n"
+        "  agent-tui demo --rebuild        run the demo agents again first\n"
+        "  agent-tui demo --terminal       stream the live run in this terminal instead\n"
+        "  agent-tui demo --no-live        only build the demo workspace\n"
+        "  agent-tui demo --delay 0.2      a slower live run (seconds between chunks)\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--workspace", type=Path, default=None, help="workspace root")
     parser.add_argument("--delay", type=float, default=None, help="seconds between chunks")

@@ -179,8 +179,6 @@ def build_agent(spec: RunSpec, reporter: Reporter):
     ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
     from core.agent import Agent
     from core.demo import DEMO_TOOLS
-    from core.naming import agent_folder_name
-    from core.workspace import FORMAT_SWARMS, load_config, read_agent
 
     def on_event(event) -> None:
         reporter.event(event.kind, event.data)
@@ -195,29 +193,46 @@ def build_agent(spec: RunSpec, reporter: Reporter):
             streaming_callback=reporter.text,
             on_event=on_event,
         )
-    folder = Path(spec.folder or "")
+    return resume_agent(
+        Path(spec.folder or ""),
+        model=spec.model,
+        max_loops=spec.max_loops,
+        streaming_callback=reporter.text,
+        on_event=on_event,
+    )
+
+
+def resume_agent(
+    folder: Path, *, model: str | None = None, max_loops: int | None = None, **agent_kwargs: Any
+):
+    """An :class:`core.agent.Agent` restored from the saved agent in ``folder`` (ours or
+    swarms'), ready to ``run()`` a follow-up task. A swarms agent continues in a folder of our
+    own beside it: theirs stays read-only. Raises ``SpecError`` (running, broken, nothing to
+    load), ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
+    from core.agent import Agent
+    from core.demo import DEMO_TOOLS
+    from core.naming import agent_folder_name
+    from core.workspace import FORMAT_SWARMS, load_config, read_agent
+
     record = read_agent(folder)
     if record.status == "running":
         raise SpecError(f"{record.name!r} is running now ({record.holder}); wait for it to finish")
     if record.status == "broken":
         raise SpecError(f"cannot resume {folder}: {'; '.join(record.problems) or 'broken'}")
-    root = folder.parent.parent
     config = load_config(folder)
     saved_loops = config.get("max_loops")
-    max_loops = spec.max_loops or (saved_loops if isinstance(saved_loops, int) else 5)
+    loops = max_loops or (saved_loops if isinstance(saved_loops, int) else 5)
     prompt = config.get("system_prompt")
     swarms = record.format == FORMAT_SWARMS
     agent = Agent(
-        model_name=spec.model or record.model or "offline/demo",
+        model_name=model or record.model or "offline/demo",
         agent_name=record.name,
-        # A swarms agent continues in a folder of our own beside it: theirs stays read-only.
         id=None if swarms else record.agent_id,
-        max_loops=max(1, max_loops),
+        max_loops=max(1, loops),
         system_prompt=prompt if isinstance(prompt, str) else None,
         tools=DEMO_TOOLS,
-        workspace_dir=root,
-        streaming_callback=reporter.text,
-        on_event=on_event,
+        workspace_dir=folder.parent.parent,
+        **agent_kwargs,
     )
     if swarms:
         agent.load(folder / "config.json")
