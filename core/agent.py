@@ -4,8 +4,13 @@ What lands on disk and when (see docs/FORMAT.md):
 
 - ``config.json``: atomically at run start, after every step and at run end; small and of
   constant size, so the per-step cost does not grow with the history.
-- ``journal.jsonl``: one fsynced line per completed step, so ``kill -9`` loses at most the step
-  in flight and ``load()`` can replay every completed step.
+- ``journal.jsonl``: one line per completed step, written before the step ends, so ``kill -9``
+  loses at most the step in flight and ``load()`` can replay every completed step.
+
+The disk work of a step (the journal's fdatasync, the atomic ``config.json`` rewrite, each
+fsynced) runs on the agent's autosave thread (:mod:`core.autosave_thread`), so a step never
+waits for the disk; every full save waits for it. A killed process loses nothing a step
+finished; a power cut at most the fsync in flight.
 - ``{agent_name}_state.json``: the full state at run start, on model errors, on interrupts
   (SIGINT, SIGTERM, :meth:`Agent.request_stop`), on :meth:`Agent.save` and at run end.
 
@@ -28,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.autosave_thread import AutosaveThread, Outcome
 from core.journal import JOURNAL_NAME, JournalWriter, read_journal
 from core.lock import WorkspaceLock
 from core.models import (
@@ -181,6 +187,7 @@ class Agent:
         self._stop = threading.Event()
         self._finishing = False
         self._redacted_settings: dict[str, Any] | None = None
+        self._disk: AutosaveThread | None = None
         self._wire: list[dict[str, Any]] = []
         self._wire_source: list[dict[str, Any]] | None = None
 
@@ -241,6 +248,7 @@ class Agent:
             self._seq = max(self._seq, self._journal.last_seq)
 
     def _close_journal(self) -> None:
+        self._drain()  # the autosave thread may be syncing this very file
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -322,10 +330,12 @@ class Agent:
             self.on_event(AgentEvent(kind, data))
 
     def _report_write(self, what: str, path: Path, size: int, started: float) -> None:
-        ms = (time.perf_counter() - started) * 1000
+        self._report_done(what, path, size, (time.perf_counter() - started) * 1000)
+
+    def _report_done(self, what: str, path: Path, size: int, ms: float, **extra: Any) -> None:
         if self.verbose:
             print(f"[autosave] {what} -> {path} ({size:,} B, {ms:.1f} ms)", file=sys.stderr)
-        self._emit("autosave", file=what, path=str(path), bytes=size, ms=ms)
+        self._emit("autosave", file=what, path=str(path), bytes=size, ms=ms, **extra)
 
     def _report_failure(self, what: str, exc: OSError) -> None:
         self.autosave_failures += 1
@@ -338,26 +348,30 @@ class Agent:
         self._emit("autosave_failed", file=what, error=reason)
 
     def _record(self, kind: str, **fields: Any) -> None:
+        if not self.autosave:
+            return
         self._seq += 1
         record = {"seq": self._seq, "kind": kind, "ts": _now(), "run_id": self.run_id}
         record["loop_count"] = self.loop_count
         record.update(fields)
         self._pending.append(self._redactor.redact(record))
 
-    def _flush_journal(self) -> None:
+    def _flush_journal(self, *, sync: bool = True) -> bool:
+        """Append the pending records; True when something was written."""
         if not self._pending:
-            return
+            return False
         started = time.perf_counter()
         try:
             self._open_journal()
             assert self._journal is not None
-            size = self._journal.append(self._pending)
+            size = self._journal.append(self._pending, sync=sync)
         except OSError as exc:
             self._close_journal()
             self._report_failure(JOURNAL_NAME, exc)
-            return
+            return False
         self._pending.clear()
         self._report_write(JOURNAL_NAME, self._journal.path, size, started)
+        return True
 
     def _write_config(self) -> None:
         assert self._folder is not None
@@ -382,12 +396,47 @@ class Agent:
         self._report_write(path.name, path, size, started)
 
     def _autosave_step(self) -> None:
-        if self.autosave:
-            self._flush_journal()
-            self._write_config()
+        """The journal line now (it is what survives a killed process); the fsyncs and the
+        config rewrite on the autosave thread."""
+        wrote = self._flush_journal(sync=False)
+        assert self._folder is not None
+        if self._disk is None:
+            self._disk = AutosaveThread(lambda path, doc: atomic_write_json(path, doc))
+        self._disk.submit(
+            self._journal if wrote else None, self._folder / CONFIG_NAME, self._config_document()
+        )
+        self._report(self._disk.take_outcomes())
+
+    def _report(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome.result, OSError):
+                self._report_failure(outcome.file, outcome.result)
+            else:
+                self._report_done(
+                    outcome.file,
+                    outcome.path,
+                    outcome.result,
+                    outcome.ms,
+                    loop_count=outcome.loop_count,
+                )
+
+    def _drain(self) -> None:
+        """Wait until the autosave thread has put everything on disk; report how it went."""
+        if self._disk is not None:
+            self._report(self._disk.flush())
+
+    def flush_autosave(self) -> None:
+        """Wait until every autosave of the run so far is written and fsynced."""
+        self._drain()
+
+    def _stop_disk_thread(self) -> None:
+        disk, self._disk = self._disk, None
+        if disk is not None:
+            self._report(disk.close())
 
     def _autosave_full(self) -> None:
         if self.autosave:
+            self._drain()
             self._flush_journal()
             self._write_state()
             self._write_config()
@@ -398,6 +447,7 @@ class Agent:
         assert self._lock is not None
         self._redacted_settings = None
         with self._lock:
+            self._drain()
             self._flush_journal()
             self._write_state()
             self._write_config()
@@ -562,9 +612,14 @@ class Agent:
         if memory != self._memory_written:
             fields["memory"] = self.memory
             self._memory_written = memory
+        # Time the run's own thread spends on autosave (redaction, the journal line, handing the
+        # fsyncs over, waiting for the previous step's): what autosave costs a step.
+        started = time.perf_counter()
         self._record("step", **fields)
         self._step_mark = None
-        self._autosave_step()
+        if self.autosave:
+            self._autosave_step()
+        autosave_ms = (time.perf_counter() - started) * 1000
         self._emit(
             "step_end",
             step=step,
@@ -572,6 +627,7 @@ class Agent:
             max_loops=self.max_loops,
             tool_calls=len(reply.tool_calls),
             usage=dict(self.usage),
+            autosave_ms=autosave_ms,
         )
         return reply
 
@@ -602,6 +658,7 @@ class Agent:
             self._emit("run_end", status=self.status, error=self.error, loop_count=self.loop_count)
         finally:
             self._finishing = False
+            self._stop_disk_thread()
             self._close_journal()
             if self._lock is not None:
                 self._lock.release()

@@ -101,9 +101,16 @@ class JournalWriter:
         self._fd = fd
         self._good_size = size
 
-    def append(self, records: list[dict[str, Any]]) -> int:
+    def sync(self) -> None:
+        """fdatasync what :meth:`append` wrote with ``sync=False`` (safe from another thread)."""
+        if self._fd is not None:
+            os.fdatasync(self._fd)
+
+    def append(self, records: list[dict[str, Any]], *, sync: bool = True) -> int:
         """Append records (one line each); returns bytes written. On failure the file is cut back
-        to its last good size so a retry does not leave a torn line behind."""
+        to its last good size so a retry does not leave a torn line behind. ``sync=False``
+        leaves the fdatasync to a later :meth:`sync`: the lines are in the page cache (they
+        survive a killed process) but not yet on the disk (a power cut could lose them)."""
         self.open()
         assert self._fd is not None
         payload = b"".join(dumps(r, indent=False) + b"\n" for r in records)
@@ -114,7 +121,7 @@ class JournalWriter:
                 written = os.pwrite(self._fd, view, offset)
                 view = view[written:]
                 offset += written
-            if self.durable:
+            if self.durable and sync:
                 os.fdatasync(self._fd)
         except OSError:
             try:

@@ -38,6 +38,22 @@ _PROSE_SECRET = re.compile(
 )
 
 
+_TOKEN_HINTS = (
+    "sk-",
+    "sk_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "xox",
+    "akia",
+    "aiza",
+    "bearer",
+)
+_PROSE_HINTS = ("passw", "passphrase", "key", "secret", "token")
+
+
 def is_secret_key(key: object) -> bool:
     """True when a mapping key names a secret (``OPENAI_API_KEY``, ``password``, ``x-api-key``)."""
     if not isinstance(key, str):
@@ -81,9 +97,12 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if _TOKEN_SHAPES.search(text):
+        # The regexes cost far more than a few substring tests: run them only on text that
+        # holds one of their literal parts (this runs on every string of every step).
+        low = text.lower()
+        if any(hint in low for hint in _TOKEN_HINTS):
             text = _TOKEN_SHAPES.sub(REDACTED, text)
-        if _PROSE_SECRET.search(text):
+        if any(hint in low for hint in _PROSE_HINTS):
             text = _PROSE_SECRET.sub(_redact_prose, text)
         return text
 

@@ -124,14 +124,21 @@ def test_config_rewritten_at_every_step(workspace: Path) -> None:
     seen: list[tuple[int, str]] = []
     agent = Agent(agent_name="stepper", max_loops=10, tools=[word_count, remember])
 
+    written: list[int] = []
+
     def on_event(event: AgentEvent) -> None:
+        if event.kind == "autosave" and event.data["file"] == "config.json":
+            written.append(read_json(Path(event.data["path"]))["_autosave_metadata"]["loop_count"])
         if event.kind == "step_end":
+            # The rewrite runs on the autosave thread; flush_autosave() waits for it.
+            agent.flush_autosave()
             meta = read_json(Path(agent.config_path))["_autosave_metadata"]
             seen.append((meta["loop_count"], meta["status"]))
 
     agent.on_event = on_event
     agent.run("Count the words in this sentence and remember the result")
     assert seen == [(1, "running"), (2, "running"), (3, "running")]
+    assert written == [0, 1, 2, 3, 3]  # start, every step, end
     assert read_json(agent.config_path)["_autosave_metadata"]["status"] == "completed"
     leftovers = [p.name for p in Path(agent._get_agent_workspace_dir()).iterdir()]
     assert not [n for n in leftovers if n.endswith(".tmp")]
@@ -343,14 +350,17 @@ def test_failed_writes_do_not_break_the_run(
 
 
 def test_bytes_per_step_do_not_grow_with_history(workspace: Path) -> None:
-    written: dict[int, int] = {}
+    journal: dict[int, int] = {}
+    configs: list[int] = []
     step = {"n": 0}
 
     def on_event(event: AgentEvent) -> None:
         if event.kind == "step_start":
             step["n"] = event.data["step"]
-        elif event.kind == "autosave" and step["n"]:
-            written[step["n"]] = written.get(step["n"], 0) + event.data["bytes"]
+        elif event.kind == "autosave" and event.data["file"] == "journal.jsonl" and step["n"]:
+            journal[step["n"]] = event.data["bytes"]
+        elif event.kind == "autosave" and event.data["file"] == "config.json":
+            configs.append(event.data["bytes"])
 
     agent = Agent(
         model_name="offline/demo?tool_steps=400",
@@ -360,9 +370,11 @@ def test_bytes_per_step_do_not_grow_with_history(workspace: Path) -> None:
         on_event=on_event,
     )
     agent.run("count words again and again")
-    early, late = written[10], written[390]
-    assert agent.loop_count == 400
-    assert late <= early * 1.2, (early, late)
+    assert agent.loop_count == 400 and len(journal) == 400
+    # One journal line per step and a config of constant size: neither grows with the history.
+    early = sorted(journal[n] for n in range(1, 51))[25]
+    assert max(journal[n] for n in range(351, 401)) <= early * 1.2, (early, journal[400])
+    assert max(configs) <= min(configs) * 1.05
 
 
 def test_tool_errors_reach_the_model_not_the_caller(workspace: Path) -> None:

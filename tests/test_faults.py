@@ -74,6 +74,7 @@ def test_storage_fault_mid_run(
         if event.kind != "step_end":
             return
         step = event.data["step"]
+        agent.flush_autosave()  # the step's config rewrite is done (or failed) before we look
         if step == 1:
             faulty.active = True
         elif step in (2, 3):

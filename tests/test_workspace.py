@@ -473,7 +473,8 @@ def test_forked_scan_gives_the_same_records(tmp_path) -> None:
         folder = tmp_path / "agents" / f"agent-{i:05d}"
         folder.mkdir(parents=True)
         if i % 3:
-            (folder / "config.json").write_text('{"_autosave_metadata": {"loop_count": %d}}' % i)
+            meta = {"_autosave_metadata": {"loop_count": i}}
+            (folder / "config.json").write_text(json.dumps(meta))
     single = scan(tmp_path)
     forked = scan(tmp_path, jobs=2)
     assert [r.to_dict() for r in forked] == [r.to_dict() for r in single]
