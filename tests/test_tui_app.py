@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 from tui_fixtures import rewrite_config, run_agent, wait_until, word_count
 from workspace_fixtures import write_broken_corpus, write_swarms
@@ -128,6 +129,20 @@ async def test_new_agent_folder_appears_and_deleted_one_disappears(workspace: Pa
         await asyncio.to_thread(shutil.rmtree, alpha)
         assert await wait_until(pilot, lambda: shown(app) == {beta.name})
         assert await wait_until(pilot, lambda: app.selected == str(beta))
+
+
+async def test_a_relative_workspace_path_is_followed_too(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make demo` opens ./agent_workspace: the watcher reports absolute paths.
+    alpha = run_agent(workspace, "alpha")
+    monkeypatch.chdir(workspace.parent)
+    app = AgentTUI(workspace_dir=Path(workspace.name))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: shown(app) == {alpha.name})
+        await pilot.pause(0.1)  # the watcher is up
+        beta = await asyncio.to_thread(run_agent, workspace, "beta")
+        assert await wait_until(pilot, lambda: shown(app) == {alpha.name, beta.name})
 
 
 async def test_broken_files_show_as_broken_agents_with_their_problem(workspace: Path) -> None:

@@ -127,7 +127,8 @@ class AgentTUI(App[None]):
         super().__init__()
         self.start_runs = list(start_runs)
         self._pending_reveal: str | None = None
-        self.root = settings.workspace_root(workspace_dir)
+        # Absolute: the watcher reports absolute paths, and a relative root would match none.
+        self.root = settings.workspace_root(workspace_dir).absolute()
         self.agents_dir = self.root / "agents"
         self.read_only = read_only
         self.watch = watch
