@@ -45,6 +45,7 @@ from core.models import (
     complete,
 )
 from core.naming import agent_folder_name, stable_agent_id, state_file_name
+from core.offline import is_offline, parse_model
 from core.persistence import (
     FORMAT,
     SCHEMA_VERSION,
@@ -139,6 +140,10 @@ class Agent:
             raise ValueError(f"max_loops must be a positive integer, got {max_loops!r}")
         if not isinstance(agent_name, str) or not agent_name.strip():
             raise ValueError("agent_name must be a non-empty string")
+        if not isinstance(model_name, str) or not model_name.strip():
+            raise ValueError("model_name must be a non-empty model string")
+        if is_offline(model_name):
+            parse_model(model_name)  # a bad option is a clear error now, not at the first step
         self.model_name = model_name
         self.agent_name = agent_name
         self.id = str(id) if id is not None else stable_agent_id(agent_name)

@@ -122,7 +122,9 @@ examples:
   agent-tui run "Plan a trip" --name planner --max-loops 5
   agent-tui run "Explain fsync" --model gpt-4o-mini   (needs OPENAI_API_KEY)
 
-The answer streams to stdout; progress per step goes to stderr.
+The answer streams to stdout; progress per step goes to stderr. The agent has the demo
+tools (word_count, lookup_fact), as runs started from the app do. Options of the offline
+model: offline/demo?delay=0.05 (slow stream), ?fail_at=3&fail=rate_limit, ?tool_steps=4.
 """,
     "resume": """\
 examples:
@@ -529,7 +531,10 @@ def _run_agent(agent: Any, task: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from core import Agent
+    from core.demo import DEMO_TOOLS
 
+    if not args.task.strip():
+        raise CliError("the task is empty: say what the agent should do")
     try:
         agent = Agent(
             model_name=args.model,
@@ -537,6 +542,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             max_loops=args.max_loops,
             autosave=True,
             verbose=False,
+            tools=DEMO_TOOLS,  # the same tools as runs started from the app
             workspace_dir=args.workspace,
         )
     except ValueError as exc:

@@ -229,7 +229,8 @@ def test_run_streams_and_saves(workspace: Path, capsys: pytest.CaptureFixture[st
     [record] = ws.scan()
     assert record.name == "runner" and record.status == "completed"
     conversation = ws.load_conversation(record.folder)
-    assert out.strip() == conversation[-1]["content"]
+    said = [m["content"] for m in conversation if m["role"] == "assistant"]
+    assert out.split() == "".join(said).split()  # every step's text was streamed
     assert "-- step 1 (1/3)" in err
     assert "-- run completed after" in err
     assert f"workspace: {record.folder}" in err
@@ -450,3 +451,24 @@ def test_show_and_diff_mask_secrets_from_foreign_files(
         assert "sk-live" not in out and "sk-proj" not in out
     code, out, _ = run_cli(capsys, "diff", str(folder / "config.json"), str(other))
     assert "another-secret-value" not in out and "sk-live" not in out
+
+
+def test_run_rejects_bad_input_before_writing_anything(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, "run", "   ")
+    assert_one_line_error(code, err, "the task is empty")
+    code, _, err = run_cli(capsys, "run", "hi", "--model", "offline/demo?bogus=1")
+    assert_one_line_error(code, err, "unknown option 'bogus'")
+    assert not (workspace / "agents").exists()
+
+
+def test_run_uses_the_demo_tools_and_reports_each_step(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, "run", "Explain fsync and rename", "--max-loops", "5")
+    assert code == 0, err
+    [record] = ws.scan()
+    assert record.loop_count == 3 and record.status == "completed"
+    assert "-- step 3" in err and "tool" in err
+    assert "The tools reported" in out
