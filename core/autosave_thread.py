@@ -14,6 +14,7 @@ the run's thread, so callbacks and printing never happen on this one.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -69,7 +70,8 @@ class AutosaveThread:
         """Wait until everything handed over is on disk; returns the outcomes not yet taken."""
         with self._cond:
             while self._busy or self._config is not None or self._journal is not None:
-                self._cond.wait()
+                # A timeout, so a Ctrl-C reaches the waiting (main) thread promptly.
+                self._cond.wait(0.1)
             outcomes, self._outcomes = self._outcomes, []
         return outcomes
 
@@ -82,6 +84,9 @@ class AutosaveThread:
         return outcomes
 
     def _loop(self) -> None:
+        # Signals belong to the run's thread: if the kernel delivered SIGINT here, a main thread
+        # blocked in a wait would never see it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         while True:
             with self._cond:
                 while self._config is None and self._journal is None and not self._closed:

@@ -196,7 +196,8 @@ class OfflineModel:
 
         if failing and opts.fail not in ("cut", "bad_tool"):
             if opts.fail == "hang":
-                stop.wait()
+                while not stop.wait(0.1):  # woken often, so signal handlers run
+                    pass
                 return
             raise OfflineModelError(opts.fail, f"scripted {opts.fail} failure at step {step}")
 

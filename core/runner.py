@@ -246,6 +246,8 @@ def resume_agent(
 
 
 def _watch_parent(parent: int) -> None:
+    # Signals belong to the main thread (see core.autosave_thread).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     # The parent died (its pipe may stay open in a grandchild): interrupt, as Ctrl-C would.
     while True:
         time.sleep(PARENT_POLL_SECONDS)
