@@ -226,3 +226,10 @@ async def test_help_screen_and_command_palette_list_every_action(workspace: Path
 def test_command_line_arguments() -> None:
     args = parse_args(["--workspace", "/tmp/w", "--read-only"])
     assert args.workspace == "/tmp/w" and args.read_only and not args.no_watch
+
+
+async def test_an_empty_workspace_says_how_to_start(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: "0 agents" in text_of(app, "#scan-status"))
+        assert "n starts a run" in text_of(app, "#scan-status")

@@ -339,6 +339,8 @@ class AgentTUI(App[None]):
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
         head = f"{shown} of {total} agents" if table.needle else f"{total} agents"
         text = f"{head}, sort: {table.sort}" + (f"\n{', '.join(parts)}" if parts else "")
+        if not total:
+            text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
         self.status_line.update(text)
 
     def _tick(self) -> None:
