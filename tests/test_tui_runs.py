@@ -15,7 +15,7 @@ from tui.app import AgentTUI
 from tui.run_dialogs import NewRunDialog, ResumeDialog
 from tui.runs import Run
 
-RUN_TRIES = 300  # x 50 ms: a loaded 2-core machine starts a child in well under that
+RUN_TRIES = 600  # x 50 ms: a loaded 2-core machine starts a child in well under that
 
 
 def header(app: AgentTUI, run: Run) -> str:
