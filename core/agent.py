@@ -165,7 +165,7 @@ class Agent:
         self.extra = {k: v for k, v in extra.items() if _plain(v)}
         self._tools: list[Tool] = [tool_from_function(f) for f in (tools or [])]
         self._tools_by_name = {t.name: t for t in self._tools}
-        self._settings = ModelSettings(
+        self._model_settings = ModelSettings(
             temperature, max_tokens, timeout, max_retries, api_key, api_base, retry_backoff
         )
         self._redactor = Redactor([api_key] if api_key else [])
@@ -193,6 +193,8 @@ class Agent:
         self._finishing = False
         self._redacted_settings: dict[str, Any] | None = None
         self._disk: AutosaveThread | None = None
+        # Lengths of conversation and tool_results when the step in flight began.
+        self._step_mark: tuple[int, int] | None = None
         self._wire: list[dict[str, Any]] = []
         self._wire_source: list[dict[str, Any]] | None = None
 
@@ -564,7 +566,7 @@ class Agent:
             self.model_name,
             self._wire_messages(),
             self._tool_schemas(),
-            self._settings,
+            self._model_settings,
             on_chunk,
             self._stop,
         )
@@ -639,7 +641,7 @@ class Agent:
     def _fail(self, status: str, message: str) -> None:
         # A step cut short is rolled back: a conversation that ends in tool calls with no
         # results would be rejected by the model on resume.
-        mark = getattr(self, "_step_mark", None)
+        mark = self._step_mark
         if mark is not None:
             self._wire_source = None
             del self.conversation[mark[0] :]

@@ -85,24 +85,28 @@ class WorkspaceLock:
         self.release()
 
 
-def lock_holder(folder: Path) -> str | None:
-    """Who holds the folder's lock right now (``"pid 12 on host since ..."``), or ``None``.
+def is_locked(folder: str | os.PathLike[str]) -> bool:
+    """Whether a live process holds the folder's ``agent.lock`` right now.
 
-    Never creates the lock file and never keeps the lock.
+    Never creates the lock file and never keeps the lock (a shared probe, released at once).
     """
-    path = Path(folder) / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
-        return None
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        os.close(fd)
-        return _describe_holder(path)
+        return True
     except OSError:
-        os.close(fd)
+        return False
+    finally:
+        os.close(fd)  # closing drops the probe's own shared lock
+    return False
+
+
+def lock_holder(folder: Path) -> str | None:
+    """Who holds the folder's lock right now (``"pid 12 on host since ..."``), or ``None``."""
+    if not is_locked(folder):
         return None
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
-    return None
+    return _describe_holder(Path(folder) / LOCK_NAME)

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.offline import OfflineModel, OfflineModelError, ToolCallEvent, count_tokens, is_offline
+from core.offline import (
+    OfflineModel,
+    OfflineModelError,
+    ToolCallEvent,
+    count_tokens,
+    is_offline,
+    tokens_for_chars,
+)
 from core.settings import configure_litellm_offline
 
 DEFAULT_TIMEOUT = 60.0
@@ -126,7 +133,7 @@ def _complete_offline(model_name, messages, tools, on_chunk, stop) -> ModelReply
         raise StopRequested()
     reply.text = "".join(parts)
     prompt = sum(len(str(m.get("content") or "")) for m in messages)
-    reply.prompt_tokens = count_tokens("x" * prompt)
+    reply.prompt_tokens = tokens_for_chars(prompt)
     reply.completion_tokens = count_tokens(reply.text)
     return reply
 

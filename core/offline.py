@@ -251,4 +251,8 @@ class OfflineModel:
 
 def count_tokens(text: str) -> int:
     """A rough token count (4 characters a token) for usage figures of the offline model."""
-    return max(1, len(text) // 4) if text else 0
+    return tokens_for_chars(len(text))
+
+
+def tokens_for_chars(chars: int) -> int:
+    return max(1, chars // 4) if chars else 0

@@ -14,7 +14,6 @@ the folder that changed.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import pickle
 import re
@@ -30,7 +29,7 @@ import orjson
 
 from core import settings
 from core.journal import JOURNAL_NAME, read_journal
-from core.lock import LOCK_NAME, lock_holder
+from core.lock import LOCK_NAME, is_locked, lock_holder
 from core.naming import safe_name, state_file_name
 from core.persistence import (
     FORMAT,
@@ -272,7 +271,7 @@ def _read_folder(record: AgentRecord, folder_mtime_ns: int | None) -> AgentRecor
         record.status = "broken"
         return record
 
-    if LOCK_NAME in listing.top and _lock_taken(path):
+    if LOCK_NAME in listing.top and is_locked(path):
         record.holder = lock_holder(record.folder) or "a live process"
 
     config_info = listing.top.get(CONFIG_NAME)
@@ -300,24 +299,6 @@ def _lstat_mtime_ns(path: str) -> int:
         return os.lstat(path).st_mtime_ns
     except OSError:
         return 0
-
-
-def _lock_taken(path: str) -> bool:
-    """Whether a live process holds the folder's ``agent.lock`` (the same probe as
-    :func:`core.lock.lock_holder`, without building paths: a scan makes thousands)."""
-    try:
-        fd = os.open(f"{path}/{LOCK_NAME}", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return False
 
 
 def _read_config(path: str, size: int) -> dict[str, Any]:
