@@ -5,9 +5,11 @@ Nothing here imports Textual; litellm is imported only when a non-offline model 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# typing costs 3 ms of start-up and is needed only by type checkers here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from core.agent import Agent
 
 __all__ = ["Agent"]

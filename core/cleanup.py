@@ -22,6 +22,7 @@ from pathlib import Path
 
 from core import settings
 from core.lock import LOCK_NAME, lock_holder
+from core.units import format_bytes, format_span
 from core.workspace import AgentRecord, folder_size
 
 
@@ -355,23 +356,3 @@ def _empty_dir(fd: int, where: str, errors: list[str]) -> int:
         except OSError as exc:
             errors.append(f"{where}/{name}: {exc.strerror or exc}")
     return freed
-
-
-_UNITS = (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10))
-
-
-def format_bytes(count: int) -> str:
-    """``1536`` -> ``"1.5 KB"`` (binary multiples, one decimal)."""
-    for unit, size in _UNITS:
-        if count >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{count} B"
-
-
-def format_span(delta: timedelta) -> str:
-    """The largest whole unit of a span: ``"12d"``, ``"3h"``, ``"5m"``, ``"40s"``."""
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{max(seconds, 0)}s"

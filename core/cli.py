@@ -9,14 +9,20 @@ and only ``run``/``resume`` ever load the agent runtime. User errors are one lin
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
+# typing costs 3 ms of start-up and is needed only by type checkers here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
     from core.cleanup import CleanupItem
     from core.workspace import AgentRecord
 
@@ -265,12 +271,16 @@ def _clip(text: str, limit: int) -> str:
 def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
-    from core.cleanup import format_span
+    from core.units import format_span
 
-    delta = now - moment
-    if delta < timedelta(0):
-        return "in the future"
-    return f"{format_span(delta)} ago"
+    return _ago_text(now - moment, format_span)
+
+
+def _ago_text(delta: timedelta, format_span: Callable[[timedelta], str]) -> str:
+    return "in the future" if delta < _NO_TIME else f"{format_span(delta)} ago"
+
+
+_NO_TIME = timedelta(0)
 
 
 def _write_json(document: Any) -> None:
@@ -300,46 +310,56 @@ def _sort_key(order: str):
         return lambda r: (-(r.last_activity.timestamp() if r.last_activity else 0), r.name)
     if order == "status":
         return lambda r: (STATUS_ORDER.index(r.status), r.name)
-    return lambda r: (r.name.lower(), r.folder.name)
+    return lambda r: (r.name.lower(), r.folder_name)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from core.cleanup import format_bytes
-    from core.workspace import scan
+    from core.units import format_bytes, format_span
+    from core.workspace import scan_map
 
     root = _root(args)
-    records = sorted(scan(root, jobs=2), key=_sort_key(args.sort))
+    key = _sort_key(args.sort)
+    # ls keeps every row until it prints and makes no reference cycles: the cyclic collector
+    # would only re-walk the growing list (a tenth of the scan's time on 10,000 folders).
+    gc.disable()
+    # Rows are built by whichever process read the folder (scan_map), so a large workspace
+    # sends back strings, not records.
     if args.json:
-        _write_json([r.to_dict() for r in records])
-        return 0
-    if not records:
-        print(f"no agents in {root / 'agents'}")
+        found = scan_map(root, lambda r: (key(r), r.to_dict()), jobs=2)
+        _write_json([row for _, row in sorted(found, key=itemgetter(0))])
         return 0
     now = datetime.now().astimezone()
-    rows = [
-        [
+
+    def row(r: AgentRecord) -> tuple[Any, int, list[str]]:
+        saved = r.last_activity
+        cells = [
             _clip(r.name, 40),
             r.status,
             "-" if r.loop_count is None else str(r.loop_count),
-            _ago(r.last_activity, now),
+            "-" if saved is None else _ago_text(now - saved, format_span),
             format_bytes(r.size_bytes),
             _clip(r.model or "-", 24),
             r.format,
-            r.folder.name,
+            r.folder_name,
             _clip(r.problems[0], 60) if r.problems else "",
         ]
-        for r in records
-    ]
+        return key(r), r.size_bytes, cells
+
+    found = scan_map(root, row, jobs=2)
+    if not found:
+        print(f"no agents in {root / 'agents'}")
+        return 0
+    found.sort(key=itemgetter(0))
     headers = ["NAME", "STATUS", "LOOPS", "SAVED", "SIZE", "MODEL", "FORMAT", "FOLDER", "PROBLEM"]
-    print(_table(headers, rows, right={2, 4}))
-    total = sum(r.size_bytes for r in records)
-    print(f"{_plural(len(records), 'agent')}, {format_bytes(total)} in {root / 'agents'}")
+    print(_table(headers, [cells for _, _, cells in found], right={2, 4}))
+    total = sum(size for _, size, _ in found)
+    print(f"{_plural(len(found), 'agent')}, {format_bytes(total)} in {root / 'agents'}")
     return 0
 
 
 # ------------------------------------------------------------------------- show
 def _describe(record: AgentRecord) -> list[tuple[str, str]]:
-    from core.cleanup import format_bytes
+    from core.units import format_bytes
 
     now = datetime.now().astimezone()
     saved = record.last_autosave.isoformat() if record.last_autosave else "-"
@@ -582,7 +602,7 @@ def _statuses(values: list[str] | None) -> set[str] | None:
 
 
 def _item_rows(items: list[CleanupItem], now: datetime) -> list[list[str]]:
-    from core.cleanup import format_bytes
+    from core.units import format_bytes
 
     return [
         [

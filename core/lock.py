@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -61,7 +60,7 @@ class WorkspaceLock:
             raise WorkspaceBusyError(self.folder, _describe_holder(self.path)) from None
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode(), 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename} since {stamp}\n".encode(), 0)
         self._fd = fd
         self._depth = 1
 

@@ -6,14 +6,12 @@ An ``agent_name`` comes from a user and is hostile until proven otherwise: ``../
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 
 MAX_NAME_CHARS = 100
 # A path component is limited to 255 bytes; the folder adds "-" + 12 hex, files "_state.json".
 MAX_NAME_BYTES = 200
-ID_NAMESPACE = uuid.UUID("6f1c2b8e-5d4a-4e8b-9a37-2f6c1d0e9b55")
+_ID_NAMESPACE = bytes.fromhex("6f1c2b8e5d4a4e8b9a372f6c1d0e9b55")
 
 _FOLDER_UNSAFE = re.compile(r'[\s_/\\:*?"<>|\x00-\x1f\x7f]')
 _FILE_UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
@@ -53,15 +51,19 @@ def file_safe_name(agent_name: str) -> str:
     return _strip_edges(_clip(_strip_edges(text))) or "agent"
 
 
-def _name_uuid(text: str) -> uuid.UUID:
+def _name_uuid(text: str) -> str:
     # uuid5 by hand: the stdlib version cannot encode lone surrogates from undecodable names.
-    digest = hashlib.sha1(ID_NAMESPACE.bytes + str(text).encode("utf-8", "surrogatepass"))
-    return uuid.UUID(bytes=digest.digest()[:16], version=5)
+    # Imported here: reading workspaces never derives an id, and hashlib costs 3 ms at start-up.
+    import hashlib
+    import uuid
+
+    digest = hashlib.sha1(_ID_NAMESPACE + str(text).encode("utf-8", "surrogatepass"))
+    return uuid.UUID(bytes=digest.digest()[:16], version=5).hex
 
 
 def stable_agent_id(agent_name: str) -> str:
     """The default id of an agent: derived from its name, so a new process finds the same folder."""
-    return _name_uuid(agent_name).hex
+    return _name_uuid(agent_name)
 
 
 def short_id(agent_id: str) -> str:
@@ -69,7 +71,7 @@ def short_id(agent_id: str) -> str:
     digits = "".join(_HEX.findall(str(agent_id).lower().replace("-", "")))
     if len(digits) >= 12 and len(digits) == len(str(agent_id).replace("-", "")):
         return digits[-12:]
-    return _name_uuid("id:" + str(agent_id)).hex[-12:]
+    return _name_uuid("id:" + str(agent_id))[-12:]
 
 
 def agent_folder_name(agent_name: str, agent_id: str) -> str:

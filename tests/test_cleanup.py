@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from workspace_fixtures import BASE_TIME, write_ours, write_swarms
+from workspace_fixtures import BASE_TIME, live_run, write_ours, write_swarms
 
 from core import cleanup
 from core import workspace as ws
@@ -70,7 +70,7 @@ def test_plan_criteria_combine(workspace: Path) -> None:
 
 def test_plan_skips_running(workspace: Path) -> None:
     folders = _history(workspace)
-    with WorkspaceLock(folders["worker-20"]):
+    with live_run(folders["worker-20"]):
         result = cleanup.plan(ws.scan(), keep_last=2, now=NOW)
     assert _names(result.items) == [folders["worker-10"].name]
     [skipped] = result.skipped

@@ -378,10 +378,10 @@ def test_demo_delegates(
 def test_unexpected_errors_are_one_line(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(root=None, jobs=1):
+    def explode(root, convert, jobs=1):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ws, "scan", explode)
+    monkeypatch.setattr(ws, "scan_map", explode)
     code, _, err = run_cli(capsys, "ls")
     assert_one_line_error(code, err, "unexpected RuntimeError: boom")
 

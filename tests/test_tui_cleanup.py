@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input
 from tui_fixtures import SNAPSHOT_NOW, run_agent, wait_until
-from workspace_fixtures import BASE_TIME, write_ours
+from workspace_fixtures import BASE_TIME, live_run, write_ours
 
 from core.lock import WorkspaceLock
 from tui.app import AgentTUI
@@ -55,7 +55,7 @@ async def test_deletes_exactly_the_marked_folders(workspace: Path) -> None:
 async def test_a_running_folder_cannot_be_marked_or_deleted(workspace: Path) -> None:
     idle = run_agent(workspace, "idle", loops=1)
     busy = run_agent(workspace, "busy", loops=1)
-    with WorkspaceLock(busy):
+    with live_run(busy):
         app = AgentTUI(workspace_dir=workspace, watch=False)
         async with app.run_test(size=(140, 40)) as pilot:
             screen = await open_cleanup(pilot, app, 2)

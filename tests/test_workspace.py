@@ -479,3 +479,22 @@ def test_forked_scan_gives_the_same_records(tmp_path) -> None:
     forked = scan(tmp_path, jobs=2)
     assert [r.to_dict() for r in forked] == [r.to_dict() for r in single]
     assert len(forked) == PARALLEL_MIN + 10
+    # Every other folder is read by the forked child, and only what convert returns comes back.
+    readers = ws.scan_map(tmp_path, lambda r: (r.folder_name, os.getpid()), jobs=2)
+    assert [name for name, _ in readers] == [r.folder_name for r in single]
+    assert {pid for _, pid in readers[0::2]} == {os.getpid()}
+    assert len({pid for _, pid in readers[1::2]} - {os.getpid()}) == 1
+
+
+def test_the_lock_is_asked_only_when_the_config_claims_a_run(workspace: Path) -> None:
+    # A finished config is believed as it is; the lock decides only whether "running" is true.
+    # (save() and load() hold the lock for a moment on finished agents: that is not a run.)
+    done = write_ours(workspace, "done", status="completed")
+    claimed = write_ours(workspace, "claimed", status="running")
+    with WorkspaceLock(done), WorkspaceLock(claimed):
+        records = {r.name: r for r in ws.scan()}
+        assert records["done"].status == "completed" and records["done"].holder is None
+        assert records["claimed"].status == "running"
+        assert records["claimed"].holder.startswith(f"pid {os.getpid()}")
+    records = {r.name: r for r in ws.scan()}
+    assert records["claimed"].status == "interrupted"

@@ -8,10 +8,13 @@ import os
 import secrets
 import string
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.lock import WorkspaceLock
 from core.naming import agent_folder_name, stable_agent_id, state_file_name
 
 BASE_TIME = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
@@ -312,3 +315,15 @@ def write_broken_corpus(root: Path) -> dict[str, Path]:
     temp = agents / ".config.json.123.0.tmp"
     temp.write_text("{", encoding="utf-8")
     return cases
+
+
+@contextmanager
+def live_run(folder: Path) -> Iterator[None]:
+    """What a run in progress looks like from outside: its config says "running" (the first
+    autosave of a run writes that) and a live process holds ``agent.lock``."""
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text())
+    config["_autosave_metadata"]["status"] = "running"
+    _write(config_path, config)
+    with WorkspaceLock(folder):
+        yield

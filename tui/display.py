@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from rich.text import Text
 
-from core.cleanup import format_bytes, format_span
+from core.units import format_bytes, format_span
 from core.workspace import AgentRecord
 
 Clock = Callable[[], datetime]

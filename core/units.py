@@ -1,0 +1,28 @@
+"""Sizes and time spans in words a person reads at a glance: ``1.5 KB``, ``3h``.
+
+Kept apart from :mod:`core.cleanup` so that ``agent-tui ls`` can print them without importing
+the machinery that deletes folders.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+_UNITS = (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10))
+
+
+def format_bytes(count: int) -> str:
+    """``1536`` -> ``"1.5 KB"`` (binary multiples, one decimal)."""
+    for unit, size in _UNITS:
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} B"
+
+
+def format_span(delta: timedelta) -> str:
+    """The largest whole unit of a span: ``"12d"``, ``"3h"``, ``"5m"``, ``"40s"``."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
