@@ -648,7 +648,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     ):
         raise CliError("say what to clean: --older-than, --keep-last, --status or --min-size")
     plan = cleanup.plan(
-        scan(root),
+        scan(root, jobs=2),
         older_than=args.older_than,
         keep_last=args.keep_last,
         statuses=statuses,

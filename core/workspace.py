@@ -14,8 +14,8 @@ the folder that changed.
 from __future__ import annotations
 
 import errno
+import marshal
 import os
-import pickle
 import re
 import stat
 import threading
@@ -546,35 +546,82 @@ def _record_for(agents: Path, entry: os.DirEntry) -> AgentRecord:
 def _scan_forked(
     agents: Path, entries: list[os.DirEntry], convert: Callable[[AgentRecord], Any]
 ) -> list[Any]:
-    # Every other folder, not the first and second halves: folders of one kind sort together
-    # (swarms' capitalised names before ours), and one kind costs more to read than the other.
+    """Two processes share the folders chunk by chunk, so the faster one reads more: folders of
+    one kind sort together and cost more than others, and a virtual CPU can stall for a while.
+
+    Chunks are handed out through a pipe holding one byte (the chunk's number) per chunk; a
+    one-byte read is atomic, so each chunk goes to exactly one process.
+    """
+    size = max(PARALLEL_CHUNK, -(-len(entries) // 255))
+    starts = range(0, len(entries), size)
+    tokens, refill = os.pipe()
+    os.write(refill, bytes(range(len(starts))))
+    os.close(refill)
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: read the odd folders, send them pickled, exit at once
+    if pid == 0:  # the child: send back what it read, then exit at once
         status = 1
         try:
             os.close(read_end)
-            results = [convert(_record_for(agents, e)) for e in entries[1::2]]
-            payload = pickle.dumps(results, protocol=5)
-            view = memoryview(payload)
+            view = memoryview(_pack(_take_chunks(tokens, starts, size, agents, entries, convert)))
             while view:
                 view = view[os.write(write_end, view) :]
             status = 0
         finally:
             os._exit(status)
     os.close(write_end)
-    merged: list[Any] = [None] * len(entries)
     try:
-        merged[0::2] = [convert(_record_for(agents, e)) for e in entries[0::2]]
+        done = _take_chunks(tokens, starts, size, agents, entries, convert)
         with os.fdopen(read_end, "rb") as pipe:
             payload = pipe.read()
     finally:
+        os.close(tokens)
         _, status = os.waitpid(pid, 0)
-    if status != 0:  # the child failed: do its share here rather than lose it
-        merged[1::2] = [convert(_record_for(agents, e)) for e in entries[1::2]]
-    else:
-        merged[1::2] = pickle.loads(payload)
+    if status == 0:
+        done.update(_unpack(payload))
+    merged: list[Any] = []
+    for number, start in enumerate(starts):
+        if number not in done:  # the child failed: read its chunks here rather than lose them
+            done[number] = [convert(_record_for(agents, e)) for e in entries[start : start + size]]
+        merged.extend(done[number])
     return merged
+
+
+PARALLEL_CHUNK = 100
+
+
+def _take_chunks(
+    tokens: int,
+    starts: range,
+    size: int,
+    agents: Path,
+    entries: list[os.DirEntry],
+    convert: Callable[[AgentRecord], Any],
+) -> dict[int, list[Any]]:
+    done: dict[int, list[Any]] = {}
+    while token := os.read(tokens, 1):
+        start = starts[token[0]]
+        done[token[0]] = [convert(_record_for(agents, e)) for e in entries[start : start + size]]
+    return done
+
+
+def _pack(results: dict[int, list[Any]]) -> bytes:
+    # marshal (built in, and fast) carries the plain tuples, strings and dicts a listing
+    # converts records to; anything else (records themselves) goes by pickle.
+    try:
+        return b"M" + marshal.dumps(results)
+    except ValueError:
+        import pickle
+
+        return b"P" + pickle.dumps(results, protocol=5)
+
+
+def _unpack(payload: bytes) -> dict[int, list[Any]]:
+    if payload[:1] == b"M":
+        return marshal.loads(payload[1:])
+    import pickle
+
+    return pickle.loads(payload[1:])
 
 
 def load_config(folder: os.PathLike[str] | str) -> dict[str, Any]:

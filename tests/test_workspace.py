@@ -466,8 +466,33 @@ def test_reads_a_workspace_written_by_a_real_agent(workspace: Path) -> None:
     assert time.time() - record.last_autosave.timestamp() < 60
 
 
-def test_forked_scan_gives_the_same_records(tmp_path) -> None:
-    from core.workspace import PARALLEL_MIN, scan
+FORKED_SCAN = """
+import json, os, sys, time
+from core import workspace as ws
+parent = os.getpid()
+
+def reader(record):
+    if os.getpid() == parent:
+        time.sleep(0.001)  # a slow parent: the child must take chunks of its own
+    return record.folder_name, os.getpid()
+
+def failing_child(record):
+    if os.getpid() != parent:
+        raise RuntimeError("the child dies")
+    return record.folder_name
+
+records = ws.scan(sys.argv[1], jobs=2)
+print(json.dumps({
+    "parent": parent,
+    "records": [r.to_dict() for r in records],
+    "readers": ws.scan_map(sys.argv[1], reader, jobs=2),
+    "after_failure": ws.scan_map(sys.argv[1], failing_child, jobs=2),
+}))
+"""
+
+
+def test_forked_scan_gives_the_same_records(tmp_path, child_env) -> None:
+    from core.workspace import PARALLEL_MIN
 
     for i in range(PARALLEL_MIN + 10):
         folder = tmp_path / "agents" / f"agent-{i:05d}"
@@ -475,15 +500,25 @@ def test_forked_scan_gives_the_same_records(tmp_path) -> None:
         if i % 3:
             meta = {"_autosave_metadata": {"loop_count": i}}
             (folder / "config.json").write_text(json.dumps(meta))
-    single = scan(tmp_path)
-    forked = scan(tmp_path, jobs=2)
-    assert [r.to_dict() for r in forked] == [r.to_dict() for r in single]
-    assert len(forked) == PARALLEL_MIN + 10
-    # Every other folder is read by the forked child, and only what convert returns comes back.
-    readers = ws.scan_map(tmp_path, lambda r: (r.folder_name, os.getpid()), jobs=2)
-    assert [name for name, _ in readers] == [r.folder_name for r in single]
-    assert {pid for _, pid in readers[0::2]} == {os.getpid()}
-    assert len({pid for _, pid in readers[1::2]} - {os.getpid()}) == 1
+    single = ws.scan(tmp_path)
+    # In a process of its own: the scan forks only where no other thread runs, as in the CLI.
+    out = subprocess.run(
+        [sys.executable, "-c", FORKED_SCAN, str(tmp_path)],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found = json.loads(out.stdout)
+    assert found["records"] == [r.to_dict() for r in single]
+    assert len(single) == PARALLEL_MIN + 10
+    # The forked child reads a share, and only what convert returns comes back, in order.
+    names = [r.folder_name for r in single]
+    assert [name for name, _ in found["readers"]] == names
+    assert len({pid for _, pid in found["readers"]} - {found["parent"]}) == 1
+    # A child that dies loses nothing: the parent reads the chunks it did not send.
+    assert found["after_failure"] == names
 
 
 def test_the_lock_is_asked_only_when_the_config_claims_a_run(workspace: Path) -> None:
