@@ -304,12 +304,14 @@ def _root(args: argparse.Namespace) -> Path:
 
 # ------------------------------------------------------------------------- ls
 def _sort_key(order: str):
+    # Ties, and --sort name, go by name as a person reads it (case-blind), then folder.
     if order == "size":
-        return lambda r: (-r.size_bytes, r.name)
+        return lambda r: (-r.size_bytes, r.name.lower(), r.folder_name)
     if order == "age":
-        return lambda r: (-(r.last_activity.timestamp() if r.last_activity else 0), r.name)
+        stamp = lambda r: r.last_activity.timestamp() if r.last_activity else 0  # noqa: E731
+        return lambda r: (-stamp(r), r.name.lower(), r.folder_name)
     if order == "status":
-        return lambda r: (STATUS_ORDER.index(r.status), r.name)
+        return lambda r: (STATUS_ORDER.index(r.status), r.name.lower(), r.folder_name)
     return lambda r: (r.name.lower(), r.folder_name)
 
 

@@ -126,6 +126,9 @@ def test_ls_sorting(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert names() == ["big", "new", "old"]
     assert names("--sort", "age") == ["new", "old", "big"]
     assert names("--sort", "size")[0] == "big"
+    # Ties go by name as a person reads it, whatever the case.
+    write_ours(workspace, "Zed", timestamp=BASE_TIME - timedelta(days=1))
+    assert names("--sort", "status") == ["big", "new", "old", "Zed"]
 
 
 def test_ls_empty_and_workspace_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
