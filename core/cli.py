@@ -264,7 +264,10 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = text.replace("\n", " ")
+    """One line of at most ``limit`` characters, safe to print (see core.units.printable)."""
+    from core.units import printable
+
+    text = printable(text.replace("\n", " ").replace("\t", " "))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -316,7 +319,7 @@ def _sort_key(order: str):
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from core.units import format_bytes, format_span
+    from core.units import format_bytes, format_span, printable
     from core.workspace import scan_map
 
     root = _root(args)
@@ -342,7 +345,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             format_bytes(r.size_bytes),
             _clip(r.model or "-", 24),
             r.format,
-            r.folder_name,
+            printable(r.folder_name),
             _clip(r.problems[0], 60) if r.problems else "",
         ]
         return key(r), r.size_bytes, cells
@@ -397,6 +400,7 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from core.persistence import WorkspaceFileError
+    from core.units import printable
     from core.workspace import load_config, load_conversation, read_agent, resolve_agent
 
     folder = resolve_agent(args.agent, _root(args))
@@ -428,9 +432,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     width = max(len(k) for k, _ in _describe(record))
     for key, value in _describe(record):
-        print(f"{key + ':':<{width + 2}}{value}")
+        print(f"{key + ':':<{width + 2}}{printable(value)}")
     for problem in unreadable:
-        print(f"{'unreadable:':<{width + 2}}{problem}")
+        print(f"{'unreadable:':<{width + 2}}{printable(problem)}")
     if config:
         settings = {
             k: v
@@ -444,7 +448,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if conversation is not None:
         print(f"\nconversation ({len(conversation)} messages):")
         for message in conversation:
-            print("\n".join(_message_lines(message)))
+            print(printable("\n".join(_message_lines(message))))
     return 0
 
 
@@ -500,7 +504,9 @@ class _RunPrinter:
 
     def chunk(self, text: str) -> None:
         if text:
-            sys.stdout.write(text)
+            from core.units import printable
+
+            sys.stdout.write(printable(text))
             sys.stdout.flush()
             self.at_line_start = text.endswith("\n")
 
@@ -509,7 +515,7 @@ class _RunPrinter:
             sys.stdout.write("\n")
             sys.stdout.flush()
             self.at_line_start = True
-        print(text, file=sys.stderr, flush=True)
+        print(_clip(text, 300), file=sys.stderr, flush=True)
 
     def event(self, event: Any) -> None:
         data = event.data
@@ -608,11 +614,11 @@ def _item_rows(items: list[CleanupItem], now: datetime) -> list[list[str]]:
 
     return [
         [
-            item.folder.name,
+            _clip(item.folder.name, 255),
             item.status,
             format_bytes(item.bytes),
             _ago(item.last_activity, now),
-            item.reason,
+            _clip(item.reason, 200),
         ]
         for item in items
     ]
@@ -704,9 +710,10 @@ def cmd_clean(args: argparse.Namespace) -> int:
         )
         print(f"{verb}, freed {cleanup.format_bytes(result.freed_bytes)}")
         for folder, reason in result.skipped:
-            print(f"skipped {folder.name}: {reason}")
+            print(f"skipped {_clip(folder.name, 255)}: {_clip(reason, 200)}")
         for folder, reason in result.failures:
-            print(f"{PROG}: error: could not remove {folder}: {reason}", file=sys.stderr)
+            message = _clip(f"could not remove {folder}: {reason}", 400)
+            print(f"{PROG}: error: {message}", file=sys.stderr)
     return EXIT_ERROR if result.failures else 0
 
 
@@ -811,7 +818,7 @@ def _report(exc: Exception) -> int:
         if os.environ.get(DEBUG_ENV):
             raise exc
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)"
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {_clip(message, 2000)}", file=sys.stderr)
     return EXIT_ERROR
 
 

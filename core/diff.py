@@ -18,6 +18,8 @@ from typing import Any, TextIO
 
 import orjson
 
+from core.units import printable
+
 ADDED, REMOVED, CHANGED, APPENDED = "added", "removed", "changed", "appended"
 # Keys whose values change on every write without saying anything about the agent's work.
 NOISE_KEYS = frozenset(
@@ -192,7 +194,8 @@ def render_text(changes: list[Change], *, color: bool = False, width: int = 200)
         else:
             body = _show(change.new, width)
         label = f" ({change.kind})" if change.kind == APPENDED else ""
-        line = f"{mark} {change.path or '(document)'}{label}: {body}"
+        # Paths and texts come from files: their control characters are spelled out.
+        line = printable(f"{mark} {change.path or '(document)'}{label}: {body}")
         lines.append(f"\x1b[{code}m{line}\x1b[0m" if color else line)
     tail = summary(changes)
     lines.append(f"\x1b[1m{tail}\x1b[0m" if color else tail)

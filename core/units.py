@@ -1,4 +1,4 @@
-"""Sizes and time spans in words a person reads at a glance: ``1.5 KB``, ``3h``.
+"""Sizes, time spans and text as a person should see them: ``1.5 KB``, ``3h``, ``\\x1b``.
 
 Kept apart from :mod:`core.cleanup` so that ``agent-tui ls`` can print them without importing
 the machinery that deletes folders.
@@ -26,3 +26,18 @@ def format_span(delta: timedelta) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{max(seconds, 0)}s"
+
+
+# Text read from disk or streamed by a model must not drive the terminal: a config can carry
+# escape sequences that clear the screen, retitle the window or hide lines. Every control
+# character but newline and tab becomes a visible \xNN.
+_CONTROLS = {
+    code: f"\\x{code:02x}"
+    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
+    if code not in (0x09, 0x0A)
+}
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters (except newline and tab) spelled out."""
+    return text.translate(_CONTROLS)

@@ -13,7 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from workspace_fixtures import BASE_TIME, write_ours, write_swarms
+from workspace_fixtures import (
+    BASE_TIME,
+    control_chars,
+    write_escape_agents,
+    write_ours,
+    write_swarms,
+)
 
 from core import cli
 from core import workspace as ws
@@ -475,3 +481,26 @@ def test_run_uses_the_demo_tools_and_reports_each_step(
     assert record.loop_count == 3 and record.status == "completed"
     assert "-- step 3" in err and "tool" in err
     assert "The tools reported" in out
+
+
+def test_text_from_disk_never_drives_the_terminal(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Escape sequences everywhere a command prints from: names, model, a folder name,
+    # message text, settings, an error.
+    first, odd = write_escape_agents(workspace)
+
+    outputs = {}
+    for argv in (
+        ["ls"],
+        ["show", str(first)],
+        ["diff", str(first), str(odd)],
+        ["diff", str(first / "config.json"), str(workspace / "agents" / "missing.json")],
+        ["clean", "--status", "error"],
+    ):
+        _, out, err = run_cli(capsys, *argv)
+        outputs[" ".join(argv[:1])] = out + err
+        assert not control_chars(out + err), (argv, out + err)
+    assert "evil\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\x0d" in outputs["ls"]
+    assert "odd\\x1b[2J" in outputs["clean"]
+    assert "answer\\x1b[2J" in outputs["show"] and "second line" in outputs["show"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import string
 import uuid
 from collections.abc import Iterator
@@ -327,3 +328,29 @@ def live_run(folder: Path) -> Iterator[None]:
     _write(config_path, config)
     with WorkspaceLock(folder):
         yield
+
+
+# Escape sequences a hostile file can carry: clear the screen, retitle the window, and C1 CSI.
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x9b31m\r"
+
+
+def write_escape_agents(root: Path) -> tuple[Path, Path]:
+    """An agent with escape sequences everywhere a screen shows text from (name, model, error,
+    a setting, the last message), and a copy of it in a folder whose name carries them too."""
+    folder = write_ours(root, f"evil{ESCAPES}", model=f"m{ESCAPES}", status="error")
+    config = json.loads((folder / "config.json").read_text())
+    config["temperature"] = f"t{ESCAPES}"
+    config["_autosave_metadata"]["error"] = f"boom{ESCAPES}"
+    _write(folder / "config.json", config)
+    state = next(folder.glob("*_state.json"))
+    document = json.loads(state.read_text())
+    document["conversation"][-1]["content"] = f"answer{ESCAPES}\nsecond line"
+    _write(state, document)
+    odd = root / "agents" / f"odd{ESCAPES}folder"
+    shutil.copytree(folder, odd)
+    return folder, odd
+
+
+def control_chars(text: str) -> set[str]:
+    """The characters of ``text`` a terminal would obey: C0 but tab and newline, DEL, C1."""
+    return {c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0}

@@ -30,6 +30,7 @@ from core.persistence import WorkspaceFileError
 from core.redaction import Redactor
 from core.runner import RunSpec
 from core.workspace import AgentRecord, iter_agent_folders, read_agent
+from tui import safe_text
 from tui.agent_table import SORTS, AgentTable
 from tui.cleanup_screen import CleanupScreen
 from tui.commands import BindingCommands, bindings_of
@@ -124,6 +125,8 @@ class AgentTUI(App[None]):
         clock: Clock = utc_now,
         start_runs: Sequence[RunSpec] = (),
     ) -> None:
+        # Before anything is drawn: escape sequences in names or messages stay text.
+        safe_text.install()
         super().__init__()
         self.start_runs = list(start_runs)
         self._pending_reveal: str | None = None
