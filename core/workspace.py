@@ -570,11 +570,14 @@ def _scan_forked(
         finally:
             os._exit(status)
     os.close(write_end)
+    pipe = os.fdopen(read_end, "rb")
     try:
         done = _take_chunks(tokens, starts, size, agents, entries, convert)
-        with os.fdopen(read_end, "rb") as pipe:
-            payload = pipe.read()
+        payload = pipe.read()
     finally:
+        # Closed before the wait: should this side fail first, a child blocked writing its
+        # results gets EPIPE and exits instead of waiting for a reader forever.
+        pipe.close()
         os.close(tokens)
         _, status = os.waitpid(pid, 0)
     if status == 0:

@@ -481,8 +481,20 @@ def failing_child(record):
         raise RuntimeError("the child dies")
     return record.folder_name
 
+def failing_parent(record):
+    if os.getpid() == parent:
+        raise RuntimeError("the parent fails")
+    return record.folder_name * 100  # distinct strings: the results overfill the pipe
+
+try:
+    ws.scan_map(sys.argv[1], failing_parent, jobs=2)
+    parent_failure = "nothing raised"
+except RuntimeError as exc:
+    parent_failure = str(exc)
+
 records = ws.scan(sys.argv[1], jobs=2)
 print(json.dumps({
+    "parent_failure": parent_failure,
     "parent": parent,
     "records": [r.to_dict() for r in records],
     "readers": ws.scan_map(sys.argv[1], reader, jobs=2),
@@ -519,6 +531,9 @@ def test_forked_scan_gives_the_same_records(tmp_path, child_env) -> None:
     assert len({pid for _, pid in found["readers"]} - {found["parent"]}) == 1
     # A child that dies loses nothing: the parent reads the chunks it did not send.
     assert found["after_failure"] == names
+    # A parent that fails raises its error; the child, blocked on a full pipe, is not waited
+    # for forever (the subprocess timeout would fail this test).
+    assert found["parent_failure"] == "the parent fails"
 
 
 def test_the_lock_is_asked_only_when_the_config_claims_a_run(workspace: Path) -> None:
