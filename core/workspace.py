@@ -502,7 +502,7 @@ def scan(root: os.PathLike[str] | str | None = None, *, jobs: int = 1) -> list[A
     """Records for every folder under ``<root>/agents`` (root defaults to ``$WORKSPACE_DIR``),
     sorted by folder name. An agents folder that does not exist yet gives an empty list.
 
-    ``jobs=2`` reads half of a large workspace in a forked child (see :func:`scan_map`).
+    ``jobs=2`` shares a large workspace with a forked child (see :func:`scan_map`).
     Raises :class:`WorkspaceFileError` only when ``<root>/agents`` itself cannot be listed.
     """
     return scan_map(root, _same, jobs=jobs)
@@ -518,15 +518,16 @@ def scan_map(
     """``[convert(record) for record in scan(root)]``, with ``convert`` run where the record
     was read.
 
-    ``jobs=2`` reads half of a large workspace in a forked child: the walk and the JSON parsing
-    are CPU-bound in Python. Only what ``convert`` returns crosses back, so a caller that wants
-    table rows pays for pickling rows, not records. Only a single-threaded process may ask for
-    it, since forking a threaded one is unsafe; otherwise the scan runs here.
+    ``jobs=2`` shares a workspace of :data:`PARALLEL_MIN` folders or more with a forked child:
+    the walk and the JSON parsing are CPU-bound in Python. Only what ``convert`` returns crosses
+    back, so a caller that wants table rows sends rows, not records. Only a single-threaded
+    process may ask for it, since forking a threaded one is unsafe; otherwise the scan runs
+    here, in one process.
     """
     agents, entries = _agent_entries(root)
     if jobs > 1 and len(entries) >= PARALLEL_MIN and threading.active_count() == 1:
         return _scan_forked(agents, entries, convert)
-    return [convert(_record_for(agents, entry)) for entry in entries]
+    return _read_chunk(agents, entries, convert)
 
 
 PARALLEL_MIN = 2000
@@ -585,7 +586,7 @@ def _scan_forked(
     merged: list[Any] = []
     for number, start in enumerate(starts):
         if number not in done:  # the child failed: read its chunks here rather than lose them
-            done[number] = [convert(_record_for(agents, e)) for e in entries[start : start + size]]
+            done[number] = _read_chunk(agents, entries[start : start + size], convert)
         merged.extend(done[number])
     return merged
 
@@ -604,8 +605,14 @@ def _take_chunks(
     done: dict[int, list[Any]] = {}
     while token := os.read(tokens, 1):
         start = starts[token[0]]
-        done[token[0]] = [convert(_record_for(agents, e)) for e in entries[start : start + size]]
+        done[token[0]] = _read_chunk(agents, entries[start : start + size], convert)
     return done
+
+
+def _read_chunk(
+    agents: Path, entries: list[os.DirEntry], convert: Callable[[AgentRecord], Any]
+) -> list[Any]:
+    return [convert(_record_for(agents, entry)) for entry in entries]
 
 
 def _pack(results: dict[int, list[Any]]) -> bytes:
