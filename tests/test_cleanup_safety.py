@@ -8,6 +8,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from core import Agent, cleanup
 from core import workspace as ws
 from core.lock import WorkspaceLock
@@ -76,7 +78,9 @@ def test_links_out_of_the_tree_are_never_followed(tmp_path: Path) -> None:
     assert result.freed_bytes > 0 and not result.failures
 
 
-def test_workspace_that_becomes_running_mid_cleanup_is_spared(tmp_path: Path) -> None:
+def test_workspace_that_becomes_running_mid_cleanup_is_spared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "ws"
     folders = _make_agents(root, [f"agent-{i}" for i in range(5)])
     plan = cleanup.plan(ws.scan(root), older_than=timedelta(0), agents_dir=root / "agents")
@@ -84,19 +88,35 @@ def test_workspace_that_becomes_running_mid_cleanup_is_spared(tmp_path: Path) ->
     late = plan.items[3].folder
     before = tree_hash(late)
     lock = WorkspaceLock(late)
+    remove_item = cleanup._remove_item
 
-    def progress(done: int, total: int, item: cleanup.CleanupItem) -> None:
-        if done == 2 and not lock.held:
-            lock.acquire()  # an agent starts in folder 3 while folders 0-1 are being removed
+    def agent_starts_meanwhile(agents_fd, folder, trash, result) -> None:
+        if folder == plan.items[1].folder:
+            lock.acquire()  # an agent starts in folder 3 while folder 1 is being removed
+        remove_item(agents_fd, folder, trash, result)
 
+    monkeypatch.setattr(cleanup, "_remove_item", agent_starts_meanwhile)
     try:
-        result = cleanup.execute(plan, progress=progress)
+        # One remover, so folder 1 is certainly removed before folder 3 is looked at.
+        result = cleanup.execute(plan, workers=1)
     finally:
         lock.release()
     assert late.exists() and tree_hash(late) == before
     assert [path for path, _ in result.skipped] == [late]
     assert "running" in result.skipped[0][1]
     assert sorted(result.removed) == sorted(f for f in folders if f != late)
+
+
+def test_removers_side_by_side_report_in_plan_order(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    folders = _make_agents(root, [f"agent-{i:02d}" for i in range(40)])
+    plan = cleanup.plan(ws.scan(root), older_than=timedelta(0), agents_dir=root / "agents")
+    calls: list[int] = []
+    result = cleanup.execute(plan, progress=lambda done, total, item: calls.append(done))
+    assert result.removed == [item.folder for item in plan.items]
+    assert not any(folder.exists() for folder in folders)
+    assert result.freed_bytes == plan.total_bytes
+    assert calls == list(range(41))
 
 
 def test_trash_moves_instead_of_deleting(tmp_path: Path) -> None:
@@ -107,3 +127,23 @@ def test_trash_moves_instead_of_deleting(tmp_path: Path) -> None:
     result = cleanup.execute(plan, trash_dir=tmp_path / "trash")
     assert sorted(result.trashed) == sorted(folders)
     assert {p.name: tree_hash(p) for p in (tmp_path / "trash").iterdir()} == before
+
+
+def test_interrupted_cleanup_starts_no_other_folder_and_leaves_none_half_removed(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    folders = _make_agents(root, [f"agent-{i:03d}" for i in range(200)])
+    hashes = {f: tree_hash(f) for f in folders}
+    plan = cleanup.plan(ws.scan(root), older_than=timedelta(0), agents_dir=root / "agents")
+
+    def ctrl_c(done: int, total: int, item: cleanup.CleanupItem) -> None:
+        if done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cleanup.execute(plan, progress=ctrl_c)
+    left = [f for f in folders if f.exists()]
+    # The folders under way when Ctrl-C came finish; no other starts, none is left half gone.
+    assert 100 <= len(left) < len(folders)
+    assert all(tree_hash(f) == hashes[f] for f in left)
