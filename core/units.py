@@ -21,11 +21,16 @@ def format_bytes(count: int) -> str:
 
 def format_span(delta: timedelta) -> str:
     """The largest whole unit of a span: ``"12d"``, ``"3h"``, ``"5m"``, ``"40s"``."""
-    seconds = int(delta.total_seconds())
+    return format_seconds(delta.total_seconds())
+
+
+def format_seconds(seconds: float) -> str:
+    """:func:`format_span` of a number of seconds."""
+    whole = int(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{max(seconds, 0)}s"
+        if whole >= size:
+            return f"{whole // size}{unit}"
+    return f"{max(whole, 0)}s"
 
 
 # Text read from disk or streamed by a model must not drive the terminal: a config can carry
