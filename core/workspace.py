@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 
 import orjson
@@ -483,7 +484,7 @@ def _agent_entries(root: os.PathLike[str] | str | None) -> tuple[Path, list[os.D
         raise WorkspaceFileError(agents, "is a file, expected the agents folder") from None
     except OSError as exc:
         raise WorkspaceFileError(agents, _os_reason(exc)) from None
-    entries.sort(key=lambda e: e.name)
+    entries.sort(key=attrgetter("name"))
     return agents, entries
 
 
