@@ -115,15 +115,30 @@ def main() -> int:
     )
     parser.add_argument("--steps", type=int, default=200, help="steps measured per history length")
     parser.add_argument("--histories", default="10,1000,10000")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds over all history lengths (medians)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     histories = [int(h) for h in args.histories.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-autosave-") as tmp:
         root = Path(tmp)
+        # The lengths in turn, round after round: a slow spell of the machine hits all alike.
+        rounds = [
+            {h: (measure(root, h, args.steps, True), measure(root, h, args.steps, False))
+             for h in histories}
+            for _ in range(max(1, args.rounds))
+        ]  # fmt: skip
         for history in histories:
-            on = measure(root, history, args.steps, autosave=True)
-            off = measure(root, history, args.steps, autosave=False)
+            runs = [r[history] for r in rounds]
+            on = {
+                key: statistics.median(run[0][key] for run in runs)
+                for key in ("autosave_ms", "step_ms", "bytes_per_step")
+            }
+            on["bytes_per_step"] = round(on["bytes_per_step"])
+            on["state"] = runs[-1][0]["state"]
+            off = {"step_ms": statistics.median(run[1]["step_ms"] for run in runs)}
             naive_ms, naive_bytes = naive_full_rewrite_ms(root, on["state"])
             rows.append(
                 {
@@ -138,7 +153,10 @@ def main() -> int:
                 }
             )
     base = rows[0]["autosave_ms_per_step"]
-    print(f"autosave cost per step, median of {args.steps} steps, {os.cpu_count()} cores")
+    print(
+        f"autosave cost per step: median of {args.steps} steps, then of {args.rounds} rounds, "
+        f"{os.cpu_count()} cores"
+    )
     header = f"{'history':>8} {'autosave ms':>12} {'vs h=10':>8} {'B/step':>8} {'step on':>9} {'step off':>9} {'on/off':>7} {'naive ms':>9} {'naive B':>10}"
     print(header)
     for row in rows:
