@@ -233,3 +233,14 @@ async def test_an_empty_workspace_says_how_to_start(workspace: Path) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         assert await wait_until(pilot, lambda: "0 agents" in text_of(app, "#scan-status"))
         assert "n starts a run" in text_of(app, "#scan-status")
+
+
+async def test_clock_tick_while_closing_does_not_fail(workspace: Path) -> None:
+    # The app's one-second clock can fire after the header is gone, as the app closes.
+    run_agent(workspace, "alpha", loops=1)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.query_one("#config-header").remove()
+        await pilot.pause()
+        app.config_view.tick()
+        app._tick()

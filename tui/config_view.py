@@ -92,7 +92,10 @@ class ConfigView(Vertical):
 
     def tick(self) -> None:
         """Refresh the header (the "3 s ago" moves on with the clock)."""
-        header = self.query_one("#config-header", Static)
+        found = self.query("#config-header")
+        if not found:  # the app is closing: the clock ticked after the header was removed
+            return
+        header = found.first(Static)
         record = self.record
         if record is None:
             header.update("Select an agent on the left.")
