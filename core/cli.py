@@ -276,11 +276,7 @@ def _clip(text: str, limit: int) -> str:
 def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
-    return _ago_text(now - moment)
-
-
-def _ago_text(delta: timedelta) -> str:
-    return _ago_seconds(delta.total_seconds())
+    return _ago_seconds((now - moment).total_seconds())
 
 
 def _ago_seconds(seconds: float) -> str:

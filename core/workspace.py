@@ -29,7 +29,7 @@ import orjson
 
 from core import settings
 from core.journal import JOURNAL_NAME, read_journal
-from core.lock import LOCK_NAME, is_locked, lock_holder
+from core.lock import LOCK_NAME, lock_holder
 from core.naming import safe_name, state_file_name
 from core.persistence import (
     FORMAT,
@@ -335,8 +335,9 @@ def _probe_lock(record: AgentRecord, top: dict) -> None:
     it cannot be read. A config that says completed, error or interrupted is believed without
     a probe, which saves three system calls per finished folder in a scan.
     """
-    if LOCK_NAME in top and is_locked(record.path):
-        record.holder = lock_holder(record.folder) or "a live process"
+    if LOCK_NAME in top:
+        # One probe: lock_holder says None when nobody holds the lock.
+        record.holder = lock_holder(record.folder)
 
 
 def _lstat_mtime_ns(path: str) -> int:

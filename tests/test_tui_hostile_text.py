@@ -55,4 +55,5 @@ async def test_escape_sequences_from_disk_are_shown_not_obeyed(workspace: Path) 
         assert not control_chars(screen), (name, control_chars(screen))
     assert "evil\u241b[2J\u241b]0;owned" in screens["list and config"]
     assert "answer\u241b[2J" in screens["state"]
+    assert "evil\u241b[2J" in screens["resume preview"]
     assert "odd\u241b[2J" in screens["cleanup"]
