@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -53,6 +54,7 @@ from core.persistence import (
     atomic_write_json,
     dumps,
     is_temp_file,
+    open_folder,
     read_json_object,
 )
 from core.redaction import Redactor
@@ -169,6 +171,9 @@ class Agent:
             temperature, max_tokens, timeout, max_retries, api_key, api_base, retry_backoff
         )
         self._redactor = Redactor([api_key] if api_key else [])
+        # Learned now, not at the first config write: the task record is journaled before it,
+        # and a header or a URL password may appear in the task or the answer.
+        self._redactor.learn([api_base, self.extra])
 
         self.conversation: list[dict[str, Any]] = []
         self.tool_results: list[dict[str, Any]] = []
@@ -184,6 +189,12 @@ class Agent:
         self.started_at: str | None = None
 
         self._folder: Path | None = None
+        # The folder given by load(path): once a folder exists it is the agent's identity, so
+        # a copied folder resumes in itself, never in the folder its name would derive.
+        self._home: Path | None = None
+        # The journal's last seq when load() read it: a run that finds the journal moved on
+        # since then replays what it missed instead of writing over it.
+        self._loaded_seq: int | None = None
         self._lock: WorkspaceLock | None = None
         self._journal: JournalWriter | None = None
         self._seq = 0
@@ -208,6 +219,11 @@ class Agent:
         return str(self._workspace_folder())
 
     def _workspace_folder(self) -> Path:
+        if self._home is not None:
+            info = os.lstat(self._home)  # FileNotFoundError: the folder was removed
+            if not stat.S_ISDIR(info.st_mode):
+                raise WorkspaceFileError(self._home, "is not a real folder (a link?), not used")
+            return self._home
         root = agents_dir(self.workspace_dir)
         folder = root / agent_folder_name(self.agent_name, self.id)
         # The folder name is built to be one harmless component; check it anyway.
@@ -217,8 +233,8 @@ class Agent:
             folder.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
             raise WorkspaceFileError(folder, "exists but is not a folder") from None
-        if folder.resolve().parent != root.resolve():
-            raise ValueError(f"workspace folder {folder} resolves outside {root}")
+        if folder.is_symlink() or folder.resolve().parent != root.resolve():
+            raise ValueError(f"workspace folder {folder} is a link or resolves outside {root}")
         return folder
 
     @property
@@ -231,28 +247,61 @@ class Agent:
 
     def _bind(self) -> Path:
         """Fix the folder for this run and open the journal (continuing its sequence)."""
-        if self._folder is None or not self._folder.is_dir():
-            self._folder = self._workspace_folder()
-            self._lock = WorkspaceLock(self._folder)
+        if self._folder is None or not os.path.isdir(self._folder):
+            folder = self._workspace_folder()
+            if folder != self._folder or self._lock is None:
+                self._lock = WorkspaceLock(folder)
+            self._folder = folder
         return self._folder
 
     def _remove_stale_temp_files(self) -> None:
         # A process killed inside an atomic write leaves its temp file; the target is intact.
         # Only called with the lock held, so no live writer owns these.
         assert self._folder is not None
-        for path in self._folder.iterdir():
-            if is_temp_file(path.name):
-                try:
-                    path.unlink()
-                except OSError:
-                    pass
+        try:
+            fd = open_folder(self._folder)
+        except OSError:
+            return
+        try:
+            for name in os.listdir(fd):
+                if is_temp_file(name):
+                    try:
+                        os.unlink(name, dir_fd=fd)  # a link is removed as a link
+                    except OSError:
+                        pass
+        finally:
+            os.close(fd)
 
     def _open_journal(self) -> None:
         assert self._folder is not None
         if self._journal is None:
-            self._journal = JournalWriter(self._folder / JOURNAL_NAME)
-            self._journal.open()
-            self._seq = max(self._seq, self._journal.last_seq)
+            journal = JournalWriter(self._folder / JOURNAL_NAME)
+            journal.open()
+            self._journal = journal
+            self._catch_up(journal.last_seq)
+            self._seq = max(self._seq, journal.last_seq)
+
+    def _catch_up(self, last_seq: int) -> None:
+        """A state loaded before another process ran more steps is stale: replay the journal
+        records written since, so the run continues after them instead of dropping them."""
+        if self._loaded_seq is None or last_seq <= self._seq:
+            return
+        assert self._folder is not None
+        missed = [
+            r
+            for r in read_journal(self._folder / JOURNAL_NAME).records
+            if isinstance(r.get("seq"), int) and r["seq"] > self._seq
+        ]
+        for record in missed:
+            self._replay(record)
+        self._wire_source = None
+        self._memory_written = _memory_bytes(self.memory)
+        if self.verbose or missed:
+            print(
+                f"[load] the journal of {self._folder} moved on since load(): "
+                f"{len(missed)} newer record(s) replayed before this run",
+                file=sys.stderr,
+            )
 
     def _close_journal(self) -> None:
         self._drain()  # the autosave thread may be syncing this very file
@@ -505,7 +554,11 @@ class Agent:
             self._bind()
             assert self._lock is not None
             self._lock.acquire()
-            self._remove_stale_temp_files()
+            try:
+                self._remove_stale_temp_files()
+            except BaseException:
+                self._lock.release()
+                raise
         self._stop.clear()
         self._redactor.refresh()
         self._redacted_settings = None
@@ -689,9 +742,16 @@ class Agent:
         """Restore a saved state (default: this agent's own), then replay every completed step
         recorded in the journal after it. Returns the restored state.
 
+        ``path`` may be a state file or an agent's folder. Once loaded from a folder of ours,
+        the agent saves and runs in that folder (a copy resumes in the copy).
+
         Raises :class:`StateFileError` naming the file and the reason when it is missing,
         corrupt, foreign or from a newer version; the file is never modified.
         """
+        if path is not None and os.path.isdir(path) and not os.path.islink(path):
+            if not _is_agent_folder(Path(path)):
+                raise StateFileError(path, "not an agent folder (no config.json)")
+            self._home, self._folder, path = Path(path), None, None
         if path is None:
             folder = Path(self._get_agent_workspace_dir())
             target = folder / state_file_name(self.agent_name)
@@ -703,6 +763,10 @@ class Agent:
             target = Path(path)
             folder = target.parent
         document = self._read_state(target) if target.exists() or path is not None else {}
+        if path is not None and document.get("format") == FORMAT and _is_agent_folder(folder):
+            # The folder is the agent's identity: saves and runs go back to where it was read.
+            self._home = folder
+            self._folder = None
         self._apply_state(document)
         journal = read_journal(folder / JOURNAL_NAME)
         base = int(document.get("journal_seq") or 0)
@@ -714,6 +778,7 @@ class Agent:
             if self.verbose:
                 print(f"[load] {problem}", file=sys.stderr)
         self._memory_written = _memory_bytes(self.memory)
+        self._loaded_seq = self._seq
         return self.state()
 
     def _read_state(self, path: Path) -> dict[str, Any]:
@@ -721,7 +786,12 @@ class Agent:
             document = read_json_object(path)
         except WorkspaceFileError as exc:
             raise StateFileError(exc.path, exc.reason) from None
+        # Every secret of a foreign file (swarms keeps llm_api_key in plain text, in its config
+        # and its state file) is learned before any of it is copied into a file of ours.
+        self._redactor.learn(document)
         if "short_memory" in document or document.get("format") is None:
+            for beside in _swarms_documents(path.parent):
+                self._redactor.learn(beside)
             return _from_swarms(document, path)
         if document.get("format") != FORMAT:
             raise StateFileError(path, f"unknown format {document.get('format')!r}")
@@ -789,6 +859,14 @@ class Agent:
             self.status = INTERRUPTED
 
 
+def _is_agent_folder(folder: Path) -> bool:
+    """A folder that holds an agent (its config), not a loose folder with a state file in it."""
+    try:
+        return stat.S_ISREG(os.lstat(folder / CONFIG_NAME).st_mode)
+    except OSError:
+        return False
+
+
 def _usage(raw: dict[str, Any]) -> dict[str, Any]:
     def number(key: str, kind: type) -> Any:
         value = raw.get(key)
@@ -810,6 +888,26 @@ def _memory_bytes(memory: dict[str, Any]) -> bytes:
 
 
 _SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "assistant": "assistant"}
+
+
+def _swarms_documents(folder: Path) -> list[dict[str, Any]]:
+    """The swarms config and state file of ``folder`` that can be read (for their secrets)."""
+    from core.workspace import read_agent
+
+    paths = [folder / CONFIG_NAME]
+    try:
+        state = read_agent(folder).state_file
+    except (OSError, WorkspaceFileError):
+        state = None
+    if state is not None:
+        paths.append(state)
+    documents = []
+    for path in paths:
+        try:
+            documents.append(read_json_object(path))
+        except (OSError, WorkspaceFileError):
+            pass
+    return documents
 
 
 def _from_swarms(document: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from core.persistence import WorkspaceFileError, dumps, read_bytes
+from core.persistence import WorkspaceFileError, dumps, open_folder, open_writable, read_bytes
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
@@ -85,7 +85,12 @@ class JournalWriter:
     def open(self) -> None:
         if self._fd is not None:
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # Never through a link, a FIFO or a hard link to a file elsewhere (UnsafePathError).
+        folder_fd = open_folder(self.path.parent)
+        try:
+            fd = open_writable(self.path, dir_fd=folder_fd)
+        finally:
+            os.close(folder_fd)
         size = os.fstat(fd).st_size
         # A crash mid-append leaves a line with no newline; cut it so the next record starts
         # on a line of its own (that partial record was the step in flight, already lost).

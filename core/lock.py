@@ -12,7 +12,10 @@ import os
 import time
 from pathlib import Path
 
+from core.persistence import READ_FLAGS, WorkspaceFileError, open_folder, open_writable, read_bytes
+
 LOCK_NAME = "agent.lock"
+HOLDER_BYTES = 512
 
 
 class WorkspaceBusyError(RuntimeError):
@@ -29,8 +32,8 @@ class WorkspaceBusyError(RuntimeError):
 
 def _describe_holder(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
+        text = read_bytes(path, limit=HOLDER_BYTES, head=True).decode("utf-8", "replace").strip()
+    except WorkspaceFileError:
         return "unknown process"
     return text.splitlines()[0] if text else "unknown process"
 
@@ -52,15 +55,30 @@ class WorkspaceLock:
         if self._fd is not None:
             self._depth += 1
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # A link, FIFO or hard link named agent.lock is refused (UnsafePathError), never
+        # truncated: the truncate below would otherwise empty a file outside the workspace.
+        folder_fd = open_folder(self.folder)
+        try:
+            fd = open_writable(self.path, dir_fd=folder_fd)
+        finally:
+            os.close(folder_fd)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise WorkspaceBusyError(self.folder, _describe_holder(self.path)) from None
+        except BaseException:
+            os.close(fd)
+            raise
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename} since {stamp}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename} since {stamp}\n".encode(), 0)
+        except OSError:
+            pass  # disk full: the flock is what holds; the note of who holds it is a courtesy
+        except BaseException:
+            os.close(fd)  # never leave this process holding a lock nobody will release
+            raise
         self._fd = fd
         self._depth = 1
 
@@ -90,7 +108,7 @@ def is_locked(folder: str | os.PathLike[str]) -> bool:
     Never creates the lock file and never keeps the lock (a shared probe, released at once).
     """
     try:
-        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = os.open(os.path.join(folder, LOCK_NAME), READ_FLAGS)
     except OSError:
         return False
     try:

@@ -35,6 +35,8 @@ from typing import IO, Any
 
 import orjson
 
+from core.redaction import Redactor, StreamRedactor
+
 CONTINUE_TASK = "Continue from where you left off."
 TEXT_FLUSH_SECONDS = 0.05
 TEXT_BATCH_CHARS = 8000
@@ -135,19 +137,30 @@ def _short(value: Any) -> Any:
 
 
 class Reporter:
-    """Writes the JSON lines; batches text chunks; notices when nobody is reading any more."""
+    """Writes the JSON lines; batches text chunks; notices when nobody is reading any more.
 
-    def __init__(self, out: IO[bytes]) -> None:
+    Every line is redacted before it is written, streamed text across chunk boundaries, so what
+    a reader of the lines (the app) gets is already clean."""
+
+    def __init__(self, out: IO[bytes], redactor: Redactor | None = None) -> None:
         self.out = out
         self.closed = False
         self._text: list[str] = []
         self._text_chars = 0
         self._last_flush = 0.0
         self.on_closed: list[Any] = []
+        self.use(redactor or Redactor())
+
+    def use(self, redactor: Redactor) -> None:
+        """Redact with ``redactor`` from now on (the agent's, once it knows its secrets)."""
+        self.redactor = redactor
+        self._stream = StreamRedactor(redactor)
 
     def emit(self, record: dict[str, Any]) -> None:
         if self.closed:
             return
+        if record.get("type") != "text":  # streamed text went through the stream redactor
+            record = self.redactor.redact(record)
         try:
             self.out.write(orjson.dumps(record, default=str) + b"\n")
             self.out.flush()
@@ -157,16 +170,23 @@ class Reporter:
                 callback()
 
     def text(self, chunk: str) -> None:
+        chunk = self._stream.feed(chunk)
         self._text.append(chunk)
         self._text_chars += len(chunk)
         now = time.monotonic()
         if now - self._last_flush >= TEXT_FLUSH_SECONDS or self._text_chars >= TEXT_BATCH_CHARS:
-            self.flush_text()
+            self.flush_text(end_of_stream=False)
 
-    def flush_text(self) -> None:
-        if self._text:
+    def flush_text(self, *, end_of_stream: bool = True) -> None:
+        """Write the batched text; at the end of a stream (an event or the end of the run
+        follows) also what the stream redactor held back."""
+        if end_of_stream:
+            self._text.append(self._stream.flush())
+        if any(self._text):
             text, self._text, self._text_chars = "".join(self._text), [], 0
             self.emit({"type": "text", "text": text})
+        else:
+            self._text, self._text_chars = [], 0
         self._last_flush = time.monotonic()
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
@@ -211,7 +231,7 @@ def resume_agent(
     load), ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
     from core.agent import Agent
     from core.demo import DEMO_TOOLS
-    from core.naming import agent_folder_name
+    from core.naming import stable_agent_id
     from core.workspace import FORMAT_SWARMS, load_config, read_agent
 
     record = read_agent(folder)
@@ -227,7 +247,11 @@ def resume_agent(
     agent = Agent(
         model_name=model or record.model or "offline/demo",
         agent_name=record.name,
-        id=None if swarms else record.agent_id,
+        # Each foreign agent continues in a folder of its own (two swarms agents may share a
+        # name): the id derives from the swarms folder and id, never from the name alone.
+        id=stable_agent_id(f"swarms:{folder.name}:{record.agent_id}")
+        if swarms
+        else record.agent_id,
         max_loops=max(1, loops),
         system_prompt=prompt if isinstance(prompt, str) else None,
         tools=DEMO_TOOLS,
@@ -236,10 +260,9 @@ def resume_agent(
     )
     if swarms:
         agent.load(folder / "config.json")
-    elif record.agent_id and agent_folder_name(record.name, record.agent_id) == folder.name:
-        agent.load()
-    elif record.state_file is not None:
-        agent.load(record.state_file)
+    elif record.state_file is not None or (folder / "journal.jsonl").is_file():
+        # The folder given is the agent: a copied folder resumes in the copy.
+        agent.load(record.state_file or folder)
     else:
         raise SpecError(f"cannot resume {folder}: no state file to load")
     return agent
@@ -282,6 +305,8 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
 
     try:
         agent = build_agent(spec, reporter)
+        # The agent's redactor knows its own key and what it learned from a loaded file.
+        reporter.use(agent._redactor)
         reporter.on_closed.append(agent.request_stop)
         reporter.emit(
             {

@@ -33,10 +33,12 @@ from core.lock import LOCK_NAME, lock_holder
 from core.naming import safe_name, state_file_name
 from core.persistence import (
     FORMAT,
-    MAX_READ_BYTES,
     WorkspaceFileError,
     is_temp_file,
+    open_regular,
     parse_json,
+    read_bytes,
+    read_fd,
     read_json_object,
 )
 
@@ -348,24 +350,14 @@ def _lstat_mtime_ns(path: str) -> int:
 
 
 def _read_config(path: str, size: int) -> dict[str, Any]:
-    """``config.json`` of the folder at ``path``, whose listed size is ``size``: one ``read``
-    of that size plus one byte, a second only when the file grew since it was listed."""
+    """``config.json`` of the folder at ``path`` (a real folder: the caller's ``lstat`` said so),
+    whose listed size is ``size``: one ``read`` of that size plus one byte, more only when the
+    file grew since it was listed. Opened like every workspace file (:func:`open_regular`): a
+    link, a FIFO or a device named ``config.json`` is a problem, never followed or waited on."""
     target = f"{path}/{CONFIG_NAME}"
-    if size > MAX_READ_BYTES:
-        return read_json_object(target)
+    fd, info = open_regular(target)
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise WorkspaceFileError(target, _os_reason(exc)) from None
-    try:
-        data = os.read(fd, size + 1)
-        if len(data) > size:
-            rest = [data]
-            while chunk := os.read(fd, 1 << 20):
-                rest.append(chunk)
-            data = b"".join(rest)
-    except OSError as exc:
-        raise WorkspaceFileError(target, _os_reason(exc)) from None
+        data = read_fd(fd, max(size, info.st_size), target)
     finally:
         os.close(fd)
     document = parse_json(data, target)
@@ -463,10 +455,10 @@ def _swarms_status(record: AgentRecord, top: dict, meta: dict[str, Any]) -> str:
     error_info = top.get(ERROR_TXT)
     if error_info is not None and error_info.st_size > 0:
         try:
-            with open(os.path.join(record.path, ERROR_TXT), "rb") as handle:
-                text = handle.read(2000).decode("utf-8", "replace").strip()
-        except OSError as exc:
-            text = f"error.txt: {_os_reason(exc)}"
+            head = read_bytes(os.path.join(record.path, ERROR_TXT), limit=2000, head=True)
+            text = head.decode("utf-8", "replace").strip()
+        except WorkspaceFileError as exc:
+            text = f"error.txt: {exc.reason}"
         record.error = text.splitlines()[0] if text else None
         return "error"
     if meta.get("loop_count") is None:
