@@ -290,10 +290,31 @@ def _write_json(document: Any) -> None:
     sys.stdout.buffer.write(b"\n")
 
 
-def _masker():
+def _masker(*documents: Any):
+    """A redactor for output: the environment's secrets (``.env`` included) and every secret
+    held in ``documents`` (a foreign agent's config keeps its keys in plain text)."""
     from core.redaction import Redactor
 
-    return Redactor()
+    masker = Redactor()
+    for document in documents:
+        masker.learn(document)
+    return masker
+
+
+def _masked_record(record: AgentRecord) -> dict[str, Any]:
+    """``record.to_dict()`` safe to print. Its free text (a swarms ``error.txt`` line, problems)
+    can hold the agent's key, so it is masked with what that agent's config holds."""
+    document = record.to_dict()
+    if not record.error and not record.problems:
+        return document
+    from core.persistence import WorkspaceFileError
+    from core.workspace import load_config
+
+    try:
+        config = load_config(record.folder)
+    except (OSError, WorkspaceFileError):
+        config = {}
+    return _masker(config).redact(document)
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -326,7 +347,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     # Rows are built by whichever process read the folder (scan_map), so a large workspace
     # sends back strings, not records.
     if args.json:
-        found = scan_map(root, lambda r: (key(r), r.to_dict()), jobs=2)
+        found = scan_map(root, lambda r: (key(r), _masked_record(r)), jobs=2)
         _write_json([row for _, row in sorted(found, key=itemgetter(0))])
         return 0
     now = time.time()
@@ -413,21 +434,24 @@ def cmd_show(args: argparse.Namespace) -> int:
                     conversation = load(folder)
             except WorkspaceFileError as exc:
                 unreadable.append(f"{what}: {exc}")
-    # Foreign files (swarms keeps API keys in config.json) must not leak onto a screen or a log.
-    masker = _masker()
+    # Foreign files (swarms keeps API keys in config.json and error.txt) must not leak onto a
+    # screen or a log: everything printed is masked with what this agent's files hold.
+    masker = _masker(config)
     config, conversation = masker.redact(config), masker.redact(conversation)
+    unreadable = [masker.redact_text(problem) for problem in unreadable]
     if args.json:
         _write_json(
             {
-                "record": record.to_dict(),
+                "record": masker.redact(record.to_dict()),
                 "config": config,
                 "conversation": conversation,
                 "unreadable": unreadable,
             }
         )
         return 0
-    width = max(len(k) for k, _ in _describe(record))
-    for key, value in _describe(record):
+    described = [(key, masker.redact_text(value)) for key, value in _describe(record)]
+    width = max(len(k) for k, _ in described)
+    for key, value in described:
         print(f"{key + ':':<{width + 2}}{printable(value)}")
     for problem in unreadable:
         print(f"{'unreadable:':<{width + 2}}{printable(problem)}")
@@ -478,7 +502,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             raise CliError("compare two JSON files or two agents, not one of each")
         else:
             old, new = _agent_document(args.a, root), _agent_document(args.b, root)
-    masker = _masker()
+    masker = _masker(old, new)  # a secret of either side is masked on both
     changes = structural.diff(
         masker.redact(old), masker.redact(new), ignore_noise=args.ignore_noise
     )
@@ -493,23 +517,32 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------- run / resume
 class _RunPrinter:
-    """Streams the answer to stdout and one progress line per step to stderr."""
+    """Streams the answer to stdout and one progress line per step to stderr, both redacted
+    (the answer across chunk boundaries) with the agent's redactor."""
 
-    def __init__(self) -> None:
+    def __init__(self, redactor: Any) -> None:
+        from core.redaction import StreamRedactor
+
+        self.redactor = redactor
+        self.stream = StreamRedactor(redactor)
         self.at_line_start = True
 
     def chunk(self, text: str) -> None:
+        self._write(self.stream.feed(text))
+
+    def _write(self, text: str) -> None:
         if text:
             sys.stdout.write(printable(text))
             sys.stdout.flush()
             self.at_line_start = text.endswith("\n")
 
     def _note(self, text: str) -> None:
+        self._write(self.stream.flush())  # the answer so far ends before any note
         if not self.at_line_start:
             sys.stdout.write("\n")
             sys.stdout.flush()
             self.at_line_start = True
-        print(_clip(text, 300), file=sys.stderr, flush=True)
+        print(_clip(self.redactor.redact_text(text), 300), file=sys.stderr, flush=True)
 
     def event(self, event: Any) -> None:
         data = event.data
@@ -532,14 +565,15 @@ def _run_agent(agent: Any, task: str) -> int:
     from core.agent import AgentInterrupted
     from core.models import ModelError
 
-    printer = _RunPrinter()
+    printer = _RunPrinter(agent._redactor)
     agent.on_event = printer.event
     folder = agent._get_agent_workspace_dir()
     try:
         agent.run(task, streaming_callback=printer.chunk)
     except ModelError as exc:
         printer._note("")
-        raise CliError(f"{exc}; state saved in {folder}") from None
+        message = printer.redactor.redact_text(f"{exc}; state saved in {folder}")
+        raise CliError(message) from None
     except AgentInterrupted as exc:
         printer._note(f"{PROG}: {exc} in {folder}")
         return EXIT_TERMINATED
@@ -810,7 +844,7 @@ def _report(exc: Exception) -> int:
         if os.environ.get(DEBUG_ENV):
             raise exc
         message = f"unexpected {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)"
-    print(f"{PROG}: error: {_clip(message, 2000)}", file=sys.stderr)
+    print(f"{PROG}: error: {_clip(_masker().redact_text(message), 2000)}", file=sys.stderr)
     return EXIT_ERROR
 
 

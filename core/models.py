@@ -245,7 +245,9 @@ def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, s
     except StopRequested:
         raise
     except Exception as exc:
-        raise ModelError(model_name, _classify_litellm_error(exc), _first_line(exc)) from None
+        raise ModelError(
+            model_name, _classify_litellm_error(exc), _first_line(exc, settings)
+        ) from None
     reply.text = "".join(parts)
     reply.tool_calls = [
         ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}")
@@ -259,9 +261,13 @@ def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, s
     return reply
 
 
-def _first_line(exc: Exception) -> str:
-    """litellm's messages repeat themselves and append help links; keep the informative part."""
-    text = " ".join(str(exc).split())
+def _first_line(exc: Exception, settings: ModelSettings | None = None) -> str:
+    """litellm's messages repeat themselves and append help links; keep the informative part.
+    Secrets are masked first (a 401 body may echo the key; cutting first could halve one)."""
+    from core.redaction import Redactor
+
+    key = settings.api_key if settings is not None else None
+    text = Redactor([key] if key else []).redact_text(" ".join(str(exc).split()))
     for marker in (" Original exception:", " Received Model Group", " LiteLLM Retried"):
         text = text.split(marker)[0]
     return text[:300] or type(exc).__name__

@@ -33,9 +33,10 @@ def load_env() -> None:
 
 def workspace_root(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The workspace root: ``explicit``, else ``$WORKSPACE_DIR``, else ``./agent_workspace``."""
+    # Loaded whichever way the root is chosen: redaction must know the secrets ``.env`` holds.
+    load_env()
     if explicit is not None:
         return Path(explicit).expanduser()
-    load_env()
     value = os.environ.get("WORKSPACE_DIR", "").strip()
     return Path(value or DEFAULT_WORKSPACE_DIR).expanduser()
 

@@ -21,11 +21,14 @@ def _chunk(text: str, finish: str | None = None) -> bytes:
 
 class FakeOpenAI:
     """Modes: ok, auth (401), rate_limit (429), server (500), hang (never answers), cut (stream
-    stops halfway and the connection closes)."""
+    stops halfway and the connection closes), echo_key (401 whose body echoes the key it was
+    sent, as some proxies do), leak_key (an answer that spells the key out, split across
+    chunks)."""
 
     def __init__(self, mode: str = "ok") -> None:
         self.mode = mode
         self.requests = 0
+        self.key = ""
         self.release = threading.Event()
         owner = self
 
@@ -35,6 +38,7 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 owner.requests += 1
+                owner.key = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 owner.handle(self)
 
@@ -66,6 +70,9 @@ class FakeOpenAI:
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         if self.mode == "auth":
             self._error(handler, 401, "invalid_api_key", "Incorrect API key provided")
+        elif self.mode == "echo_key":
+            message = f"Incorrect API key provided: {self.key}. Check your key and try again."
+            self._error(handler, 401, "invalid_api_key", message)
         elif self.mode == "rate_limit":
             self._error(handler, 429, "rate_limit_exceeded", "Rate limit reached, slow down")
         elif self.mode == "server":
@@ -77,6 +84,11 @@ class FakeOpenAI:
             handler.send_header("Content-Type", "text/event-stream")
             handler.end_headers()
             words = ["Durable ", "writes ", "need ", "fsync ", "and ", "rename. "]
+            if self.mode == "leak_key":
+                third = len(self.key) // 3
+                key = self.key
+                words = ["Your key is ", key[:third], key[third : 2 * third], key[2 * third :]]
+                words.append(" - keep it safe.")
             if self.mode == "cut":
                 words = words[:3]
             for word in words:

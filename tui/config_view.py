@@ -23,17 +23,19 @@ from tui.display import Clock, ago_text, loops_text, render_json, status_badge, 
 HIGHLIGHT_SECONDS = 1.5
 
 
-def problems_text(record: AgentRecord) -> Text:
-    """The record's problems, one a line, or nothing."""
+def problems_text(record: AgentRecord, redactor: Redactor, *, error: bool = True) -> Text:
+    """The record's problems, one a line, or nothing; masked (a swarms ``error.txt`` may hold
+    the agent's key: ``redactor`` must have learned the agent's config first, so the error is
+    left out while the config is still being read)."""
     text = Text()
     for n, problem in enumerate(record.problems):
         if n:
             text.append("\n")
         text.append("! ", style="bold #ff5f5f")
-        text.append(problem)
-    if record.error:
+        text.append(redactor.redact_text(problem))
+    if record.error and error:
         text.append(("\n" if record.problems else "") + "error: ", style="bold #ff5f5f")
-        text.append(record.error)
+        text.append(redactor.redact_text(record.error))
     return text
 
 
@@ -86,7 +88,7 @@ class ConfigView(Vertical):
         else:
             self.document = None
         problems = self.query_one("#config-problems", Static)
-        problems.update(problems_text(record))
+        problems.update(problems_text(record, self.redactor))
         problems.display = bool(record.problems or record.error)
         self.tick()
 

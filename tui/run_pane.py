@@ -306,18 +306,21 @@ class RunPane(Vertical):
         run = self.runs.get(key)
         if run is None:
             return
-        view = self.views[key]
-        for entry in apply_record(run, record):
-            if isinstance(entry, str):
-                view.log_view.add_text(entry)
-            else:
-                view.log_view.add_line(entry)
+        self._show(self.views[key], apply_record(run, record))
         if record.get("type") == "start" and run.folder:
             self.post_message(self.AgentStarted(self, run.folder))
         if record.get("type") in ("start", "end") or record.get("kind") in (
             "step_start", "step_end", "autosave", "autosave_failed"
         ):  # fmt: skip
             self._refresh(run)
+
+    @staticmethod
+    def _show(view: RunView, entries: list[str | Text]) -> None:
+        for entry in entries:
+            if isinstance(entry, str):
+                view.log_view.add_text(entry)
+            else:
+                view.log_view.add_line(entry)
 
     def interrupt(self, key: str | None = None) -> bool:
         """Interrupt run ``key`` (default: the one shown); a second call escalates."""
@@ -356,7 +359,7 @@ class RunPane(Vertical):
             return
         self.post_message(self.Spawned(self, run.key, process))
         assert process.stdout is not None and process.stderr is not None
-        errors = asyncio.ensure_future(collect_stderr(process.stderr, run.stderr))
+        errors = asyncio.ensure_future(collect_stderr(process.stderr, run.stderr, run.redactor))
         try:
             async for record in read_lines(process.stdout):
                 self.post_message(self.Output(self, run.key, record))
@@ -399,10 +402,7 @@ class RunPane(Vertical):
             return
         if event.problem:
             run.status, run.error = "error", event.problem
-        lines = exit_without_end(run, event.returncode)
-        view = self.views[event.key]
-        for line in lines:
-            view.log_view.add_line(line)
+        self._show(self.views[event.key], exit_without_end(run, event.returncode))
         self._refresh(run)
 
     @on(StopTimeout)

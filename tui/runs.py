@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from rich.text import Text
 
+from core.redaction import Redactor, StreamRedactor
 from core.runner import RunSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,13 @@ class Run:
     error: str | None = None
     signals_sent: int = 0
     stderr: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_LINES))
+    # The runner redacts its lines; the app redacts them again with what it knows (its own
+    # environment), and redacts what the runner did not write as lines (its stderr).
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
+    text_filter: StreamRedactor | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.text_filter = StreamRedactor(self.redactor)
 
     @property
     def live(self) -> bool:
@@ -66,7 +74,9 @@ class Run:
 
 
 def runner_command(spec: RunSpec) -> list[str]:
-    return [sys.executable, "-m", "core.runner", spec.to_json()]
+    """The runner's command line. The spec goes on stdin (``-``), never here: any local user
+    can read a process's arguments (``/proc/PID/cmdline``), and the task may be private."""
+    return [sys.executable, "-m", "core.runner", "-"]
 
 
 def runner_env() -> dict[str, str]:
@@ -80,17 +90,27 @@ def runner_env() -> dict[str, str]:
 
 
 async def spawn(spec: RunSpec) -> asyncio.subprocess.Process:
-    """Start the runner. Its own session: a Ctrl-C typed at the terminal is the app's key, not
-    a signal to every run; the app decides which run to interrupt."""
-    return await asyncio.create_subprocess_exec(
+    """Start the runner and hand it ``spec`` on stdin. Its own session: a Ctrl-C typed at the
+    terminal is the app's key, not a signal to every run; the app decides which run to
+    interrupt."""
+    process = await asyncio.create_subprocess_exec(
         *runner_command(spec),
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=runner_env(),
         start_new_session=True,
         limit=LINE_LIMIT,
     )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(spec.to_json().encode())
+        await process.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the child died at once; its exit status (and stderr) say why
+    finally:
+        process.stdin.close()
+    return process
 
 
 def parse_line(line: bytes) -> dict[str, Any] | None:
@@ -115,12 +135,15 @@ async def read_lines(stream: asyncio.StreamReader) -> AsyncIterator[dict[str, An
             yield record
 
 
-async def collect_stderr(stream: asyncio.StreamReader, tail: deque[str]) -> None:
-    """Keep the last lines of the child's stderr (shown when it dies without a last line)."""
+async def collect_stderr(
+    stream: asyncio.StreamReader, tail: deque[str], redactor: Redactor | None = None
+) -> None:
+    """Keep the last lines of the child's stderr (shown when it dies without a last line),
+    redacted: a traceback may quote a key."""
     while line := await stream.readline():
         text = line.decode(errors="replace").rstrip()
         if text:
-            tail.append(text)
+            tail.append(redactor.redact_text(text) if redactor is not None else text)
 
 
 def send_next_signal(run: Run) -> tuple[int, float] | None:
@@ -170,10 +193,20 @@ def _line(*parts: tuple[str, str]) -> Text:
 
 
 def apply_record(run: Run, record: dict[str, Any]) -> list[str | Text]:
-    """Fold one record into ``run``; returns what to add to the log (``str``: streamed text)."""
+    """Fold one record into ``run``; returns what to add to the log (``str``: streamed text).
+    Everything is redacted: text across record boundaries, the rest record by record."""
+    assert run.text_filter is not None
     kind = record.get("type")
     if kind == "text":
-        return [str(record.get("text", ""))]
+        text = run.text_filter.feed(str(record.get("text", "")))
+        return [text] if text else []
+    held = run.text_filter.flush()
+    shown = _apply_clean(run, run.redactor.redact(record))
+    return [held, *shown] if held else shown
+
+
+def _apply_clean(run: Run, record: dict[str, Any]) -> list[str | Text]:
+    kind = record.get("type")
     if kind == "start":
         run.status = "running" if run.status == "starting" else run.status
         run.pid = record.get("pid")
@@ -237,6 +270,12 @@ def exit_without_end(run: Run, returncode: int | None) -> list[str | Text]:
     """The child ended without its last line (killed, or it crashed): say so."""
     if run.status not in LIVE:
         return []
+    assert run.text_filter is not None
+    held = run.text_filter.flush()
+    return ([held] if held else []) + _exit_lines(run, returncode)
+
+
+def _exit_lines(run: Run, returncode: int | None) -> list[str | Text]:
     if returncode is not None and returncode < 0:
         name = signal.Signals(-returncode).name
         run.status = "interrupted"
