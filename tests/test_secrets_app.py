@@ -91,3 +91,15 @@ async def test_config_tab_masks_a_key_in_swarms_error_txt(workspace: Path) -> No
         for _ in range(5):  # later repaints stay masked too
             await pilot.pause(0.05)
             assert KEY not in str(problems.content) and KEY not in str(body.content)
+
+
+async def test_notifications_are_masked(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        # Widgets and screens notify through the app.
+        app.query_one(AgentTable).notify(f"request failed: 401 {KEY}", title=f"key {KEY}")
+        assert await wait_until(pilot, lambda: len(app._notifications) == 1)
+        (note,) = list(app._notifications)
+        shown = f"{note.title} {note.message}"
+        assert KEY not in shown and f"401 {REDACTED}" in shown

@@ -143,6 +143,12 @@ class AgentTUI(App[None]):
         self._scanned_once = False
         self.first_rows_at: float | None = None
 
+    def notify(self, message: str, *, title: str = "", **options: object) -> None:
+        """Every notification (the app's, a screen's, a widget's) is masked: an error or a
+        problem may quote a key."""
+        redact = self.redactor.redact_text
+        super().notify(redact(str(message)), title=redact(title), **options)  # type: ignore[arg-type]
+
     def compose(self) -> ComposeResult:
         # Kept as attributes: App.query_one searches the active screen, which may be Cleanup.
         self.table = AgentTable(self.clock, id="agents")
