@@ -103,24 +103,31 @@ def complete(
     stop = stop or threading.Event()
     start = time.perf_counter()
     if is_offline(model_name):
-        reply = _complete_offline(model_name, messages, tools, on_chunk, stop)
+        reply = _complete_offline(model_name, messages, tools, settings, on_chunk, stop)
     else:
         reply = _complete_litellm(model_name, messages, tools, settings, on_chunk, stop)
     reply.duration_ms = (time.perf_counter() - start) * 1000
     return reply
 
 
-def _complete_offline(model_name, messages, tools, on_chunk, stop) -> ModelReply:
+def _past_deadline(model_name: str, timeout: float) -> ModelError:
+    return ModelError(model_name, "timeout", f"no complete answer within the {timeout:g} s timeout")
+
+
+def _complete_offline(model_name, messages, tools, settings, on_chunk, stop) -> ModelReply:
     try:
         model = OfflineModel(model_name)
     except ValueError as exc:
         raise ModelError(model_name, "config", str(exc)) from None
     reply = ModelReply(text="")
     parts: list[str] = []
+    deadline = time.monotonic() + settings.timeout
     try:
-        for event in model.stream(messages, tools, stop):
+        for event in model.stream(messages, tools, stop, deadline):
             if stop.is_set():
                 raise StopRequested()
+            if time.monotonic() > deadline:
+                raise _past_deadline(model_name, settings.timeout)
             if isinstance(event, ToolCallEvent):
                 reply.tool_calls.append(ToolCall(event.id, event.name, event.arguments))
             else:
@@ -191,6 +198,10 @@ def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> 
 
 
 def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, stop) -> ModelReply:
+    """One request. ``settings.timeout`` bounds all of it: litellm's own timeout bounds the wait
+    for the answer and for each chunk, and a deadline checked between chunks bounds a stream
+    that keeps coming (a chunk every 10 ms would otherwise run for ever)."""
+    deadline = time.monotonic() + settings.timeout
     kwargs: dict[str, Any] = {
         "model": model_name,
         "messages": messages,
@@ -216,10 +227,14 @@ def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, s
     parts: list[str] = []
     calls: dict[int, dict[str, str]] = {}
     chunks: list[Any] = []
+    stream = None
     try:
-        for chunk in litellm.completion(**kwargs):
+        stream = litellm.completion(**kwargs)
+        for chunk in stream:
             if stop.is_set():
                 raise StopRequested()
+            if time.monotonic() > deadline:
+                raise _past_deadline(model_name, settings.timeout)
             chunks.append(chunk)
             usage = getattr(chunk, "usage", None)
             if usage:
@@ -242,12 +257,17 @@ def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, s
                     slot["name"] = part.function.name
                 if part.function and part.function.arguments:
                     slot["arguments"] += part.function.arguments
-    except StopRequested:
+    except (StopRequested, ModelError):
         raise
     except Exception as exc:
         raise ModelError(
             model_name, _classify_litellm_error(exc), _first_line(exc, settings)
         ) from None
+    finally:
+        # A stream given up on (deadline, stop, error) hangs up now, not when collected.
+        close = getattr(stream, "close", None)
+        if callable(close):
+            close()
     reply.text = "".join(parts)
     reply.tool_calls = [
         ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}")

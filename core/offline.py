@@ -23,6 +23,7 @@ import hashlib
 import random
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -175,8 +176,12 @@ class OfflineModel:
         messages: list[dict[str, Any]],
         tools: list[dict[str, Any]] | None = None,
         stop: threading.Event | None = None,
+        deadline: float | None = None,
     ) -> Iterator[str | ToolCallEvent]:
-        """Yield text chunks (``str``) and at most one :class:`ToolCallEvent` per step."""
+        """Yield text chunks (``str``) and at most one :class:`ToolCallEvent` per step.
+
+        ``deadline`` (``time.monotonic()`` seconds): a delay or a hang that would pass it
+        raises a ``timeout`` failure when it comes, as a real provider's timeout would."""
         opts = self.options
         stop = stop or threading.Event()
         step = 1 + sum(1 for m in messages if m.get("role") == "assistant")
@@ -196,7 +201,7 @@ class OfflineModel:
 
         if failing and opts.fail not in ("cut", "bad_tool"):
             if opts.fail == "hang":
-                while not stop.wait(0.1):  # woken often, so signal handlers run
+                while not _pause(0.1, stop, deadline):  # woken often, so signal handlers run
                     pass
                 return
             raise OfflineModelError(opts.fail, f"scripted {opts.fail} failure at step {step}")
@@ -206,7 +211,7 @@ class OfflineModel:
             name = _tool_name(tool)
             args = _example_arguments(_tool_parameters(tool), words, step)
             text = f"Step {step}: I will call {name} to learn more about {' '.join(words[:2])}. "
-            yield from self._chunks(text, stop)
+            yield from self._chunks(text, stop, deadline)
             if failing and opts.fail == "bad_tool":
                 arguments = '{"unterminated": '
             else:
@@ -217,9 +222,9 @@ class OfflineModel:
         text = self._answer(words, rng, messages[last_user + 1 :])
         if failing and opts.fail == "cut":
             half = text[: len(text) // 2]
-            yield from self._chunks(half, stop)
+            yield from self._chunks(half, stop, deadline)
             raise OfflineModelError("cut", f"stream cut off halfway at step {step}")
-        yield from self._chunks(text, stop)
+        yield from self._chunks(text, stop, deadline)
 
     def _answer(self, words: list[str], rng: random.Random, since_task: list[dict]) -> str:
         fill = {
@@ -241,12 +246,23 @@ class OfflineModel:
         parts.append(rng.choice(_CLOSERS).format(**fill))
         return " ".join(parts)
 
-    def _chunks(self, text: str, stop: threading.Event) -> Iterator[str]:
+    def _chunks(self, text: str, stop: threading.Event, deadline: float | None) -> Iterator[str]:
         pieces = re.findall(r"\S+\s*", text)
         for piece in pieces:
-            if self.options.delay and stop.wait(self.options.delay):
+            if self.options.delay and _pause(self.options.delay, stop, deadline):
                 return
             yield piece
+
+
+def _pause(seconds: float, stop: threading.Event, deadline: float | None) -> bool:
+    """Wait ``seconds``; True when stopped. Past ``deadline``, a ``timeout`` failure."""
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left < seconds:
+            if stop.wait(max(left, 0.0)):
+                return True
+            raise OfflineModelError("timeout", "no complete answer before the deadline (timeout)")
+    return stop.wait(seconds)
 
 
 def count_tokens(text: str) -> int:

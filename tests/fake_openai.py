@@ -67,6 +67,22 @@ class FakeOpenAI:
         handler.end_headers()
         handler.wfile.write(body)
 
+    def _endless(self, handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+        # Until the client hangs up (the write fails) or the test ends: at most 60 s. Each
+        # chunk differs, or litellm stops a stream that repeats one chunk 100 times.
+        for count in range(6000):
+            if self.release.is_set():
+                return
+            try:
+                handler.wfile.write(_chunk(f"word{count} "))
+                handler.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.01)
+
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         if self.mode == "auth":
             self._error(handler, 401, "invalid_api_key", "Incorrect API key provided")
@@ -79,6 +95,8 @@ class FakeOpenAI:
             self._error(handler, 500, "server_error", "The server had an error")
         elif self.mode == "hang":
             self.release.wait(30)
+        elif self.mode == "endless":
+            self._endless(handler)
         else:
             handler.send_response(200)
             handler.send_header("Content-Type", "text/event-stream")
