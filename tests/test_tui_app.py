@@ -153,7 +153,7 @@ async def test_broken_files_show_as_broken_agents_with_their_problem(workspace: 
         await select(pilot, app, truncated)
         assert cell(app, truncated, "status").strip() == "broken"
         assert "truncated JSON" in text_of(app, "#config-problems")
-        assert "cannot be shown" in text_of(app, "#config-body")
+        assert await wait_until(pilot, lambda: "cannot be shown" in text_of(app, "#config-body"))
         for case in ("dangling-link", "link-loop", "empty", "deep-nesting"):
             await select(pilot, app, cases[case])
         assert app.is_running

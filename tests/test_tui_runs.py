@@ -109,8 +109,12 @@ async def test_resume_continues_the_step_count(workspace: Path) -> None:
         assert await wait_until(pilot, lambda: app.selected == str(folder))
         await pilot.press("l")
         assert await wait_until(pilot, lambda: isinstance(app.screen, ResumeDialog))
-        preview = flat(str(app.screen.query_one("#resume-preview Static", Static).content))
-        assert "steps 2" in preview and "count the words for alpha" in preview
+
+        def preview() -> str:
+            return flat(str(app.screen.query_one("#resume-preview-body", Static).content))
+
+        assert await wait_until(pilot, lambda: "steps 2" in preview())  # read in a worker
+        assert "count the words for alpha" in preview()
         app.screen.query_one("#resume-task", Input).value = "now summarise the count"
         app.screen.query_one("#resume-loops", Input).value = "2"
         app.screen.query_one("#resume-task", Input).focus()

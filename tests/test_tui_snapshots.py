@@ -6,6 +6,7 @@ from tui_fixtures import SNAPSHOT_NOW, SNAPSHOT_ROOT, recorded_run, snapshot_wor
 
 from core.runner import RunSpec
 from tui.app import AgentTUI
+from tui.display import LOADING
 
 SIZE = (130, 36)
 
@@ -14,9 +15,15 @@ def make_app() -> AgentTUI:
     return AgentTUI(workspace_dir=snapshot_workspace(), watch=False, clock=lambda: SNAPSHOT_NOW)
 
 
+def config_read(app: AgentTUI) -> bool:
+    """The Config tab shows what its loader read (the document, or why it cannot)."""
+    return str(app.config_view.query_one("#config-body").content) not in ("", LOADING)
+
+
 async def scanned(pilot) -> None:
     app = pilot.app
     assert await wait_until(pilot, lambda: len(app.table.records) == 5 and app.selected)
+    assert await wait_until(pilot, lambda: config_read(app))
     await pilot.pause()
 
 
@@ -28,6 +35,9 @@ def test_broken_agent(snap_compare) -> None:
     async def select_broken(pilot) -> None:
         await scanned(pilot)
         await pilot.press("down", "down", "down")
+        app = pilot.app
+        assert await wait_until(pilot, lambda: app.selected.endswith("half-written"))
+        assert await wait_until(pilot, lambda: config_read(app))
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=select_broken)

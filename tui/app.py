@@ -268,7 +268,7 @@ class AgentTUI(App[None]):
             self._pending_reveal = None
             self.call_after_refresh(self.reveal_agent, key)
         if key == self.selected:
-            self._show(record, config_only=False)
+            self._show(record)
         elif self.selected is None:
             self.call_after_refresh(lambda: self.select(self.table.selected_key))
         self._update_status()
@@ -313,12 +313,13 @@ class AgentTUI(App[None]):
         if key == self.selected and record is not None:
             return
         self.selected = key if record is not None else None
-        self._show(record, config_only=False)
+        self._show(record)
 
-    def _show(self, record: AgentRecord | None, *, config_only: bool) -> None:
-        self.config_view.show(record)
-        if config_only:
-            return
+    def _show(self, record: AgentRecord | None, *, config: bool = True) -> None:
+        """Feed ``record`` to the views: Config follows it on every tab, State and Diff only
+        while shown. Each view reads in a worker of its own, so nothing here waits on disk."""
+        if config:
+            self.config_view.show(record)
         active = self.tabs.active
         if active == "tab-state":
             self.state_view.show(record)
@@ -327,8 +328,9 @@ class AgentTUI(App[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
+        # The Config tab is current already: it follows the selection whatever tab is shown.
         record = self.table.records.get(self.selected) if self.selected else None
-        self._show(record, config_only=False)
+        self._show(record, config=False)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -1,10 +1,10 @@
 """The cleanup screen (``c``): like ncdu for agent workspaces.
 
 A table of folders with size, age and status; mark with space (never a running one); presets
-that mark by age or keep the newest N per name (:func:`core.cleanup.plan`); a summary of the
-bytes to free; a confirmation; then :func:`core.cleanup.execute` in a worker, which re-checks
-every folder's lock before removing it, with a progress bar. ``--read-only`` disables marking
-and deleting.
+that mark by age or keep the newest N per name (:func:`core.cleanup.plan`, in a worker: it
+resolves folders on disk); a summary of the bytes to free; a confirmation; then
+:func:`core.cleanup.execute` in a worker, which re-checks every folder's lock before removing
+it, with a progress bar. ``--read-only`` disables marking and deleting.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from core.cleanup import CleanupItem, CleanupPlan, CleanupResult, execute, format_bytes, plan
 from core.workspace import AgentRecord
@@ -30,6 +31,13 @@ from tui.display import Clock, age_text, status_badge, utc_now
 DESTRUCTIVE = frozenset({"toggle_mark", "mark_older", "mark_keep_last", "delete", "unmark_all"})
 CLEANUP_SORTS = {"size": "size", "age": "age", "name": "name", "status": "status"}
 MARK_ON, MARK_OFF = Text("[x]", style="bold #ff5f5f"), Text("[ ]", style="dim")
+
+
+@dataclass
+class CleanupPlanned(Message):
+    """Posted by the plan worker: the folders a preset chose, and those it left alone."""
+
+    chosen: CleanupPlan
 
 
 @dataclass
@@ -238,10 +246,19 @@ class CleanupScreen(Screen):
         self.app.push_screen(NumberPrompt("Keep how many newest folders per name?", 3), apply)
 
     def _apply_plan(self, **criteria: object) -> None:
-        chosen = plan(
-            self.records.values(), now=self.clock(), agents_dir=self.agents_dir, **criteria
-        )
-        self._mark({str(item.folder) for item in chosen.items})
+        self.plan_marks(list(self.records.values()), criteria)
+
+    @work(thread=True, group="cleanup-plan", exclusive=True, exit_on_error=False,
+          description="choose folders to mark")  # fmt: skip
+    def plan_marks(self, records: list[AgentRecord], criteria: dict[str, object]) -> None:
+        chosen = plan(records, now=self.clock(), agents_dir=self.agents_dir, **criteria)
+        self.post_message(CleanupPlanned(chosen))
+
+    @on(CleanupPlanned)
+    def _planned(self, event: CleanupPlanned) -> None:
+        chosen = event.chosen
+        # A folder may have gone while the plan was made.
+        self._mark({str(item.folder) for item in chosen.items} & self.records.keys())
         protected = [i for i in chosen.skipped if i.status == "running"]
         note = f"Marked {len(self.marked)} folders"
         if protected:
@@ -282,6 +299,16 @@ class CleanupScreen(Screen):
             self.post_message(CleanupProgress(done, total))
 
         self.post_message(CleanupFinished(execute(chosen, progress=progress)))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "cleanup":
+            self.deleting = False
+            self.query_one("#cleanup-progress").display = False
+            self.refresh_bindings()
+        self.notify(f"{event.worker.description} failed: {event.worker.error}", severity="error")
 
     @on(CleanupProgress)
     def _progress(self, event: CleanupProgress) -> None:

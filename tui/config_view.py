@@ -2,23 +2,40 @@
 
 Each rewrite re-renders the document in place (the scroll position stays) and the lines of
 the fields that changed, found with :func:`core.diff.diff`, are highlighted for a moment.
+The file is read and redacted in a thread worker (a FIFO or a slow disk must not stop the
+UI); the header and problems come from the record, which is already in memory.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.diff import diff
 from core.persistence import WorkspaceFileError
 from core.redaction import Redactor
 from core.workspace import AgentRecord, load_config
-from tui.display import Clock, ago_text, loops_text, render_json, status_badge, utc_now
+from tui.display import (
+    LOADING,
+    Clock,
+    ago_text,
+    failure_text,
+    loops_text,
+    render_json,
+    status_badge,
+    unreadable,
+    utc_now,
+)
 
 HIGHLIGHT_SECONDS = 1.5
 
@@ -42,14 +59,32 @@ def problems_text(record: AgentRecord, redactor: Redactor, *, error: bool = True
 class ConfigView(Vertical):
     """Header line (loop count, status, last autosave), problems, the pretty JSON."""
 
+    @dataclass
+    class Loaded(Message):
+        """The loader read (and redacted) ``folder``'s config, or says why it could not."""
+
+        view: ConfigView
+        worker: Worker
+        folder: Path
+        document: dict[str, Any] | None
+        problem: str = ""
+
+        @property
+        def control(self) -> ConfigView:
+            return self.view
+
     def __init__(self, redactor: Redactor, clock: Clock = utc_now, **kwargs) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
         self.clock = clock
         self.record: AgentRecord | None = None
         self.document: dict[str, Any] | None = None
+        # The folder ``document`` was read from: a new reading of it is diffed against it.
+        self.document_folder: Path | None = None
         self.changed: frozenset[str] = frozenset()
         self._fade: Timer | None = None
+        self._loader: Worker | None = None
+        self._reread = False
 
     def compose(self) -> ComposeResult:
         yield Static("Select an agent on the left.", id="config-header", classes="view-header")
@@ -58,39 +93,80 @@ class ConfigView(Vertical):
             yield Static(id="config-body")
 
     def show(self, record: AgentRecord | None) -> None:
-        """Show ``record``'s config; when it is the same agent again, highlight what changed."""
-        same = (
-            record is not None and self.record is not None and record.folder == self.record.folder
-        )
+        """Show ``record`` now (header, problems) and its config once read; when it is the same
+        agent again, the old document stays until the new one arrives, then what changed is
+        highlighted."""
+        previous = self.record.folder if self.record is not None else None
+        same_folder = record is not None and record.folder == previous
         self.record = record
-        body = self.query_one("#config-body", Static)
+        problems = self.query_one("#config-problems", Static)
         if record is None:
-            self.document = None
-            body.update("")
-            self.query_one("#config-problems", Static).update("")
+            self.document = self.document_folder = self._loader = None
+            self.workers.cancel_group(self, "config-load")
+            self.query_one("#config-body", Static).update("")
+            problems.update("")
             self.tick()
             return
-        try:
-            document = self.redactor.redact(load_config(record.folder))
-        except WorkspaceFileError as exc:
-            document = None
-            body.update(Text(f"config.json cannot be shown: {exc.reason}", style="italic"))
-        if document is not None:
-            if same and self.document is not None:
-                self.changed = frozenset(c.path for c in diff(self.document, document))
-            else:
-                self.changed = frozenset()
-                self.query_one("#config-scroll").scroll_home(animate=False)
-            self.document = document
-            body.update(render_json(document, self.changed))
-            if self.changed:
-                self._start_fade()
-        else:
-            self.document = None
-        problems = self.query_one("#config-problems", Static)
-        problems.update(problems_text(record, self.redactor))
-        problems.display = bool(record.problems or record.error)
+        if record.folder != self.document_folder:
+            self.document = self.document_folder = None
+            self.query_one("#config-body", Static).update(LOADING)
+        learned = record.folder == self.document_folder
+        problems.update(problems_text(record, self.redactor, error=learned))
+        problems.display = bool(record.problems or (record.error and learned))
         self.tick()
+        if self._loader is not None and not self._loader.is_finished and same_folder:
+            # One read of a folder at a time, so a blocked one cannot pile up threads: the
+            # read under way is followed by one more.
+            self._reread = True
+            return
+        self._reread = False
+        self._loader = self._load(record.folder)
+
+    @work(thread=True, group="config-load", exclusive=True, exit_on_error=False,
+          description="read config.json")  # fmt: skip
+    def _load(self, folder: Path) -> None:
+        worker = get_current_worker()
+        try:
+            document = self.redactor.redact(load_config(folder))
+        except WorkspaceFileError as exc:
+            self.post_message(self.Loaded(self, worker, folder, None, exc.reason))
+            return
+        self.post_message(self.Loaded(self, worker, folder, document))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        # A cancelled read still finishes in its thread: only the newest read of the agent
+        # selected now is shown.
+        record = self.record
+        if event.worker is not self._loader or record is None or event.folder != record.folder:
+            return
+        if self._reread:  # the folder changed while it was read: once more
+            self._reread = False
+            self._loader = self._load(record.folder)
+        body = self.query_one("#config-body", Static)
+        document = event.document
+        if document is None:
+            self.document = self.document_folder = None
+            body.update(unreadable(f"config.json cannot be shown: {event.problem}"))
+            return
+        if event.folder == self.document_folder and self.document is not None:
+            self.changed = frozenset(c.path for c in diff(self.document, document))
+        else:
+            self.changed = frozenset()
+            self.query_one("#config-scroll").scroll_home(animate=False)
+        self.document, self.document_folder = document, event.folder
+        body.update(render_json(document, self.changed))
+        if record.error:  # the redactor knows this agent's secrets now
+            problems = self.query_one("#config-problems", Static)
+            problems.update(problems_text(record, self.redactor))
+            problems.display = True
+        if self.changed:
+            self._start_fade()
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker is self._loader:
+            self.query_one("#config-body", Static).update(failure_text(event.worker))
 
     def tick(self) -> None:
         """Refresh the header (the "3 s ago" moves on with the clock)."""

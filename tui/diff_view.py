@@ -1,21 +1,26 @@
 """The Diff tab: what the last step changed, or any two steps / two agents from a picker.
 
 Documents come from :mod:`core.workspace` (per-step history from the journal; an agent's
-latest conversation and memory) and are compared by :func:`core.diff.diff`.
+latest conversation and memory) and are compared by :func:`core.diff.diff`. Two thread
+workers do the reading: one the selected agent's step history, one the pair being compared
+(its documents, their redaction, the diff); the view renders what they post.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Label, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.diff import diff, render_text, summary
+from core.diff import Change, diff, render_text, summary
 from core.persistence import WorkspaceFileError
 from core.redaction import Redactor
 from core.workspace import (
@@ -26,6 +31,7 @@ from core.workspace import (
     load_state,
     step_history,
 )
+from tui.display import LOADING, failure_text
 
 MAX_AGENT_CHOICES = 100
 LINE_STYLES = {"+": "#87d787", "-": "#ff5f5f", "~": "#ffd75f"}
@@ -41,6 +47,21 @@ def agent_document(folder: Path) -> dict[str, Any]:
     }
 
 
+def pair_document(value: str, history: StepHistory | None) -> dict[str, Any]:
+    """The document a picker value names: ``step:N`` of ``history``, or ``agent:<folder>``."""
+    kind, _, ref = value.partition(":")
+    if kind == "step":
+        if history is None:
+            raise WorkspaceLookupError(f"step {ref}: no per-step history is loaded")
+        return history.document(int(ref))
+    return agent_document(Path(ref))
+
+
+def pair_label(value: str) -> str:
+    kind, _, ref = value.partition(":")
+    return f"step {ref}" if kind == "step" else Path(ref).name
+
+
 def render_changes(changes: list) -> Text:
     text = Text()
     for line in render_text(changes, width=400).splitlines():
@@ -51,6 +72,35 @@ def render_changes(changes: list) -> Text:
 class DiffView(Vertical):
     """Two pickers (from, to) over the selected agent's steps and the other agents."""
 
+    @dataclass
+    class HistoryLoaded(Message):
+        """The selected agent's step history, or why there is none."""
+
+        view: DiffView
+        worker: Worker
+        folder: Path
+        history: StepHistory | None
+        problem: str = ""
+
+        @property
+        def control(self) -> DiffView:
+            return self.view
+
+    @dataclass
+    class Compared(Message):
+        """The changes from ``old`` to ``new`` (picker values), or why they cannot be compared."""
+
+        view: DiffView
+        worker: Worker
+        old: str
+        new: str
+        changes: list[Change] | None
+        problem: str = ""
+
+        @property
+        def control(self) -> DiffView:
+            return self.view
+
     def __init__(self, redactor: Redactor, **kwargs) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
@@ -58,6 +108,9 @@ class DiffView(Vertical):
         self.history: StepHistory | None = None
         self.pinned = False
         self.others: list[AgentRecord] = []
+        self._history_loader: Worker | None = None
+        self._comparer: Worker | None = None
+        self._reread = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="diff-pickers"):
@@ -70,22 +123,53 @@ class DiffView(Vertical):
             yield Static(id="diff-body")
 
     def show(self, record: AgentRecord | None, others: list[AgentRecord]) -> None:
-        """Offer the steps of ``record`` and the ``others``; keep a pinned pair if still valid."""
-        if record is None or (self.record and record.folder != self.record.folder):
+        """Offer the steps of ``record`` (read in the background) and the ``others``; keep a
+        pinned pair if still valid."""
+        other_agent = record is None or self.record is None or record.folder != self.record.folder
+        if other_agent:
             self.pinned = False
         self.record, self.others = record, others
         if record is None:
+            self._history_loader = self._comparer = None
+            self.workers.cancel_node(self)
             self._set("", "")
             return
+        if other_agent:
+            self.history, self._comparer = None, None
+            self._set(LOADING, "")
+        elif self._history_loader is not None and not self._history_loader.is_finished:
+            self._reread = True  # one read of a folder at a time; this one is followed by another
+            return
+        self._reread = False
+        self._history_loader = self._load_history(record.folder)
+
+    @work(thread=True, group="diff-history", exclusive=True, exit_on_error=False,
+          description="read the step history")  # fmt: skip
+    def _load_history(self, folder: Path) -> None:
+        worker = get_current_worker()
         try:
-            self.history = step_history(record.folder)
-            problem = ""
+            history, problem = step_history(folder), ""
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
-            self.history, problem = None, str(exc)
+            history, problem = None, str(exc)
+        self.post_message(self.HistoryLoaded(self, worker, folder, history, problem))
+
+    @on(HistoryLoaded)
+    def _history_loaded(self, event: HistoryLoaded) -> None:
+        record = self.record
+        if (
+            event.worker is not self._history_loader
+            or record is None
+            or event.folder != record.folder
+        ):
+            return  # an older read, finished after a newer one began
+        if self._reread:  # the folder changed while it was read: once more
+            self._reread = False
+            self._history_loader = self._load_history(record.folder)
+        self.history = event.history
         steps = self.history.loop_counts if self.history else []
         choices = [(f"step {n}", f"step:{n}") for n in reversed(steps)]
         recent = sorted(
-            (r for r in others if r.folder != record.folder),
+            (r for r in self.others if r.folder != record.folder),
             key=lambda r: r.last_activity.timestamp() if r.last_activity else 0,
             reverse=True,
         )[:MAX_AGENT_CHOICES]
@@ -105,8 +189,8 @@ class DiffView(Vertical):
                 picker_from.value, picker_to.value = f"step:{steps[-2]}", f"step:{steps[-1]}"
             else:
                 self.pinned = False
-        if problem and not self.pinned:
-            self._set(f"no per-step history: {problem}", "pick an agent to compare with")
+        if event.problem and not self.pinned:
+            self._set(f"no per-step history: {event.problem}", "pick an agent to compare with")
             return
         self.render_diff()
 
@@ -122,31 +206,49 @@ class DiffView(Vertical):
         self.pinned = True
         self.render_diff()
 
-    def _document(self, value: str) -> dict[str, Any]:
-        kind, _, ref = value.partition(":")
-        if kind == "step" and self.history is not None:
-            return self.history.document(int(ref))
-        return agent_document(Path(ref))
-
-    def _label(self, value: str) -> str:
-        kind, _, ref = value.partition(":")
-        return f"step {ref}" if kind == "step" else Path(ref).name
-
     def render_diff(self) -> None:
+        """Compare the two picked documents in the background."""
         old = self.query_one("#diff-from", Select).value
         new = self.query_one("#diff-to", Select).value
         if not isinstance(old, str) or not isinstance(new, str):
+            self._comparer = None
             self._set("pick two steps or agents to compare", "")
             return
+        self.query_one("#diff-summary", Static).update(
+            f"{pair_label(old)} -> {pair_label(new)}: {LOADING}"
+        )
+        self._comparer = self._compare(old, new, self.history)
+
+    @work(thread=True, group="diff-compare", exclusive=True, exit_on_error=False,
+          description="compare two steps or agents")  # fmt: skip
+    def _compare(self, old: str, new: str, history: StepHistory | None) -> None:
+        worker = get_current_worker()
         try:
-            before = self.redactor.redact(self._document(old))
-            after = self.redactor.redact(self._document(new))
+            before = self.redactor.redact(pair_document(old, history))
+            after = self.redactor.redact(pair_document(new, history))
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
-            self._set(f"cannot compare: {exc}", "")
+            self.post_message(self.Compared(self, worker, old, new, None, f"cannot compare: {exc}"))
             return
         changes = diff(before, after, ignore_noise=True)
-        head = f"{self._label(old)} -> {self._label(new)}: {summary(changes)}"
-        self._set(head, render_changes(changes))
+        self.post_message(self.Compared(self, worker, old, new, changes))
+
+    @on(Compared)
+    def _compared(self, event: Compared) -> None:
+        if event.worker is not self._comparer:
+            return  # another pair was picked since
+        if event.changes is None:
+            self._set(event.problem, "")
+            return
+        head = f"{pair_label(event.old)} -> {pair_label(event.new)}: {summary(event.changes)}"
+        self._set(head, render_changes(event.changes))
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker in (
+            self._history_loader,
+            self._comparer,
+        ):
+            self._set("", failure_text(event.worker))
 
     def _set(self, head: str, body: str | Text) -> None:
         self.query_one("#diff-summary", Static).update(head)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.text import Text
 
 from core.units import format_bytes, format_span
 from core.workspace import AgentRecord
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
 
 Clock = Callable[[], datetime]
 
@@ -35,11 +38,23 @@ ROLE_STYLES = {
 }
 CHANGED_LINE = "on #4e4e00"
 MAX_VALUE_CHARS = 4000
+# What a view shows while its loader reads the selected agent in a thread.
+LOADING = "loading..."
 
 
 def utc_now() -> datetime:
     """The real clock; the app takes any ``Clock`` so tests and snapshots can fix time."""
     return datetime.now(UTC)
+
+
+def unreadable(problem: str) -> Text:
+    """Why a file cannot be shown, where its contents would be."""
+    return Text(problem, style="italic")
+
+
+def failure_text(worker: Worker) -> Text:
+    """A loader that failed unexpectedly, said where its result would be."""
+    return Text(f"{worker.description} failed: {worker.error}", style="bold #ff5f5f")
 
 
 def status_badge(status: str) -> Text:

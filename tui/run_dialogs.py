@@ -6,17 +6,20 @@ they can before a child is started, with a message that says what to fix.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from core.naming import agent_folder_name, stable_agent_id
 from core.offline import is_offline, parse_model
@@ -25,9 +28,10 @@ from core.redaction import Redactor
 from core.runner import CONTINUE_TASK, RunSpec, suggested_models
 from core.settings import load_env
 from core.workspace import FORMAT_SWARMS, AgentRecord, load_config, load_conversation, load_state
-from tui.display import render_message
+from tui.display import LOADING, failure_text, render_message
 
 MAX_LOOPS = 10_000
+DEFAULT_LOOPS = 5
 OFFLINE_MODELS = ("offline/demo", "offline/demo?delay=0.05", "offline/demo?tool_steps=6")
 PREVIEW_MESSAGES = 3
 PREVIEW_CHARS = 240
@@ -248,23 +252,45 @@ def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict
     return text, config
 
 
+def saved_max_loops(config: dict[str, Any]) -> int:
+    """The saved run's ``max_loops``, the form's default for the next one."""
+    loops = config.get("max_loops")
+    valid = isinstance(loops, int) and not isinstance(loops, bool) and loops > 0
+    return loops if valid else DEFAULT_LOOPS
+
+
 class ResumeDialog(FormScreen):
-    """Shows what will be restored; asks for an optional follow-up task, model and max loops."""
+    """Shows what will be restored; asks for an optional follow-up task, model and max loops.
+
+    The preview is read in a thread worker: until it arrives the dialog says "loading..." and
+    its Resume button is disabled.
+    """
 
     START_LABEL = "Resume"
+
+    @dataclass
+    class Loaded(Message):
+        """What a resume restores, ready to show, and the saved ``max_loops``."""
+
+        dialog: ResumeDialog
+        preview: Text
+        max_loops: int
+
+        @property
+        def control(self) -> ResumeDialog:
+            return self.dialog
 
     def __init__(self, record: AgentRecord, redactor: Redactor) -> None:
         super().__init__()
         self.record = record
-        self.preview, self.config = restore_preview(record, redactor)
+        self.redactor = redactor
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
-        loops = self.config.get("max_loops")
-        loops = loops if isinstance(loops, int) and loops > 0 else 5
         with VerticalScroll(classes="dialog run-form"):
             yield Label("Load / resume", classes="dialog-title")
             with VerticalScroll(id="resume-preview"):
-                yield Static(self.preview)
+                yield Static(LOADING, id="resume-preview-body")
             yield Label("Follow-up task (optional)")
             yield Input(placeholder=CONTINUE_TASK, id="resume-task")
             with Horizontal(classes="form-row"):
@@ -273,14 +299,39 @@ class ResumeDialog(FormScreen):
                     yield Input(self.record.model or "offline/demo", id="resume-model")
                 with Vertical(classes="form-narrow"):
                     yield Label("Max loops")
-                    yield Input(str(loops), id="resume-loops", type="integer")
+                    yield Input(str(DEFAULT_LOOPS), id="resume-loops", type="integer")
             yield from self.buttons()
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#form-start", Button).disabled = True
         self.query_one("#resume-task", Input).focus()
+        self._load()
+
+    @work(thread=True, group="resume-preview", exclusive=True, exit_on_error=False,
+          description="read what a resume restores")  # fmt: skip
+    def _load(self) -> None:
+        preview, config = restore_preview(self.record, self.redactor)
+        self.post_message(self.Loaded(self, preview, saved_max_loops(config)))
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        self.loaded = True
+        self.query_one("#resume-preview-body", Static).update(event.preview)
+        loops = self.query_one("#resume-loops", Input)
+        if loops.value == str(DEFAULT_LOOPS):  # not changed by hand while the preview loaded
+            loops.value = str(event.max_loops)
+        self.query_one("#form-start", Button).disabled = False
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.query_one("#resume-preview-body", Static).update(failure_text(event.worker))
 
     def spec(self) -> RunSpec | None:
+        if not self.loaded:
+            self.fail("Still reading the saved agent: Resume works once its preview is shown.")
+            return None
         model = self.value("#resume-model")
         problem = check_model(model)
         if problem:
