@@ -16,6 +16,8 @@ def agent_tui(*argv: str, env: dict[str, str], timeout: float = CHILD_TIMEOUT):
         env=env,
         capture_output=True,
         text=True,
+        # Undecodable bytes stay visible to the test as lone surrogates instead of failing here.
+        errors="surrogateescape",
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
