@@ -85,14 +85,19 @@ _PROSE_SECRET = re.compile(
     r"(?i)\b(password|passwd|passphrase|api[ _-]?key|secret|access[ _-]?token)\b"
     r"(\s*(?:is|=|:)?\s*)([^\s\"',;]{6,})"
 )
-# The start of a prose secret whose value has not arrived yet (a stream cut after "is ").
-_PROSE_OPEN = re.compile(
-    r"(?i)\b(password|passwd|passphrase|api[ _-]?key|secret|access[ _-]?token)\b"
-    r"\s*(?:is|=|:)?\s*$"
+# A secret whose value may not have arrived in full yet (a stream cut after "is " or in the
+# middle of the token after "Bearer").
+_OPENING = re.compile(
+    r"(?i)\b(?:(?:password|passwd|passphrase|api[ _-]?key|secret|access[ _-]?token)\b"
+    r"\s*(?:is|=|:)?|bearer|api[ _-]?|access[ _-]?)\s*\S*$"
 )
-# scheme://user:PASSWORD@ (the password ends at the last "@" of the authority).
-_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\"'<>]*):([^\s/?#\"'<>]+)@")
+# [scheme:]//user:PASSWORD@ (the password ends at the last "@" of the authority). The scheme is
+# not needed: a protocol-relative URL carries credentials too, and a stream may show the scheme
+# before the rest arrives.
+_URL_CREDENTIALS = re.compile(r"(//[^\s:/?#@\"'<>]*):([^\s/?#\"'<>]+)@")
 _LAST_WORD = re.compile(r"\S*\Z")
+# Where a token may start inside a word (``key=sk-...``, ``"ghp_...``).
+_TOKEN_START = re.compile(r"[=:\"'(<\[{,;]")
 
 _TOKEN_HINTS = (
     "sk-",
@@ -107,6 +112,8 @@ _TOKEN_HINTS = (
     "aiza",
     "bearer",
 )
+# Words that open a prose secret: a stream cut inside one ("passw") holds it back.
+_OPENERS = ("password", "passwd", "passphrase", "secret", "api", "access", "bearer")
 _PROSE_HINTS = ("passw", "passphrase", "key", "secret", "token")
 
 
@@ -231,7 +238,7 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
         if self._short is not None and any(s in text for s in self._short_values):
             text = self._short.sub(REDACTED, text)
-        if "://" in text:
+        if "//" in text and "@" in text:
             text = _URL_CREDENTIALS.sub(rf"\1:{REDACTED}@", text)
         # The regexes cost far more than a few substring tests: run them only on text that
         # holds one of their literal parts (this runs on every string of every step).
@@ -297,9 +304,9 @@ class Redactor:
         cut = end - self.window
         last_word = _LAST_WORD.search(text)
         assert last_word is not None
-        if end - last_word.start() <= MAX_STREAM_HOLD:
+        if end - last_word.start() <= MAX_STREAM_HOLD and _may_grow_into_secret(last_word.group()):
             cut = min(cut, last_word.start())
-        opening = _PROSE_OPEN.search(text, max(0, end - 64))
+        opening = _OPENING.search(text, max(0, end - 64))
         if opening:
             cut = min(cut, opening.start())
         cut = max(cut, 0)
@@ -335,6 +342,20 @@ class StreamRedactor:
         return self.redactor.redact_text(text) if text else ""
 
 
+def _may_grow_into_secret(word: str) -> bool:
+    """Whether the last word of a stream so far may still become a URL with credentials, a
+    token or a prose secret (``https:``, ``//bob:pw``, ``sk-ab``, ``gh``, ``passw``); an
+    ordinary word is shown at once."""
+    if any(c in word for c in ":/@"):
+        return True
+    tail = _TOKEN_START.split(word)[-1].lower()
+    if not tail:
+        return False
+    if any(tail.startswith(hint) or hint.startswith(tail) for hint in _TOKEN_HINTS):
+        return True
+    return any(opener.startswith(tail) for opener in _OPENERS)
+
+
 def _redact_prose(match: re.Match[str]) -> str:
     if match.group(3) == REDACTED or match.group(3).startswith("["):
         return match.group(0)
@@ -343,7 +364,7 @@ def _redact_prose(match: re.Match[str]) -> str:
 
 def _collect_secrets(value: Any, found: set[str]) -> None:
     if isinstance(value, str):
-        if "://" in value and "@" in value:
+        if "//" in value and "@" in value:
             found.update(m.group(2) for m in _URL_CREDENTIALS.finditer(value))
     elif isinstance(value, dict):
         for key, item in value.items():
