@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 
-from core.units import format_bytes, format_seconds, printable
+from core.units import format_bytes, format_seconds, printable, utf8_safe
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
@@ -284,10 +284,31 @@ def _ago_seconds(seconds: float) -> str:
 
 
 def _write_json(document: Any) -> None:
+    """``document`` as indented JSON. JSON is UTF-8, which a folder name that is not cannot be:
+    its bad bytes are written as the text ``\\xNN`` (:func:`core.units.utf8_safe`)."""
     import orjson
 
-    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str))
+    try:
+        data = orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str)
+    except orjson.JSONEncodeError:
+        # orjson refuses lone surrogates; only such a name pays for a second pass.
+        data = orjson.dumps(
+            _utf8_document(document),
+            option=orjson.OPT_INDENT_2,
+            default=lambda value: utf8_safe(str(value)),
+        )
+    sys.stdout.buffer.write(data)
     sys.stdout.buffer.write(b"\n")
+
+
+def _utf8_document(value: Any) -> Any:
+    if isinstance(value, str):
+        return utf8_safe(value)
+    if isinstance(value, dict):
+        return {_utf8_document(key): _utf8_document(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_utf8_document(item) for item in value]
+    return value
 
 
 def _masker(*documents: Any):

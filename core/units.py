@@ -42,7 +42,36 @@ _CONTROLS = {
     if code not in (0x09, 0x0A)
 }
 
+# Characters that reorder or hide the text around them: bidi embeddings, overrides and isolates,
+# zero-width spaces, joiners and marks, the word joiner, the byte-order mark and the Arabic letter
+# mark. "rtl\u202egnp.exe" would read as "rtlexe.png". Each is shown as \uNNNN; the app shows
+# them as a picture (tui.safe_text), from this one list.
+INVISIBLE = (
+    *range(0x200B, 0x2010),
+    *range(0x202A, 0x202F),
+    0x2060,
+    *range(0x2066, 0x206A),
+    0xFEFF,
+    0x061C,
+)
+
+# A file name that is not UTF-8 reaches Python with each bad byte as a lone surrogate
+# (U+DC80-U+DCFF for bytes 0x80-0xFF, PEP 383), which no UTF-8 output can carry: each is spelled
+# as the byte it stands for, \xNN, and any other lone surrogate as \uNNNN.
+_SURROGATES = {
+    code: f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+    for code in range(0xD800, 0xE000)
+}
+_UNPRINTABLE = {**_CONTROLS, **{code: f"\\u{code:04x}" for code in INVISIBLE}, **_SURROGATES}
+
 
 def printable(text: str) -> str:
-    """``text`` with its control characters (except newline and tab) spelled out."""
-    return text.translate(_CONTROLS)
+    """``text`` with its control characters (except newline and tab), its invisible and
+    reordering characters (:data:`INVISIBLE`) and the bytes of a non-UTF-8 name spelled out."""
+    return text.translate(_UNPRINTABLE)
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` that encodes as UTF-8: the bytes of a non-UTF-8 name spelled out as ``\\xNN``
+    (``"bad-\\udcff"`` -> ``"bad-\\\\xff"``); anything else is left as it is."""
+    return text.translate(_SURROGATES)

@@ -220,15 +220,42 @@ def _from_ns(ns: int) -> datetime | None:
 
 
 def parse_timestamp(value: object) -> datetime | None:
-    """An aware datetime from ISO-8601 text; a naive one (swarms) is taken as local time."""
+    """An aware datetime from ISO-8601 text, or None; never raises. A naive one (swarms) is
+    taken as local time, or as UTC near year 1 or 9999, where the local zone cannot take it."""
     if not isinstance(value, str) or not value:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    # astimezone() on a naive datetime interprets it in the local zone, which is what swarms meant.
-    return moment if moment.tzinfo else moment.astimezone()
+    if moment.tzinfo:
+        return moment
+    try:
+        # astimezone() on a naive datetime interprets it in the local zone, as swarms meant.
+        return moment.astimezone()
+    except (ValueError, OverflowError, OSError):
+        return moment.replace(tzinfo=UTC)
+
+
+# How much later than config.json's mtime its own timestamp may be and still be believed: the
+# clocks of a writer and of its file server differ by seconds, not by minutes.
+TIMESTAMP_SLACK_S = 300
+
+
+def _believe_timestamp(record: AgentRecord) -> None:
+    """A timestamp later than the file that holds it was written is not believed (one in 9999
+    would read "0s" old and never age into a cleanup): config.json's mtime stands in for it."""
+    saved, written_ns = record.last_autosave, record.config_mtime_ns
+    if saved is None or written_ns is None:
+        return
+    if saved.timestamp() <= written_ns / 1e9 + TIMESTAMP_SLACK_S:
+        return
+    day = saved.date().isoformat()
+    if saved > datetime.now(UTC):
+        record.problems.append(f"config.json: future timestamp {day}; using its mtime")
+    else:
+        record.problems.append(f"config.json: timestamp {day} after its mtime; using its mtime")
+    record.last_autosave = _from_ns(written_ns)
 
 
 def _text(value: object) -> str | None:
@@ -419,6 +446,8 @@ def _fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) ->
         record.last_autosave = parse_timestamp(meta["timestamp"])
         if record.last_autosave is None:
             record.problems.append("config.json: timestamp is not an ISO-8601 time")
+        else:
+            _believe_timestamp(record)
 
     record.state_name = _pick_state_file(record.format, record.name, meta, top)
     # The lock only confirms a claimed run (see _probe_lock); a settled status needs no probe.

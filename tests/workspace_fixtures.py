@@ -95,6 +95,9 @@ def write_ours(
         "tools": [],
     }
     _write(folder / "config.json", {**settings, "_autosave_metadata": meta})
+    # Written at its timestamp, as an autosave then would have been: readers do not believe a
+    # timestamp later than its file's mtime (and NOW in some tests is past the real clock).
+    os.utime(folder / "config.json", (timestamp.timestamp(), timestamp.timestamp()))
 
     records: list[dict[str, Any]] = [
         {

@@ -4,9 +4,12 @@ Agent names, models, file names, messages and tool results come from files anyon
 and from models anyone can prompt. Rich and Textual drop five control characters (bell,
 backspace, vertical tab, form feed, carriage return) from every text they render, but escape,
 which starts the sequences that clear the screen, move the cursor or retitle the window, and
-the other C0 and C1 controls pass through to the terminal. :func:`install` adds them to both
-libraries' tables, each shown as a visible picture (escape as ``␛``): one character for one,
-so styled spans keep their places. The app calls it before it draws anything;
+the other C0 and C1 controls pass through to the terminal, and so do the characters that
+reorder or hide text (``core.units.INVISIBLE``: a right-to-left override makes
+``rtl\u202egnp.exe`` read as ``rtlexe.png``) and the lone surrogates a non-UTF-8 folder name
+decodes to. :func:`install` adds them to both libraries' tables, each shown as a visible
+picture (escape as ``␛``, the others as ``�``): one character for one, so styled spans keep
+their places. The app calls it before it draws anything;
 ``tests/test_tui_hostile_text.py`` fails if an upgrade of either library bypasses it.
 """
 
@@ -15,15 +18,18 @@ from __future__ import annotations
 import rich.control
 import textual.content
 
+from core.units import INVISIBLE
+
 KEPT = {0x09, 0x0A}  # tab and newline: layout, not control
 
 
 def pictures() -> dict[int, str]:
-    """Each C0 control (but tab and newline) as its Control Pictures glyph, DEL as ``␡``,
-    each C1 control as ``�``."""
+    """Each C0 control (but tab and newline) as its Control Pictures glyph, DEL as ``␡``;
+    each C1 control, invisible or reordering character and lone surrogate as ``�``."""
     table = {code: chr(0x2400 + code) for code in range(0x20) if code not in KEPT}
     table[0x7F] = "\u2421"
-    table.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+    hidden = (*range(0x80, 0xA0), *INVISIBLE, *range(0xD800, 0xE000))
+    table.update({code: "\ufffd" for code in hidden})
     return table
 
 
