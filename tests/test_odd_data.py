@@ -145,6 +145,9 @@ def test_a_folder_name_that_is_not_utf8_gives_valid_json(
     plan = json.loads(_cli(capsys, "clean", "--status", "unknown", "--json"))
     assert [item["name"] for item in plan["items"]] == ["bad-\\xff"]
     assert "bad-\\xff" in _cli(capsys, "ls")
+    done = json.loads(_cli(capsys, "clean", "--status", "unknown", "--yes", "--json"))
+    assert done["result"]["removed"] == [plan["items"][0]["folder"]]
+    assert not bad.exists() and (workspace / "agents").exists()
 
 
 def test_reordering_and_invisible_characters_are_spelled_out_in_the_cli(
