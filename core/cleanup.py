@@ -1,19 +1,27 @@
 """Cleaning up old workspaces: a plan first (what, why, how many bytes), then the act.
 
 Safety rules the act enforces on every folder, however the plan was made:
-- only a direct child of ``<root>/agents`` is touched (checked on the resolved parent);
-- a folder a live process holds (``agent.lock``) is never removed: the lock is taken for the
-  length of the removal, so an agent cannot start in a folder that is disappearing;
-- links are never followed: a link in ``agents/`` is unlinked itself, and removal inside a
-  folder works relative to directory descriptors opened with ``O_NOFOLLOW``.
+- only a direct child of ``<root>/agents`` is touched (checked on the resolved parent), and
+  ``agents`` itself must be a real folder: a link there is refused, nothing removed;
+- a folder a live process holds (``agent.lock``) is never removed, and no agent can claim a
+  folder while it goes: the lock is taken (made if missing) and held for the whole removal,
+  and the folder is first renamed to a hidden name in ``agents/`` (``.removing-*.tmp``, which
+  listings skip), so an agent that starts by name meanwhile makes a fresh folder the removal
+  never sees. ``agent.lock`` goes last. A clean that dies half-way leaves only such a hidden
+  folder, which the next clean finishes;
+- links are never followed and FIFOs or devices never opened: removal works relative to
+  directory descriptors opened with ``O_NOFOLLOW``, and unlinks what is not a folder;
+- no device boundary is crossed (like ``rm --one-file-system``): a mount point inside a folder
+  is left whole and reported, and the folder keeps its name;
+- ``freed_bytes`` counts what removing frees: a file with other hard links is not counted.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import os
-import shutil
 import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +31,7 @@ from pathlib import Path
 
 from core import settings
 from core.lock import LOCK_NAME, lock_holder
+from core.persistence import TEMP_SUFFIX, is_temp_file
 from core.units import format_bytes, format_span
 from core.workspace import AgentRecord, folder_size
 
@@ -62,6 +71,12 @@ class CleanupResult:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
     freed_bytes: int = 0
+    #: Hidden folders an earlier, interrupted clean left half-removed, finished this time.
+    finished: list[Path] = field(default_factory=list)
+
+
+class UnsafeAgentsDirError(ValueError):
+    """``<root>/agents`` is a link or not a folder: cleanup refuses to remove anything."""
 
 
 Progress = Callable[[int, int, CleanupItem], None]
@@ -166,6 +181,25 @@ def _refusal(folder: Path, agents: Path, resolved: dict[str, str]) -> str | None
     return None
 
 
+def check_agents_dir(agents: Path) -> None:
+    """Raise :class:`UnsafeAgentsDirError` when ``agents`` exists but is a link or not a
+    folder: a clean through a link would remove the link target's folders."""
+    try:
+        info = os.lstat(agents)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UnsafeAgentsDirError(f"cannot read {agents}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafeAgentsDirError(
+            f"{agents} is a symbolic link; clean removes folders only from a real agents "
+            "folder, so nothing was removed (point --workspace at the folder the link leads "
+            "to if that is the workspace you mean)"
+        )
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeAgentsDirError(f"{agents} is not a folder; nothing was removed")
+
+
 def execute(
     cleanup: CleanupPlan,
     trash_dir: Path | None = None,
@@ -180,10 +214,13 @@ def execute(
     total, item)`` is called as each folder is done, from the calling thread. A folder that
     became running, moved or resolves outside the agents folder since the plan is skipped;
     errors are collected in ``failures``, never raised. An interruption (Ctrl-C) lets the
-    folders already under way finish and starts no other.
+    folders already under way finish and starts no other. Hidden folders an interrupted clean
+    left are finished first (``finished``). Raises :class:`UnsafeAgentsDirError` when the
+    agents folder is a link, ``ValueError`` when the trash is inside it.
     """
     result = CleanupResult()
     resolved: dict[str, str] = {}
+    check_agents_dir(cleanup.agents_dir)
     agents = cleanup.agents_dir.resolve()
     if trash_dir is not None:
         trash_dir = Path(trash_dir)
@@ -193,9 +230,11 @@ def execute(
     total = len(cleanup.items)
     try:
         # Every removal works by name relative to this descriptor: a path swapped for a link
-        # after this point cannot redirect it.
-        agents_fd = os.open(agents, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        # after this point cannot redirect it (nor can `agents` itself, opened O_NOFOLLOW).
+        agents_fd = os.open(cleanup.agents_dir, _DIR_FLAGS)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeAgentsDirError(f"{cleanup.agents_dir} is a symbolic link") from None
         reason = f"cannot open {agents}: {exc.strerror or exc}"
         result.failures.extend((item.folder, reason) for item in cleanup.items)
         return result
@@ -211,6 +250,7 @@ def execute(
 
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="cleanup")
     try:
+        _finish_removals(agents_fd, cleanup.agents_dir, result)
         if progress is not None and total:
             progress(0, total, cleanup.items[0])
         for done, (item, part) in enumerate(
@@ -227,6 +267,24 @@ def execute(
         pool.shutdown(wait=True, cancel_futures=True)
         os.close(agents_fd)
     return result
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+REMOVING_PREFIX = ".removing-"
+# Bytes of the folder's name kept in its hidden name: enough to recognise it, short enough
+# that prefix, pid and number stay within a file name's 255 bytes.
+_NAME_KEPT = 100
+_hidden_numbers = itertools.count(1)
+
+
+def _device(fd: int) -> int:
+    """The device of an open folder (one place, so a test can stand in for a mount)."""
+    return os.fstat(fd).st_dev
+
+
+def _frees(info: os.stat_result) -> bool:
+    """Whether unlinking this entry frees its bytes: not while other hard links remain."""
+    return info.st_nlink <= 1 or stat.S_ISDIR(info.st_mode)
 
 
 def _remove_item(agents_fd: int, folder: Path, trash: Path | None, result: CleanupResult) -> None:
@@ -251,70 +309,239 @@ def _remove_item(agents_fd: int, folder: Path, trash: Path | None, result: Clean
         except OSError as exc:
             result.failures.append((folder, exc.strerror or str(exc)))
             return
-        result.freed_bytes += info.st_size
+        result.freed_bytes += info.st_size if _frees(info) else 0
         return
     try:
-        folder_fd = os.open(name, _DIR_FLAGS, dir_fd=agents_fd)
+        folder_fd, device = _open_same_device(agents_fd, name)
     except OSError as exc:
         result.failures.append((folder, exc.strerror or str(exc)))
         return
     try:
-        _remove_locked_folder(agents_fd, folder_fd, folder, trash, result)
+        _remove_locked_folder(agents_fd, folder_fd, device, folder, trash, result)
     finally:
         os.close(folder_fd)
 
 
+def _open_same_device(agents_fd: int, name: str) -> tuple[int, int]:
+    """Open ``agents/name`` (never through a link): ``(descriptor, device)``. ``OSError`` when
+    it cannot be opened or is a mount point (another file system), which is never entered."""
+    fd = os.open(name, _DIR_FLAGS, dir_fd=agents_fd)
+    device = _device(fd)
+    if device != _device(agents_fd):
+        os.close(fd)
+        raise OSError(
+            errno.EXDEV, "a mount point (another file system): not crossed, nothing removed"
+        )
+    return fd, device
+
+
+@dataclass
+class _Claim:
+    """A folder this clean holds for its removal: open as ``fd`` on ``device``, locked
+    (``lock_fd``, ``None`` when there is no lock to take; ``made_lock`` when this clean made
+    the lock file), found as ``agents/<folder.name>`` under ``agents_fd``."""
+
+    agents_fd: int
+    fd: int
+    device: int
+    folder: Path
+    lock_fd: int | None = None
+    made_lock: bool = False
+
+
 def _remove_locked_folder(
-    agents_fd: int, folder_fd: int, folder: Path, trash: Path | None, result: CleanupResult
+    agents_fd: int,
+    folder_fd: int,
+    device: int,
+    folder: Path,
+    trash: Path | None,
+    result: CleanupResult,
 ) -> None:
     try:
-        lock_fd = _hold_lock(folder_fd)
+        lock_fd, made = _hold_lock(folder_fd, create=True)
     except BlockingIOError:
         result.skipped.append((folder, f"running ({lock_holder(folder) or 'a live process'})"))
         return
+    claim = _Claim(agents_fd, folder_fd, device, folder, lock_fd, made)
     try:
-        if trash is not None:
-            size = folder_size(folder)[0]
-            try:
-                _move(folder, _trash_target(trash, folder.name))
-            except OSError as exc:
-                result.failures.append((folder, f"cannot move to the trash: {exc.strerror or exc}"))
-                return
-            result.trashed.append(folder)
-            result.freed_bytes += size
-            return
-        errors: list[str] = []
-        result.freed_bytes += _empty_dir(folder_fd, str(folder), errors)
-        try:
-            os.rmdir(folder.name, dir_fd=agents_fd)
-        except OSError as exc:
-            errors.append(f"{folder}: {exc.strerror or exc}")
-        if errors:
-            more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-            result.failures.append((folder, errors[0] + more))
+        if trash is None:
+            _delete(claim, result)
         else:
-            result.removed.append(folder)
+            _trash(claim, trash, result)
     finally:
         if lock_fd is not None:
+            if made:
+                # The lock this clean made only guarded the removal: a folder that stays (or
+                # went to the trash) is left as it was. Unlinked while still held.
+                try:
+                    os.unlink(LOCK_NAME, dir_fd=folder_fd)
+                except OSError:
+                    pass
             os.close(lock_fd)
 
 
-def _hold_lock(folder_fd: int) -> int | None:
-    """Take the agent's lock for the removal (``BlockingIOError`` when a live process holds
-    it). Opening read-only with ``O_NOFOLLOW`` creates nothing and follows no link."""
+def _delete(claim: _Claim, result: CleanupResult) -> None:
+    errors: list[str] = []
+    result.freed_bytes += _hide_and_remove(claim, errors)
+    if errors:
+        result.failures.append((claim.folder, _summary(errors)))
+    else:
+        result.removed.append(claim.folder)
+
+
+def _hide_and_remove(claim: _Claim, errors: list[str]) -> int:
+    """Rename the folder to a hidden name, then remove it (:func:`_remove_hidden`); returns
+    the bytes freed. What stays (an error, a mount point) gets its name back, so that the user
+    sees what is left."""
     try:
-        fd = os.open(LOCK_NAME, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder_fd)
-    except OSError:
-        return None
+        hidden = _hide(claim.agents_fd, claim.folder.name)
+    except OSError as exc:
+        errors.append(f"cannot rename it for removal: {exc.strerror or exc}")
+        return 0
+    freed = _remove_hidden(claim, hidden, errors)
+    if errors:
+        _restore(claim.agents_fd, hidden, claim.folder, errors)
+    return freed
+
+
+def _remove_hidden(claim: _Claim, hidden: str, errors: list[str]) -> int:
+    """Empty the claimed folder, now named ``hidden``, then unlink its lock (last, and still
+    held: until the folder is gone nothing can take a fresh lock in it) and remove it; returns
+    the bytes freed. Stops at the first step that leaves ``errors``."""
+    where = str(claim.folder)
+    keep = LOCK_NAME if claim.lock_fd is not None else None
+    freed = _empty_dir(claim.fd, where, claim.device, errors, keep)
+    if claim.lock_fd is not None and not errors:
+        lock = os.fstat(claim.lock_fd)
+        freed += _unlink(claim.fd, LOCK_NAME, lock, f"{where}/{LOCK_NAME}", errors)
+    if not errors:
+        try:
+            os.rmdir(hidden, dir_fd=claim.agents_fd)
+        except FileNotFoundError:
+            pass  # another clean finished it
+        except OSError as exc:
+            errors.append(f"{where}: {exc.strerror or exc}")
+    return freed
+
+
+def _hide(agents_fd: int, name: str) -> str:
+    """Rename ``agents/name`` to a free hidden name that listings skip; returns that name."""
+    kept = os.fsdecode(os.fsencode(name)[:_NAME_KEPT])
+    for _ in range(1000):
+        hidden = f"{REMOVING_PREFIX}{kept}-{os.getpid()}-{next(_hidden_numbers)}{TEMP_SUFFIX}"
+        try:
+            # Taken names fail (a file, a link, a folder with something in it) and the next
+            # number is tried; at most an empty folder a dead clean of this pid left is replaced.
+            os.rename(name, hidden, src_dir_fd=agents_fd, dst_dir_fd=agents_fd)
+        except OSError as exc:
+            if exc.errno not in _NAME_TAKEN:
+                raise
+            continue
+        return hidden
+    raise OSError(errno.EEXIST, "no free hidden name to rename it to")
+
+
+_NAME_TAKEN = (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
+
+
+def _restore(agents_fd: int, hidden: str, folder: Path, errors: list[str]) -> None:
+    """Give a folder that could not be wholly removed its name back, unless a fresh folder of
+    that name was made meanwhile (then what is left stays hidden, and the message says where)."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise
+        os.stat(folder.name, dir_fd=agents_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        try:
+            os.rename(hidden, folder.name, src_dir_fd=agents_fd, dst_dir_fd=agents_fd)
+            return
+        except OSError:
+            pass
     except OSError:
-        os.close(fd)
-        return None
-    return fd
+        pass
+    errors.insert(0, f"what is left is in {folder.parent / hidden}")
+
+
+def _summary(errors: list[str]) -> str:
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return errors[0] + more
+
+
+def _hold_lock(folder_fd: int, *, create: bool) -> tuple[int | None, bool]:
+    """Take the agent's lock for the removal: ``(descriptor, made)``, ``(None, False)`` when
+    there is no lock to take (none and ``create`` is false, or ``agent.lock`` is a link or not
+    a regular file, which the runtime refuses to lock as well). ``BlockingIOError`` when a live
+    process holds it. Opened with ``O_NOFOLLOW|O_NONBLOCK`` (a FIFO there never blocks);
+    a missing lock is made with ``O_EXCL``, so an agent that starts meanwhile finds it held."""
+    for _ in range(3):
+        made = False
+        try:
+            fd = os.open(LOCK_NAME, _LOCK_READ, dir_fd=folder_fd)
+        except FileNotFoundError:
+            if not create:
+                return None, False
+            try:
+                fd = os.open(LOCK_NAME, _LOCK_MAKE, 0o644, dir_fd=folder_fd)
+            except FileExistsError:
+                continue  # an agent made it first: take (or fail to take) that one
+            except OSError:
+                return None, False
+            made = True
+        except OSError:
+            return None, False
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                return None, False
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise
+        except OSError:
+            os.close(fd)
+            return None, False
+        return fd, made
+    return None, False
+
+
+_LOCK_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_LOCK_MAKE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _finish_removals(agents_fd: int, agents: Path, result: CleanupResult) -> None:
+    """Remove the hidden folders a clean that died half-way left in ``agents/``. One whose
+    lock is held is under way in a live clean and left to it."""
+    with os.scandir(agents_fd) as entries:
+        names = [
+            e.name
+            for e in entries
+            if e.name[0] == "." and e.name.startswith(REMOVING_PREFIX) and is_temp_file(e.name)
+        ]
+    for name in names:
+        path = agents / name
+        errors: list[str] = []
+        try:
+            fd, device = _open_same_device(agents_fd, name)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            result.failures.append((path, exc.strerror or str(exc)))
+            continue
+        try:
+            try:
+                lock_fd, _ = _hold_lock(fd, create=False)
+            except BlockingIOError:
+                continue
+            try:
+                claim = _Claim(agents_fd, fd, device, path, lock_fd)
+                result.freed_bytes += _remove_hidden(claim, name, errors)
+            finally:
+                if lock_fd is not None:
+                    os.close(lock_fd)
+        finally:
+            os.close(fd)
+        if errors:
+            result.failures.append((path, _summary(errors)))
+        else:
+            result.finished.append(path)
 
 
 def _trash_target(trash: Path, name: str) -> Path:
@@ -326,60 +553,186 @@ def _trash_target(trash: Path, name: str) -> Path:
     return target
 
 
-def _move(source: Path, target: Path) -> None:
+def _trash(claim: _Claim, trash: Path, result: CleanupResult) -> None:
+    folder = claim.folder
+    target = _trash_target(trash, folder.name)
+    size = folder_size(folder)[0]
     try:
-        os.rename(source, target)
+        os.rename(folder.name, target, src_dir_fd=claim.agents_fd)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
+            result.failures.append((folder, f"cannot move to the trash: {exc.strerror or exc}"))
+            return
+        _trash_across(claim, target, result)
+        return
+    result.trashed.append(folder)
+    result.freed_bytes += size
+
+
+def _trash_across(claim: _Claim, target: Path, result: CleanupResult) -> None:
+    """Move to a trash on another file system: copy into a hidden name there, rename it to
+    ``target`` once whole, then remove the original as a deletion does. A failed copy is
+    removed again and the original left whole."""
+    folder = claim.folder
+    partial = target.parent / (
+        f".partial-{os.fsdecode(os.fsencode(folder.name)[:_NAME_KEPT])}"
+        f"-{os.getpid()}-{next(_hidden_numbers)}{TEMP_SUFFIX}"
+    )
+    skip = LOCK_NAME if claim.made_lock else None
+    try:
+        _copy_dir(claim.fd, str(partial), str(folder), claim.device, skip)
+        os.rename(partial, target)
+    except OSError as exc:
+        left = _remove_tree(partial)[1] if os.path.lexists(partial) else []
+        note = f"; a partial copy is left in {partial}" if left else ""
+        reason = exc.strerror or str(exc)
+        result.failures.append(
+            (folder, f"cannot move to the trash: {reason}; the folder is left whole{note}")
+        )
+        return
+    errors: list[str] = []
+    result.freed_bytes += _hide_and_remove(claim, errors)
+    if errors:
+        result.failures.append(
+            (folder, f"copied to {target}, but the original was not removed: {_summary(errors)}")
+        )
+    else:
+        result.trashed.append(folder)
+
+
+def _copy_dir(src_fd: int, dst: str, where: str, device: int, skip: str | None) -> None:
+    """Copy the folder open as ``src_fd`` to the new folder ``dst``, never following a link
+    or opening anything but a regular file: links, FIFOs and device nodes are made anew as
+    what they are. A socket or a mount point inside fails the copy (``OSError``)."""
+    os.mkdir(dst, 0o700)
+    with os.scandir(src_fd) as entries:
+        names = [e.name for e in entries]
+    for name in names:
+        if name == skip:
+            continue
+        try:
+            _copy_entry(src_fd, name, f"{dst}/{name}", f"{where}/{name}", device)
+        except _CopyError:
             raise
-        # Another file system: copy links as links, then remove the original safely.
-        shutil.copytree(source, target, symlinks=True)
-        _, errors = _remove_tree(source)
-        if errors:
-            raise OSError(
-                errno.EIO, f"copied, but the original was not fully removed: {errors[0]}"
-            ) from None
+        except OSError as exc:
+            raise _CopyError(exc.errno, f"{where}/{name}: {exc.strerror or exc}") from None
+    info = os.fstat(src_fd)
+    os.chmod(dst, stat.S_IMODE(info.st_mode))
+    os.utime(dst, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+class _CopyError(OSError):
+    """A copy failure already described with its path (so it is not wrapped twice)."""
+
+
+def _copy_entry(src_fd: int, name: str, dst: str, where: str, device: int) -> None:
+    info = os.stat(name, dir_fd=src_fd, follow_symlinks=False)
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        child = os.open(name, _DIR_FLAGS, dir_fd=src_fd)
+        try:
+            if _device(child) != device:
+                raise OSError(errno.EXDEV, "another file system (a mount point): not crossed")
+            _copy_dir(child, dst, where, device, None)
+        finally:
+            os.close(child)
+        return
+    if stat.S_ISLNK(mode):
+        os.symlink(os.readlink(name, dir_fd=src_fd), dst)
+        os.utime(dst, ns=(info.st_atime_ns, info.st_mtime_ns), follow_symlinks=False)
+        return
+    if stat.S_ISREG(mode):
+        _copy_file(src_fd, name, dst)
+    elif stat.S_ISFIFO(mode):
+        os.mkfifo(dst, 0o600)
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        os.mknod(dst, stat.S_IFMT(mode) | 0o600, info.st_rdev)
+    else:
+        raise OSError(errno.EOPNOTSUPP, "a socket cannot be copied")
+    os.chmod(dst, stat.S_IMODE(mode))
+    os.utime(dst, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def _copy_file(src_fd: int, name: str, dst: str) -> None:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "became something other than a file while being copied")
+        out = os.open(
+            dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            offset = 0
+            while sent := os.sendfile(out, fd, offset, 1 << 24):
+                offset += sent
+        finally:
+            os.close(out)
+    finally:
+        os.close(fd)
 
 
 def _remove_tree(folder: Path) -> tuple[int, list[str]]:
-    """Remove ``folder`` and everything in it without following any link; returns the bytes
-    of the files removed and the errors met (the removal goes on past them)."""
+    """Remove ``folder`` and everything in it without following any link or crossing a
+    device; returns the bytes freed and the errors met (the removal goes on past them)."""
     errors: list[str] = []
     try:
         fd = os.open(folder, _DIR_FLAGS)
     except OSError as exc:
         return 0, [f"{folder}: {exc.strerror or exc}"]
     try:
-        freed = _empty_dir(fd, str(folder), errors)
+        freed = _empty_dir(fd, str(folder), _device(fd), errors)
     finally:
         os.close(fd)
-    try:
-        os.rmdir(folder)
-    except OSError as exc:
-        errors.append(f"{folder}: {exc.strerror or exc}")
+    if not errors:
+        try:
+            os.rmdir(folder)
+        except OSError as exc:
+            errors.append(f"{folder}: {exc.strerror or exc}")
     return freed, errors
 
 
-def _empty_dir(fd: int, where: str, errors: list[str]) -> int:
+def _empty_dir(fd: int, where: str, device: int, errors: list[str], keep: str | None = None) -> int:
+    """Remove everything in the folder open as ``fd`` (but ``keep``); returns the bytes freed.
+    A sub-folder on another device (a mount point) is left whole and reported in ``errors``;
+    an entry already gone (another clean finishing the same folder) is no error."""
     freed = 0
     with os.scandir(fd) as entries:
         listed = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
     for name, is_dir in listed:
+        if name == keep:
+            continue
         try:
             if is_dir:
                 child = os.open(name, _DIR_FLAGS, dir_fd=fd)
                 try:
-                    freed += _empty_dir(child, f"{where}/{name}", errors)
+                    if _device(child) != device:
+                        errors.append(
+                            f"{where}/{name}: another file system (a mount point), not crossed"
+                        )
+                        continue
+                    freed += _empty_dir(child, f"{where}/{name}", device, errors)
                 finally:
                     os.close(child)
                 os.rmdir(name, dir_fd=fd)
             else:
-                size = os.stat(name, dir_fd=fd, follow_symlinks=False).st_size
-                os.unlink(name, dir_fd=fd)
-                freed += size
+                freed += _unlink(fd, name, None, f"{where}/{name}", errors)
+        except FileNotFoundError:
+            pass
         except OSError as exc:
             errors.append(f"{where}/{name}: {exc.strerror or exc}")
     return freed
+
+
+def _unlink(fd: int, name: str, info: os.stat_result | None, where: str, errors: list[str]) -> int:
+    """Unlink one entry that is not a folder (never opened: FIFOs and devices are safe);
+    returns the bytes that frees."""
+    try:
+        if info is None:
+            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        os.unlink(name, dir_fd=fd)
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:
+        errors.append(f"{where}: {exc.strerror or exc}")
+        return 0
+    return info.st_size if _frees(info) else 0

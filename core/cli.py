@@ -688,12 +688,48 @@ class _ProgressBar:
         sys.stderr.flush()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM during a clean, raised in the main thread: it unwinds like Ctrl-C, so the
+    folders under way finish and no other starts."""
+
+
+class _SigtermUnwinds:
+    """Within the block, a first SIGTERM raises :class:`_Terminated`; any later one is ignored
+    while the folders under way finish (SIGKILL still stops everything). Only the main thread
+    can take signals, so elsewhere the block changes nothing."""
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.fired = False
+        self.previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum: int, frame: object) -> None:
+        if not self.fired:
+            self.fired = True
+            raise _Terminated
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from core import cleanup
     from core.settings import agents_dir
     from core.workspace import scan
 
     root = _root(args)
+    try:
+        cleanup.check_agents_dir(agents_dir(root))
+    except cleanup.UnsafeAgentsDirError as exc:
+        raise CliError(str(exc)) from None
     statuses = _statuses(args.status)
     if (
         args.older_than is None
@@ -742,11 +778,19 @@ def cmd_clean(args: argparse.Namespace) -> int:
         return 0
     trash = Path(args.trash).expanduser() if args.trash else None
     try:
-        result = cleanup.execute(
-            plan, trash_dir=trash, progress=_ProgressBar(sys.stderr.isatty() and not args.json)
-        )
+        with _SigtermUnwinds():
+            result = cleanup.execute(
+                plan, trash_dir=trash, progress=_ProgressBar(sys.stderr.isatty() and not args.json)
+            )
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    except _Terminated:
+        print(
+            f"\n{PROG}: terminated (SIGTERM): the folders under way were finished and no other "
+            "was started; run the same clean again to go on",
+            file=sys.stderr,
+        )
+        return EXIT_TERMINATED
     if args.json:
         _write_json(_plan_json(plan, result))
     else:
@@ -756,6 +800,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
             else f"removed {_plural(len(result.removed), 'folder')}"
         )
         print(f"{verb}, freed {cleanup.format_bytes(result.freed_bytes)}")
+        if result.finished:
+            print(f"finished {_plural(len(result.finished), 'removal')} an interrupted clean left")
         for folder, reason in result.skipped:
             print(f"skipped {_clip(folder.name, 255)}: {_clip(reason, 200)}")
         for folder, reason in result.failures:
@@ -788,6 +834,7 @@ def _plan_json(plan: Any, result: Any) -> dict[str, Any]:
             "skipped": [{"folder": str(p), "reason": r} for p, r in result.skipped],
             "failures": [{"folder": str(p), "reason": r} for p, r in result.failures],
             "freed_bytes": result.freed_bytes,
+            "finished": [str(p) for p in result.finished],
         }
     return document
 
