@@ -21,9 +21,9 @@ def _chunk(text: str, finish: str | None = None) -> bytes:
 
 class FakeOpenAI:
     """Modes: ok, auth (401), rate_limit (429), server (500), hang (never answers), cut (stream
-    stops halfway and the connection closes), echo_key (401 whose body echoes the key it was
-    sent, as some proxies do), leak_key (an answer that spells the key out, split across
-    chunks)."""
+    stops halfway and the connection closes), endless (a chunk every 10 ms, never finished),
+    echo_key (401 whose body echoes the key it was sent, as some proxies do), leak_key (an answer
+    that spells the key out, split across chunks)."""
 
     def __init__(self, mode: str = "ok") -> None:
         self.mode = mode
