@@ -76,6 +76,10 @@ def test_run_pane_mid_run(snap_compare) -> None:
         await pilot.pause()
         for record in recorded_run(SNAPSHOT_ROOT):
             app.run_pane.feed(run.key, record)
+        # The log writes its lines once it knows its size: on a loaded machine that is a few
+        # frames later, and a photograph taken before shows an empty pane.
+        log = app.run_pane.views[run.key].log_view
+        assert await wait_until(pilot, lambda: any("metadata" in line.text for line in log.lines))
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=mid_run)
