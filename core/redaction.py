@@ -203,6 +203,7 @@ class Redactor:
         self._short: re.Pattern[str] | None = None
         self._short_values: tuple[str, ...] = ()
         self.window = 0
+        self._prefixes: frozenset[str] = frozenset()
         self.refresh()
 
     def refresh(self) -> None:
@@ -229,8 +230,12 @@ class Redactor:
             if short
             else None
         )
-        # A stream must hold back the longest start of a secret it could still complete.
+        # A stream holds back only a tail that is the start of a secret it could still
+        # complete; ordinary text is shown at once, whatever secrets are known.
         self.window = max((len(f) for f in (*self._literals, *short)), default=1) - 1
+        self._prefixes = frozenset(
+            value[:n] for value in (*self._literals, *short) for n in range(1, len(value))
+        )
 
     def redact_text(self, text: str) -> str:
         for secret in self._literals:
@@ -301,7 +306,11 @@ class Redactor:
         """How much of ``text`` (the start of a stream not shown yet) is safe to redact and show
         now: the rest could be the start of a secret that the next piece completes."""
         end = len(text)
-        cut = end - self.window
+        cut = end
+        for start in range(max(0, end - self.window), end):
+            if text[start:] in self._prefixes:
+                cut = start
+                break
         last_word = _LAST_WORD.search(text)
         assert last_word is not None
         if end - last_word.start() <= MAX_STREAM_HOLD and _may_grow_into_secret(last_word.group()):
@@ -323,8 +332,9 @@ class Redactor:
 
 class StreamRedactor:
     """Redacts text that arrives in pieces. A secret split across pieces (``sk-ab`` + ``cd...``)
-    is caught: :meth:`feed` returns only what is safe to show and holds back up to
-    ``len(longest secret) - 1`` characters (and a word that may still become a token);
+    is caught: :meth:`feed` returns only what is safe to show and holds back a tail that is
+    the start of a known secret (at most ``len(longest secret) - 1`` characters) and a word
+    that may still become a token;
     :meth:`flush` returns the rest at the end of the stream."""
 
     def __init__(self, redactor: Redactor) -> None:

@@ -322,3 +322,16 @@ def test_dotenv_is_loaded_with_an_explicit_workspace(tmp_path: Path, monkeypatch
     )
     assert done.returncode == 0, done.stderr
     assert f"try {REDACTED}" in done.stdout and dotenv_key not in done.stdout
+
+
+def test_a_stream_shows_ordinary_text_at_once_whatever_secrets_are_known() -> None:
+    # Only a tail that could still become a known secret waits for the next piece; text that
+    # cannot does not (a long known key used to hold back its length of every answer).
+    redactor = Redactor(["sk-verylongknownkey0123456789abcdefghijkl"], use_environment=False)
+    stream = StreamRedactor(redactor)
+    assert stream.feed("The tools reported: 3; fsync flushes data and metadata") == (
+        "The tools reported: 3; fsync flushes data and metadata"
+    )
+    assert stream.feed(" then sk-verylong") == " then "
+    assert stream.feed("knownkey0123456789abcdefghijkl done") == "[REDACTED] done"
+    assert stream.flush() == ""

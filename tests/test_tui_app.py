@@ -6,12 +6,13 @@ import asyncio
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from textual.widgets import Static
 from tui_fixtures import rewrite_config, run_agent, wait_until, word_count
-from workspace_fixtures import write_broken_corpus, write_swarms
+from workspace_fixtures import write_broken_corpus, write_ours, write_swarms
 
 from core import Agent
 from core.workspace import read_agent, step_history
@@ -246,3 +247,30 @@ async def test_clock_tick_while_closing_does_not_fail(workspace: Path) -> None:
         await pilot.pause()
         app.config_view.tick()
         app._tick()
+
+
+async def test_an_agent_picked_while_the_first_scan_runs_stays_picked(
+    workspace: Path, monkeypatch
+) -> None:
+    import tui.app as app_module
+
+    folders = [write_ours(workspace, f"agent-{n:02d}") for n in range(30)]
+    real_read = app_module.read_agent
+
+    def slow_read(folder):
+        time.sleep(0.02)  # a slow disk: the scan posts several chunks before it is done
+        return real_read(folder)
+
+    monkeypatch.setattr(app_module, "read_agent", slow_read)
+    monkeypatch.setattr(app_module, "SCAN_CHUNK", 5)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(AgentTable)
+        assert await wait_until(pilot, lambda: table.row_count >= 5)
+        assert not app._scanned_once
+        picked = str(next(f for f in folders if str(f) in table.rows and f != folders[0]))
+        table.move_cursor(row=table.get_row_index(picked))
+        assert await wait_until(pilot, lambda: app._scanned_once)
+        await pilot.pause()
+        assert app.selected == picked
+        assert table.get_row_index(picked) == table.cursor_row

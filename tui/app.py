@@ -141,6 +141,7 @@ class AgentTUI(App[None]):
         self._stop_watch: asyncio.Event | None = None
         self._ticks = 0
         self._scanned_once = False
+        self._auto_selected: str | None = None  # picked by the scan, not by the user
         self.first_rows_at: float | None = None
 
     def notify(self, message: str, *, title: str = "", **options: object) -> None:
@@ -242,7 +243,10 @@ class AgentTUI(App[None]):
             for key in set(table.records) - event.seen:
                 table.remove(key)
             table.rebuild()
-            if not self._scanned_once and table.row_count:
+            # The first full list starts at the top, unless the user picked an agent while
+            # the scan ran (the rebuild keeps the cursor on it).
+            untouched = self.selected is None or self.selected == self._auto_selected
+            if not self._scanned_once and table.row_count and untouched:
                 table.move_cursor(row=0)
             self._scanned_once = True
             self._update_status()
@@ -250,6 +254,7 @@ class AgentTUI(App[None]):
             self.status_line.update(f"scanning... {len(table.records)}")
         if self.selected is None or self.selected not in table.records:
             self.select(table.selected_key)
+            self._auto_selected = self.selected
 
     @on(ScanFailed)
     def _scan_failed(self, event: ScanFailed) -> None:
