@@ -30,9 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.agent import Agent  # noqa: E402
-from core.naming import agent_folder_name, stable_agent_id, state_file_name  # noqa: E402
-from core.persistence import dumps, read_json_object  # noqa: E402
+from agent_tui.agent import Agent  # noqa: E402
+from agent_tui.naming import agent_folder_name, stable_agent_id, state_file_name  # noqa: E402
+from agent_tui.persistence import dumps, read_json_object  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GOALS_MS = {"agent-tui --help": 300}
@@ -40,7 +40,7 @@ GOALS_MS = {"agent-tui --help": 300}
 APP_CHILD = """
 import asyncio, os, sys
 from textual import events
-from tui.app import AgentTUI
+from agent_tui.tui.app import AgentTUI
 
 async def main():
     app = AgentTUI(workspace_dir=sys.argv[1])
@@ -133,7 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     python = sys.executable
     cli = BIN / "agent-tui"
-    cli_cmd = [str(cli)] if cli.exists() else [python, "-m", "core.cli"]
+    cli_cmd = [str(cli)] if cli.exists() else [python, "-m", "agent_tui.cli"]
     have_app = (REPO / "tui" / "app.py").exists()
 
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:

@@ -45,9 +45,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.agent import Agent, AgentEvent  # noqa: E402
-from core.journal import JOURNAL_NAME, read_journal  # noqa: E402
-from core.persistence import WorkspaceFileError, read_json  # noqa: E402
+from agent_tui.agent import Agent, AgentEvent  # noqa: E402
+from agent_tui.journal import JOURNAL_NAME, read_journal  # noqa: E402
+from agent_tui.persistence import WorkspaceFileError, read_json  # noqa: E402
 
 SWARMS_PYTHON = REPO / "bench" / ".swarms-venv" / "bin" / "python"
 DRIVER = REPO / "bench" / "_swarms_driver.py"
@@ -187,7 +187,7 @@ def _swarms_env() -> dict[str, str]:
 # ---------------------------------------------------------------------------------- kill -9
 OUR_CHILD = """
 import sys
-from core import Agent
+from agent_tui import Agent
 
 def note(topic: str) -> str:
     '''Write a 2,000-character note about a topic.'''

@@ -10,15 +10,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from core.agent import Agent
+    from agent_tui.agent import Agent
 
 __all__ = ["Agent"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `agent-tui --help` and `import core.workspace` do not pay for the runtime.
+    # Lazy, so `agent-tui --help` and `import agent_tui.workspace` do not pay for the runtime.
     if name == "Agent":
-        from core.agent import Agent
+        from agent_tui.agent import Agent
 
         return Agent
     raise AttributeError(f"module 'core' has no attribute {name!r}")

@@ -8,7 +8,7 @@ What lands on disk and when (see docs/FORMAT.md):
   loses at most the step in flight and ``load()`` can replay every completed step.
 
 The disk work of a step (the journal's fdatasync, the atomic ``config.json`` rewrite, each
-fsynced) runs on the agent's autosave thread (:mod:`core.autosave_thread`), so a step never
+fsynced) runs on the agent's autosave thread (:mod:`agent_tui.autosave_thread`), so a step never
 waits for the disk; every full save waits for it. A killed process loses nothing a step
 finished; a power cut at most the fsync in flight.
 - ``{agent_name}_state.json``: the full state at run start, on model errors, on interrupts
@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.autosave_thread import AutosaveThread, Outcome
-from core.journal import JOURNAL_NAME, JournalWriter, read_journal
-from core.lock import WorkspaceLock
-from core.models import (
+from agent_tui.autosave_thread import AutosaveThread, Outcome
+from agent_tui.journal import JOURNAL_NAME, JournalWriter, read_journal
+from agent_tui.lock import WorkspaceLock
+from agent_tui.models import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     ModelError,
@@ -45,9 +45,9 @@ from core.models import (
     StopRequested,
     complete,
 )
-from core.naming import agent_folder_name, stable_agent_id, state_file_name
-from core.offline import is_offline, parse_model
-from core.persistence import (
+from agent_tui.naming import agent_folder_name, stable_agent_id, state_file_name
+from agent_tui.offline import is_offline, parse_model
+from agent_tui.persistence import (
     FORMAT,
     SCHEMA_VERSION,
     WorkspaceFileError,
@@ -57,9 +57,9 @@ from core.persistence import (
     open_folder,
     read_json_object,
 )
-from core.redaction import Redactor
-from core.settings import agents_dir
-from core.tools import Tool, call_tool, tool_from_function
+from agent_tui.redaction import Redactor
+from agent_tui.settings import agents_dir
+from agent_tui.tools import Tool, call_tool, tool_from_function
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful, careful assistant. Use tools when they help."
 CONFIG_NAME = "config.json"
@@ -543,7 +543,7 @@ class Agent:
     ) -> str:
         """Run the task (or continue a loaded conversation with it); returns the final answer.
 
-        Raises :class:`core.models.ModelError` when the model fails, :class:`AgentInterrupted`
+        Raises :class:`agent_tui.models.ModelError` when the model fails, :class:`AgentInterrupted`
         on SIGTERM or :meth:`request_stop`, ``KeyboardInterrupt`` on Ctrl-C; in every case the
         state is saved first.
         """
@@ -892,7 +892,7 @@ _SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "assistant
 
 def _swarms_documents(folder: Path) -> list[dict[str, Any]]:
     """The swarms config and state file of ``folder`` that can be read (for their secrets)."""
-    from core.workspace import read_agent
+    from agent_tui.workspace import read_agent
 
     paths = [folder / CONFIG_NAME]
     try:

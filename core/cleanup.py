@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core import settings
-from core.lock import LOCK_NAME, lock_holder
-from core.persistence import TEMP_SUFFIX, is_temp_file
-from core.units import format_bytes, format_span
-from core.workspace import AgentRecord, folder_size
+from agent_tui import settings
+from agent_tui.lock import LOCK_NAME, lock_holder
+from agent_tui.persistence import TEMP_SUFFIX, is_temp_file
+from agent_tui.units import format_bytes, format_span
+from agent_tui.workspace import AgentRecord, folder_size
 
 
 @dataclass

@@ -19,15 +19,21 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 
-from core.units import format_bytes, format_seconds, printable, utf8_safe
+from agent_tui.units import format_bytes, format_seconds, printable, utf8_safe
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
 
-    from core.cleanup import CleanupItem
-    from core.workspace import AgentRecord
+    from agent_tui.runner import RunSpec
+
+    OpenApp = Callable[..., int]  # (workspace, *, read_only, watch) -> exit code
+    OpenDemo = Callable[[Path, RunSpec], int]
+
+    from agent_tui.cleanup import CleanupItem
+    from agent_tui.workspace import AgentRecord
 
 PROG = "agent-tui"
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
@@ -241,8 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
     clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
 
-    # Options after `demo` go to core.demo untouched (main() passes the unparsed rest).
-    # The demo has its own parser (core.demo.main): its options and --help pass straight through.
+    # Options after `demo` go to agent_tui.demo untouched (main() passes the unparsed rest).
+    # The demo has its own parser (agent_tui.demo.main): its options and --help pass straight through.
     commands.add_parser(
         "demo", help="build a demo workspace and open the app on it with a live run", add_help=False
     )
@@ -267,7 +273,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters, safe to print (see core.units.printable)."""
+    """One line of at most ``limit`` characters, safe to print (see agent_tui.units.printable)."""
     if not text.isprintable():  # a newline, tab or control character (the rare case)
         text = printable(text.replace("\n", " ").replace("\t", " "))
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -285,7 +291,7 @@ def _ago_seconds(seconds: float) -> str:
 
 def _write_json(document: Any) -> None:
     """``document`` as indented JSON. JSON is UTF-8, which a folder name that is not cannot be:
-    its bad bytes are written as the text ``\\xNN`` (:func:`core.units.utf8_safe`)."""
+    its bad bytes are written as the text ``\\xNN`` (:func:`agent_tui.units.utf8_safe`)."""
     import orjson
 
     try:
@@ -314,7 +320,7 @@ def _utf8_document(value: Any) -> Any:
 def _masker(*documents: Any):
     """A redactor for output: the environment's secrets (``.env`` included) and every secret
     held in ``documents`` (a foreign agent's config keeps its keys in plain text)."""
-    from core.redaction import Redactor
+    from agent_tui.redaction import Redactor
 
     masker = Redactor()
     for document in documents:
@@ -328,8 +334,8 @@ def _masked_record(record: AgentRecord) -> dict[str, Any]:
     document = record.to_dict()
     if not record.error and not record.problems:
         return document
-    from core.persistence import WorkspaceFileError
-    from core.workspace import load_config
+    from agent_tui.persistence import WorkspaceFileError
+    from agent_tui.workspace import load_config
 
     try:
         config = load_config(record.folder)
@@ -339,7 +345,7 @@ def _masked_record(record: AgentRecord) -> dict[str, Any]:
 
 
 def _root(args: argparse.Namespace) -> Path:
-    from core.settings import workspace_root
+    from agent_tui.settings import workspace_root
 
     return workspace_root(args.workspace)
 
@@ -358,7 +364,7 @@ def _sort_key(order: str):
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from core.workspace import scan_map
+    from agent_tui.workspace import scan_map
 
     root = _root(args)
     key = _sort_key(args.sort)
@@ -438,8 +444,8 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from core.persistence import WorkspaceFileError
-    from core.workspace import load_config, load_conversation, read_agent, resolve_agent
+    from agent_tui.persistence import WorkspaceFileError
+    from agent_tui.workspace import load_config, load_conversation, read_agent, resolve_agent
 
     folder = resolve_agent(args.agent, _root(args))
     record = read_agent(folder)
@@ -495,16 +501,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------- diff
 def _agent_document(query: str, root: Path) -> dict[str, Any]:
-    from core.workspace import load_config, load_conversation, resolve_agent
+    from agent_tui.workspace import load_config, load_conversation, resolve_agent
 
     folder = resolve_agent(query, root)
     return {"config": load_config(folder), "conversation": load_conversation(folder)}
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from core import diff as structural
-    from core.persistence import read_json
-    from core.workspace import resolve_agent, step_history
+    from agent_tui import diff as structural
+    from agent_tui.persistence import read_json
+    from agent_tui.workspace import resolve_agent, step_history
 
     root = _root(args)
     if args.steps is not None:
@@ -542,7 +548,7 @@ class _RunPrinter:
     (the answer across chunk boundaries) with the agent's redactor."""
 
     def __init__(self, redactor: Any) -> None:
-        from core.redaction import StreamRedactor
+        from agent_tui.redaction import StreamRedactor
 
         self.redactor = redactor
         self.stream = StreamRedactor(redactor)
@@ -583,8 +589,8 @@ class _RunPrinter:
 
 
 def _run_agent(agent: Any, task: str) -> int:
-    from core.agent import AgentInterrupted
-    from core.models import ModelError
+    from agent_tui.agent import AgentInterrupted
+    from agent_tui.models import ModelError
 
     printer = _RunPrinter(agent._redactor)
     agent.on_event = printer.event
@@ -606,8 +612,8 @@ def _run_agent(agent: Any, task: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from core import Agent
-    from core.demo import DEMO_TOOLS
+    from agent_tui import Agent
+    from agent_tui.demo import DEMO_TOOLS
 
     if not args.task.strip():
         raise CliError("the task is empty: say what the agent should do")
@@ -627,8 +633,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from core.runner import SpecError, resume_agent
-    from core.workspace import resolve_agent
+    from agent_tui.runner import SpecError, resume_agent
+    from agent_tui.workspace import resolve_agent
 
     folder = resolve_agent(args.agent, _root(args))
     try:
@@ -647,7 +653,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def _statuses(values: list[str] | None) -> set[str] | None:
     if not values:
         return None
-    from core.workspace import STATUSES
+    from agent_tui.workspace import STATUSES
 
     chosen = {s.strip() for value in values for s in value.split(",") if s.strip()}
     unknown = chosen - set(STATUSES)
@@ -721,9 +727,9 @@ class _SigtermUnwinds:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    from core import cleanup
-    from core.settings import agents_dir
-    from core.workspace import scan
+    from agent_tui import cleanup
+    from agent_tui.settings import agents_dir
+    from agent_tui.workspace import scan
 
     root = _root(args)
     try:
@@ -841,27 +847,19 @@ def _plan_json(plan: Any, result: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------- demo, no command
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core.demo import main as demo_main
+    from agent_tui.demo import main as demo_main
 
     extra = list(args.demo_args)
     if args.workspace is not None and "--workspace" not in extra:
         extra = ["--workspace", str(args.workspace), *extra]
-    return demo_main(extra)
+    return demo_main(extra, open_app=args.open_demo)
 
 
 def _launch_app(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    try:
-        from tui.app import main as tui_main
-    except ModuleNotFoundError as exc:
-        # Only a missing app means "not built yet"; a broken dependency inside it is an error.
-        if exc.name not in ("tui", "tui.app"):
-            raise
+    if args.open_app is None:  # the headless CLI alone (python -m agent_tui.cli): no app here
         parser.print_help()
         return 0
-    app_args = ["--workspace", str(args.workspace)] if args.workspace is not None else []
-    app_args += ["--read-only"] if args.read_only else []
-    app_args += ["--no-watch"] if args.no_watch else []
-    return tui_main(app_args) or 0
+    return args.open_app(args.workspace, read_only=args.read_only, watch=not args.no_watch)
 
 
 HANDLERS = {
@@ -875,13 +873,21 @@ HANDLERS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``agent-tui`` console script; returns the exit status."""
+def main(
+    argv: list[str] | None = None,
+    *,
+    open_app: OpenApp | None = None,
+    open_demo: OpenDemo | None = None,
+) -> int:
+    """The command line; returns the exit status. The console script (the UI side,
+    :mod:`agent_tui.tui.launch`) passes ``open_app`` and ``open_demo``, how to open the app
+    with no command and for ``demo``: this package never imports the UI itself."""
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != "demo":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.demo_args = rest
+    args.open_app, args.open_demo = open_app, open_demo
     try:
         if args.command is None:
             return _launch_app(parser, args)
@@ -899,9 +905,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(exc: Exception) -> int:
-    from core.lock import WorkspaceBusyError
-    from core.persistence import WorkspaceFileError
-    from core.workspace import WorkspaceLookupError
+    from agent_tui.lock import WorkspaceBusyError
+    from agent_tui.persistence import WorkspaceFileError
+    from agent_tui.workspace import WorkspaceLookupError
 
     if isinstance(exc, CliError | WorkspaceFileError | WorkspaceBusyError | WorkspaceLookupError):
         message = str(exc)

@@ -14,10 +14,16 @@ import shutil
 import sys
 from pathlib import Path
 
-from core.agent import Agent, AgentEvent, AgentInterrupted
-from core.models import ModelError
-from core.naming import agent_folder_name, stable_agent_id
-from core.runner import RunSpec
+from agent_tui.agent import Agent, AgentEvent, AgentInterrupted
+from agent_tui.models import ModelError
+from agent_tui.naming import agent_folder_name, stable_agent_id
+from agent_tui.runner import RunSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    OpenDemo = Callable[[Path, RunSpec], int]
 
 FACTS = {
     "fsync": "fsync flushes a file's data and metadata to stable storage.",
@@ -71,7 +77,7 @@ def demo_folders(root: Path) -> list[Path]:
 
 def demo_workspace_ready(root: Path) -> bool:
     """True when a previous demo left every demo agent with a readable config."""
-    from core.workspace import read_agent
+    from agent_tui.workspace import read_agent
 
     folders = demo_folders(root)
     return all(f.is_dir() for f in folders) and all(
@@ -154,7 +160,9 @@ def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, open_app: OpenDemo | None = None) -> int:
+    """``agent-tui demo``. ``open_app(root, spec)`` opens the app with the live run (the UI
+    side passes it); without it, or off a terminal, the live run streams here."""
     parser = argparse.ArgumentParser(
         prog="agent-tui demo",
         description="Build a demo workspace with real offline runs, then open agent-tui on it "
@@ -183,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-live", action="store_true", help="only build the workspace")
     args = parser.parse_args(argv)  # fmt: skip
-    from core.settings import workspace_root
+    from agent_tui.settings import workspace_root
 
     root = workspace_root(args.workspace)
     if args.rebuild or not demo_workspace_ready(root):
@@ -195,15 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Reusing the demo workspace in {root.resolve()} (--rebuild to make it again).")
     if args.no_live:
         return 0
-    if args.terminal or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if open_app is None or args.terminal or not (sys.stdin.isatty() and sys.stdout.isatty()):
         return live_run(root, delay=0.04 if args.delay is None else args.delay)
-    # Imported here: core never needs the app, and `--terminal` must work without it.
-    from tui.app import AgentTUI
-
     spec = live_run_spec(root) if args.delay is None else live_run_spec(root, delay=args.delay)
-    app = AgentTUI(workspace_dir=root, start_runs=[spec])
-    app.run()
-    return app.return_code or 0
+    return open_app(root, spec)
 
 
 if __name__ == "__main__":

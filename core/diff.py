@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from core.units import printable
+from agent_tui.units import printable
 
 ADDED, REMOVED, CHANGED, APPENDED = "added", "removed", "changed", "appended"
 # Keys whose values change on every write without saying anything about the agent's work.

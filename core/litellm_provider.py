@@ -1,7 +1,7 @@
 """The offline model registered with litellm as the custom provider ``offline``.
 
 ``register()`` makes ``litellm.completion(model="offline/demo", ...)`` work (streamed or not).
-Importing this module imports litellm: only the litellm path of :mod:`core.models` does.
+Importing this module imports litellm: only the litellm path of :mod:`agent_tui.models` does.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from core.settings import configure_litellm_offline
+from agent_tui.settings import configure_litellm_offline
 
 configure_litellm_offline()
 
@@ -18,7 +18,7 @@ import litellm  # noqa: E402
 from litellm import CustomLLM  # noqa: E402
 from litellm.types.utils import GenericStreamingChunk  # noqa: E402
 
-from core.offline import PROVIDER, OfflineModel, ToolCallEvent, count_tokens  # noqa: E402
+from agent_tui.offline import PROVIDER, OfflineModel, ToolCallEvent, count_tokens  # noqa: E402
 
 _registered = False
 
@@ -29,7 +29,7 @@ def _events(model: str, messages: list[dict], optional_params: dict | None):
 
 
 class OfflineLLM(CustomLLM):
-    """litellm adapter around :class:`core.offline.OfflineModel`."""
+    """litellm adapter around :class:`agent_tui.offline.OfflineModel`."""
 
     def completion(self, model: str, messages: list, *args: Any, **kwargs: Any):
         text: list[str] = []

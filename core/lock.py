@@ -12,7 +12,13 @@ import os
 import time
 from pathlib import Path
 
-from core.persistence import READ_FLAGS, WorkspaceFileError, open_folder, open_writable, read_bytes
+from agent_tui.persistence import (
+    READ_FLAGS,
+    WorkspaceFileError,
+    open_folder,
+    open_writable,
+    read_bytes,
+)
 
 LOCK_NAME = "agent.lock"
 HOLDER_BYTES = 512

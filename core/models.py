@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.offline import (
+from agent_tui.offline import (
     OfflineModel,
     OfflineModelError,
     ToolCallEvent,
@@ -21,7 +21,7 @@ from core.offline import (
     is_offline,
     tokens_for_chars,
 )
-from core.settings import configure_litellm_offline
+from agent_tui.settings import configure_litellm_offline
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
@@ -173,7 +173,7 @@ def _complete_litellm(model_name, messages, tools, settings, on_chunk, stop) -> 
     configure_litellm_offline()
     import litellm
 
-    from core import litellm_provider
+    from agent_tui import litellm_provider
 
     litellm_provider.register()
     litellm.suppress_debug_info = True
@@ -284,7 +284,7 @@ def _litellm_attempt(litellm, model_name, messages, tools, settings, on_chunk, s
 def _first_line(exc: Exception, settings: ModelSettings | None = None) -> str:
     """litellm's messages repeat themselves and append help links; keep the informative part.
     Secrets are masked first (a 401 body may echo the key; cutting first could halve one)."""
-    from core.redaction import Redactor
+    from agent_tui.redaction import Redactor
 
     key = settings.api_key if settings is not None else None
     text = Redactor([key] if key else []).redact_text(" ".join(str(exc).split()))

@@ -2,7 +2,7 @@
 
 It serves the demo, every test and every benchmark, with no key and no network, and it never
 imports litellm (a process that only uses it starts in a fraction of a second). It is also
-registered with litellm as a custom provider (``core.litellm_provider``).
+registered with litellm as a custom provider (``agent_tui.litellm_provider``).
 
 Options ride on the model string, query-style::
 

@@ -209,7 +209,7 @@ class Redactor:
     def refresh(self) -> None:
         """Re-read secret values from the environment (and ``.env``)."""
         if self._use_environment:
-            from core.settings import load_env
+            from agent_tui.settings import load_env
 
             load_env()
             found = secrets_from_environment() | self._extra

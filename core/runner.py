@@ -1,13 +1,13 @@
 """A headless agent run in its own process, reporting on stdout as JSON lines.
 
-``python -m core.runner '<spec JSON>'`` (or ``-`` to read the spec from stdin) builds an
-:class:`core.agent.Agent` with :data:`core.demo.DEMO_TOOLS`, optionally loads a saved agent
+``python -m agent_tui.runner '<spec JSON>'`` (or ``-`` to read the spec from stdin) builds an
+:class:`agent_tui.agent.Agent` with :data:`agent_tui.demo.DEMO_TOOLS`, optionally loads a saved agent
 (ours or swarms'), runs it and prints one JSON object a line:
 
 - ``{"type": "start", "folder", "agent_name", "model", "loop_count", "max_loops", "resumed",
   "messages", "task", "pid"}`` once the agent is ready (after a load, ``loop_count`` is the
   restored step count);
-- ``{"type": "event", "kind", "data"}`` for every :class:`core.agent.AgentEvent`;
+- ``{"type": "event", "kind", "data"}`` for every :class:`agent_tui.agent.AgentEvent`;
 - ``{"type": "text", "text"}`` for streamed model text (chunks batched over ~50 ms);
 - ``{"type": "end", "status", "error", "loop_count", "folder", "usage"}`` last, always, with
   status ``completed``, ``error`` or ``interrupted``.
@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import orjson
 
-from core.redaction import Redactor, StreamRedactor
+from agent_tui.redaction import Redactor, StreamRedactor
 
 CONTINUE_TASK = "Continue from where you left off."
 TEXT_FLUSH_SECONDS = 0.05
@@ -197,8 +197,8 @@ class Reporter:
 def build_agent(spec: RunSpec, reporter: Reporter):
     """The agent the spec asks for, loaded when it is a resume. Raises ``SpecError``,
     ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
-    from core.agent import Agent
-    from core.demo import DEMO_TOOLS
+    from agent_tui.agent import Agent
+    from agent_tui.demo import DEMO_TOOLS
 
     def on_event(event) -> None:
         reporter.event(event.kind, event.data)
@@ -225,14 +225,14 @@ def build_agent(spec: RunSpec, reporter: Reporter):
 def resume_agent(
     folder: Path, *, model: str | None = None, max_loops: int | None = None, **agent_kwargs: Any
 ):
-    """An :class:`core.agent.Agent` restored from the saved agent in ``folder`` (ours or
+    """An :class:`agent_tui.agent.Agent` restored from the saved agent in ``folder`` (ours or
     swarms'), ready to ``run()`` a follow-up task. A swarms agent continues in a folder of our
     own beside it: theirs stays read-only. Raises ``SpecError`` (running, broken, nothing to
     load), ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
-    from core.agent import Agent
-    from core.demo import DEMO_TOOLS
-    from core.naming import stable_agent_id
-    from core.workspace import FORMAT_SWARMS, load_config, read_agent
+    from agent_tui.agent import Agent
+    from agent_tui.demo import DEMO_TOOLS
+    from agent_tui.naming import stable_agent_id
+    from agent_tui.workspace import FORMAT_SWARMS, load_config, read_agent
 
     record = read_agent(folder)
     if record.status == "running":
@@ -269,7 +269,7 @@ def resume_agent(
 
 
 def _watch_parent(parent: int) -> None:
-    # Signals belong to the main thread (see core.autosave_thread).
+    # Signals belong to the main thread (see agent_tui.autosave_thread).
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     # The parent died (its pipe may stay open in a grandchild): interrupt, as Ctrl-C would.
     while True:
@@ -281,9 +281,9 @@ def _watch_parent(parent: int) -> None:
 
 def run(spec: RunSpec, reporter: Reporter) -> int:
     """Run ``spec``; every outcome ends with an ``end`` line. Returns the exit status."""
-    from core.agent import AgentInterrupted
-    from core.models import ModelError
-    from core.persistence import WorkspaceFileError
+    from agent_tui.agent import AgentInterrupted
+    from agent_tui.models import ModelError
+    from agent_tui.persistence import WorkspaceFileError
 
     agent = None
 
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     reporter = Reporter(out)
     if len(argv) != 1:
-        print("usage: python -m core.runner '<spec JSON>' | -", file=sys.stderr)
+        print("usage: python -m agent_tui.runner '<spec JSON>' | -", file=sys.stderr)
         return EXIT_BAD_SPEC
     try:
         spec = RunSpec.from_json(sys.stdin.read() if argv[0] == "-" else argv[0])

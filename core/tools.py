@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from core.models import StopRequested
+from agent_tui.models import StopRequested
 
 _JSON_TYPES: dict[Any, str] = {
     str: "string",

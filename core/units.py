@@ -1,6 +1,6 @@
 """Sizes, time spans and text as a person should see them: ``1.5 KB``, ``3h``, ``\\x1b``.
 
-Kept apart from :mod:`core.cleanup` so that ``agent-tui ls`` can print them without importing
+Kept apart from :mod:`agent_tui.cleanup` so that ``agent-tui ls`` can print them without importing
 the machinery that deletes folders.
 """
 
@@ -45,7 +45,7 @@ _CONTROLS = {
 # Characters that reorder or hide the text around them: bidi embeddings, overrides and isolates,
 # zero-width spaces, joiners and marks, the word joiner, the byte-order mark and the Arabic letter
 # mark. "rtl\u202egnp.exe" would read as "rtlexe.png". Each is shown as \uNNNN; the app shows
-# them as a picture (tui.safe_text), from this one list.
+# them as a picture (agent_tui.tui.safe_text), from this one list.
 INVISIBLE = (
     *range(0x200B, 0x2010),
     *range(0x202A, 0x202F),

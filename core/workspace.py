@@ -27,11 +27,11 @@ from pathlib import Path
 
 import orjson
 
-from core import settings
-from core.journal import JOURNAL_NAME, read_journal
-from core.lock import LOCK_NAME, lock_holder
-from core.naming import safe_name, state_file_name
-from core.persistence import (
+from agent_tui import settings
+from agent_tui.journal import JOURNAL_NAME, read_journal
+from agent_tui.lock import LOCK_NAME, lock_holder
+from agent_tui.naming import safe_name, state_file_name
+from agent_tui.persistence import (
     FORMAT,
     WorkspaceFileError,
     is_temp_file,

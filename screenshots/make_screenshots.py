@@ -22,10 +22,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.demo import LIVE_TASK, build_demo_workspace  # noqa: E402
-from core.runner import RunSpec  # noqa: E402
-from core.workspace import read_agent  # noqa: E402
-from tui.app import AgentTUI  # noqa: E402
+from agent_tui.demo import LIVE_TASK, build_demo_workspace  # noqa: E402
+from agent_tui.runner import RunSpec  # noqa: E402
+from agent_tui.tui.app import AgentTUI  # noqa: E402
+from agent_tui.workspace import read_agent  # noqa: E402
 
 OUT = REPO / "screenshots"
 ROOT = Path("/tmp/agent-tui-screenshots/agent_workspace")

@@ -12,7 +12,7 @@ def agent_tui(*argv: str, env: dict[str, str], timeout: float = CHILD_TIMEOUT):
     """``agent-tui ARGV`` in a child process; returns the ``CompletedProcess`` (text mode).
     Raises ``subprocess.TimeoutExpired`` when it does not finish in ``timeout`` seconds."""
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", *argv],
+        [sys.executable, "-m", "agent_tui.cli", *argv],
         env=env,
         capture_output=True,
         text=True,

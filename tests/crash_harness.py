@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 CHILD = """
 import os, sys, time
-import core.journal, core.persistence
-from core import Agent
+import agent_tui.journal, agent_tui.persistence
+from agent_tui import Agent
 
 class SlowWrites:
     # Writes go out 16 KB at a time with a pause, so a kill often lands inside one.
@@ -38,7 +38,7 @@ class SlowWrites:
         time.sleep(0.002)
         return os.pwrite(fd, bytes(data[:16384]), offset)
 
-core.persistence.os = core.journal.os = SlowWrites()
+agent_tui.persistence.os = agent_tui.journal.os = SlowWrites()
 
 def fetch(term: str) -> str:
     \'\'\'Fetch a large document.\'\'\'
@@ -96,8 +96,8 @@ def run_trial(workspace: Path, seed: int, max_delay: float = 0.5) -> TrialResult
 
 
 def check_disk(workspace: Path, seed: int, delay: float, reported: int) -> TrialResult:
-    from core import Agent
-    from core.agent import StateFileError
+    from agent_tui import Agent
+    from agent_tui.agent import StateFileError
 
     result = TrialResult(seed, delay, reported, 0, [], False)
     folders = list((workspace / "agents").glob("*")) if (workspace / "agents").exists() else []

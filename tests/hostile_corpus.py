@@ -20,7 +20,7 @@ from pathlib import Path
 
 from workspace_fixtures import write_swarms
 
-from core import Agent
+from agent_tui import Agent
 
 LEAKED_KEY = "sk-corpusLEAK0123456789abcdefXYZ"
 FILES = ("config.json", "STATE", "journal.jsonl", "agent.lock")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from core import Agent
-from core.agent import AgentEvent, AgentInterrupted, StateFileError
-from core.lock import WorkspaceBusyError, lock_holder
-from core.models import ModelError
-from core.persistence import SCHEMA_VERSION
+from agent_tui import Agent
+from agent_tui.agent import AgentEvent, AgentInterrupted, StateFileError
+from agent_tui.lock import WorkspaceBusyError, lock_holder
+from agent_tui.models import ModelError
+from agent_tui.persistence import SCHEMA_VERSION
 
 METADATA_KEYS = {"timestamp", "loop_count", "agent_id", "agent_name"}
 
@@ -82,7 +82,7 @@ def test_complete_example(workspace: Path, capsys: pytest.CaptureFixture[str]) -
 RECOVERY = textwrap.dedent(
     """
     import os
-    from core import Agent
+    from agent_tui import Agent
 
     agent = Agent(model_name="offline/demo", agent_name="my-agent", max_loops=5, autosave=True)
     workspace_dir = agent._get_agent_workspace_dir()
@@ -201,7 +201,7 @@ def test_signals_leave_interrupted_state(
     code = textwrap.dedent(
         """
         import sys
-        from core import Agent
+        from agent_tui import Agent
         def slow_tool(n: int) -> int:
             '''Slow.'''
             return n
@@ -253,7 +253,7 @@ def test_stable_identity_and_explicit_id(workspace: Path) -> None:
 
 def test_second_live_process_gets_clear_error(child_env: dict[str, str], workspace: Path) -> None:
     code = (
-        "from core import Agent\n"
+        "from agent_tui import Agent\n"
         "Agent(model_name='offline/demo?fail_at=1&fail=hang', agent_name='busy').run('wait')\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=child_env)
@@ -324,7 +324,7 @@ def test_failed_writes_do_not_break_the_run(
 ) -> None:
     import errno
 
-    import core.agent as agent_module
+    import agent_tui.agent as agent_module
 
     real = agent_module.atomic_write_json
     calls = {"n": 0}

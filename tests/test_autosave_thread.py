@@ -7,9 +7,9 @@ import json
 import threading
 from pathlib import Path
 
-from core.autosave_thread import AutosaveThread
-from core.journal import JournalWriter, read_journal
-from core.persistence import atomic_write_json
+from agent_tui.autosave_thread import AutosaveThread
+from agent_tui.journal import JournalWriter, read_journal
+from agent_tui.persistence import atomic_write_json
 
 
 def test_newest_snapshot_wins_and_flush_waits(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from workspace_fixtures import BASE_TIME, live_run, write_ours, write_swarms
 
-from core import cleanup
-from core import workspace as ws
-from core.lock import WorkspaceLock
+from agent_tui import cleanup
+from agent_tui import workspace as ws
+from agent_tui.lock import WorkspaceLock
 
 NOW = BASE_TIME + timedelta(days=30)
 

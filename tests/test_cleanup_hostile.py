@@ -21,8 +21,8 @@ import pytest
 from test_cleanup_safety import tree_hash
 from workspace_fixtures import write_ours
 
-from core import cleanup
-from core import workspace as ws
+from agent_tui import cleanup
+from agent_tui import workspace as ws
 
 MiB = 1 << 20
 IS_ROOT = os.geteuid() == 0
@@ -34,7 +34,7 @@ def _plan_all(root: Path) -> cleanup.CleanupPlan:
 
 
 def _cli(root: Path, *argv: str) -> list[str]:
-    return [sys.executable, "-m", "core.cli", "--workspace", str(root), *argv]
+    return [sys.executable, "-m", "agent_tui.cli", "--workspace", str(root), *argv]
 
 
 def _hidden(agents: Path) -> list[str]:
@@ -64,8 +64,8 @@ RACER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from core import Agent
-    from core.naming import agent_folder_name
+    from agent_tui import Agent
+    from agent_tui.naming import agent_folder_name
 
     root, runs = Path(sys.argv[1]), int(sys.argv[2])
     for _ in range(runs):
@@ -191,7 +191,7 @@ def test_sigterm_mid_clean_finishes_the_folders_under_way_and_starts_no_other(
 def test_an_agents_folder_that_is_a_link_is_refused_and_nothing_is_removed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from core import cli
+    from agent_tui import cli
 
     precious = tmp_path / "precious"
     write_ours(precious, "thesis")
@@ -248,7 +248,7 @@ MOUNTED_CLEAN = textwrap.dedent(
     echo "on its own file system" > "$1/mnt/keep.txt"
     mkdir "$1/mnt/sub" && echo deep > "$1/mnt/sub/deep.txt"
     set +e
-    "$2" -m core.cli --workspace "$3" clean --status completed --yes >/dev/null 2>"$4"
+    "$2" -m agent_tui.cli --workspace "$3" clean --status completed --yes >/dev/null 2>"$4"
     echo "exit=$?"
     cat "$1/mnt/keep.txt" "$1/mnt/sub/deep.txt"
     umount "$1/mnt"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core import Agent, cleanup
-from core import workspace as ws
-from core.lock import WorkspaceLock
+from agent_tui import Agent, cleanup
+from agent_tui import workspace as ws
+from agent_tui.lock import WorkspaceLock
 
 
 def tree_hash(root: Path) -> dict[str, str]:

@@ -8,7 +8,6 @@ import statistics
 import subprocess
 import sys
 import time
-import types
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from workspace_fixtures import (
     write_swarms,
 )
 
-from core import cli
-from core import workspace as ws
-from core.lock import WorkspaceLock
+from agent_tui import cli
+from agent_tui import workspace as ws
+from agent_tui.lock import WorkspaceLock
 
 REPO = Path(__file__).resolve().parent.parent
 SUBCOMMANDS = ["ls", "show", "diff", "run", "resume", "clean", "demo"]
@@ -64,25 +63,24 @@ def test_main_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-def test_no_command_prints_help_without_an_app(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "tui.app", None)
-    code, out, _ = run_cli(capsys)
+def test_no_command_prints_help_without_an_app(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys)  # the headless CLI alone is handed no app
     assert code == 0
     assert "usage: agent-tui" in out
 
 
 def test_no_command_launches_the_app_when_present(
-    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     launched = []
-    fake = types.ModuleType("tui.app")
-    fake.main = lambda argv: launched.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "tui.app", fake)
-    code, _, _ = run_cli(capsys, "--workspace", "/tmp/somewhere", "--read-only")
+
+    def open_app(workspace_dir, *, read_only, watch) -> int:
+        launched.append((workspace_dir, read_only, watch))
+        return 0
+
+    code = cli.main(["--workspace", "/tmp/somewhere", "--read-only"], open_app=open_app)
     assert code == 0
-    assert launched == [["--workspace", "/tmp/somewhere", "--read-only"]]
+    assert launched == [("/tmp/somewhere", True, True)]
 
 
 def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -268,7 +266,7 @@ def test_run_busy_workspace(workspace: Path, capsys: pytest.CaptureFixture[str])
 def test_run_ctrl_c(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.agent import Agent
+    from agent_tui.agent import Agent
 
     def interrupted(self, task, streaming_callback=None):
         raise KeyboardInterrupt
@@ -376,12 +374,20 @@ def test_clean_to_trash_and_bad_input(
 def test_demo_delegates(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.demo
+    import agent_tui.demo
 
     seen = []
-    monkeypatch.setattr(core.demo, "main", lambda argv: seen.append(argv) or 7)
-    assert cli.main(["--workspace", "/tmp/w", "demo", "--no-live"]) == 7
-    assert seen == [["--workspace", "/tmp/w", "--no-live"]]
+
+    def demo_main(argv, *, open_app):
+        seen.append((argv, open_app))
+        return 7
+
+    def opener(root, spec):
+        return 0
+
+    monkeypatch.setattr(agent_tui.demo, "main", demo_main)
+    assert cli.main(["--workspace", "/tmp/w", "demo", "--no-live"], open_demo=opener) == 7
+    assert seen == [(["--workspace", "/tmp/w", "--no-live"], opener)]
 
 
 def test_unexpected_errors_are_one_line(
@@ -405,8 +411,8 @@ def test_parse_size_and_duration() -> None:
 
 def test_cli_imports_nothing_heavy() -> None:
     code = (
-        "import sys, core.cli\n"
-        "heavy = [m for m in ('litellm', 'textual', 'tui', 'orjson', 'core.agent', 'openai')"
+        "import sys, agent_tui.cli\n"
+        "heavy = [m for m in ('litellm', 'textual', 'tui', 'orjson', 'agent_tui.agent', 'openai')"
         " if m in sys.modules]\n"
         "print(heavy)\n"
     )
@@ -418,7 +424,7 @@ def test_cli_imports_nothing_heavy() -> None:
 
 def test_help_starts_fast() -> None:
     script = Path(sys.executable).parent / "agent-tui"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "core.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "agent_tui.cli"]
     times = []
     for _ in range(5):
         started = time.perf_counter()
@@ -431,9 +437,9 @@ def test_ls_subprocess_never_imports_the_runtime(workspace: Path) -> None:
     write_ours(workspace, "alpha")
     code = (
         "import sys\n"
-        "from core.cli import main\n"
+        "from agent_tui.cli import main\n"
         "rc = main(['ls'])\n"
-        "assert 'litellm' not in sys.modules and 'core.agent' not in sys.modules, 'heavy'\n"
+        "assert 'litellm' not in sys.modules and 'agent_tui.agent' not in sys.modules, 'heavy'\n"
         "sys.exit(rc)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -8,15 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-from core import workspace as ws
-from core.journal import read_journal
+from agent_tui import workspace as ws
+from agent_tui.journal import read_journal
 
 WRITERS = 8
 STEPS = 400
 
 WRITER = """
 import sys
-from core import Agent
+from agent_tui import Agent
 def note(text: str) -> str:
     '''Take a note.'''
     return text * 50

@@ -11,12 +11,12 @@ import textwrap
 import time
 from pathlib import Path
 
-from core import Agent
-from core.journal import read_journal
+from agent_tui import Agent
+from agent_tui.journal import read_journal
 
 CHILD = textwrap.dedent(
     """
-    from core import Agent
+    from agent_tui import Agent
     def lookup(term: str) -> str:
         '''Look a term up.'''
         return "result for " + term

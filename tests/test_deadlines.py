@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAI
 
-from core import Agent
-from core.models import ModelError, ModelSettings, complete
+from agent_tui import Agent
+from agent_tui.models import ModelError, ModelSettings, complete
 
 MODEL = "openai/gpt-4o-mini"
 KEY = "sk-fake-for-tests-0000000000"

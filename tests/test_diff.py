@@ -8,8 +8,8 @@ from pathlib import Path
 
 from workspace_fixtures import write_ours
 
-from core import workspace as ws
-from core.diff import diff, render_text, summary, to_json, use_color
+from agent_tui import workspace as ws
+from agent_tui.diff import diff, render_text, summary, to_json, use_color
 
 
 def _kinds(changes) -> list[tuple[str, str]]:

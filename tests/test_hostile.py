@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import Agent
-from core import diff as jdiff
-from core import workspace as ws
-from core.agent import StateFileError
+from agent_tui import Agent
+from agent_tui import diff as jdiff
+from agent_tui import workspace as ws
+from agent_tui.agent import StateFileError
 
 SETTINGS = settings(
     max_examples=150,

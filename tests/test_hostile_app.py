@@ -10,9 +10,9 @@ from pathlib import Path
 from textual.widgets import Static
 from workspace_fixtures import write_broken_corpus, write_swarms
 
-from core import Agent
-from tui.agent_table import AgentTable
-from tui.app import AgentTUI
+from agent_tui import Agent
+from agent_tui.tui.agent_table import AgentTable
+from agent_tui.tui.app import AgentTUI
 
 GARBAGE = [
     b"",

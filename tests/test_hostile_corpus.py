@@ -11,8 +11,8 @@ import pytest
 from children import agent_tui
 from hostile_corpus import LEAKED_KEY, build, outside_digest
 
-from tui.agent_table import AgentTable
-from tui.app import AgentTUI
+from agent_tui.tui.agent_table import AgentTable
+from agent_tui.tui.app import AgentTUI
 
 TIMEOUT = 60
 

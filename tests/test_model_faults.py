@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAI
 
-from core import Agent
-from core.models import ModelError
+from agent_tui import Agent
+from agent_tui.models import ModelError
 
 MODEL = "openai/gpt-4o-mini"
 

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from core.models import ModelError, ModelSettings, complete
-from core.offline import OfflineModel, ToolCallEvent, parse_model
-from core.tools import call_tool, tool_from_function
+from agent_tui.models import ModelError, ModelSettings, complete
+from agent_tui.offline import OfflineModel, ToolCallEvent, parse_model
+from agent_tui.tools import call_tool, tool_from_function
 
 
 def search_notes(query: str, limit: int = 5, exact: bool = False) -> list[str]:
@@ -101,9 +101,9 @@ def test_offline_path_never_imports_litellm(child_env, workspace) -> None:
     code = textwrap.dedent(
         """
         import sys
-        from core import Agent
+        from agent_tui import Agent
         Agent(agent_name="light", max_loops=2).run("hello")
-        import core.workspace, core.cli
+        import agent_tui.workspace, agent_tui.cli
         print("litellm" in sys.modules, "textual" in sys.modules)
         """
     )
@@ -115,7 +115,7 @@ def test_offline_path_never_imports_litellm(child_env, workspace) -> None:
 
 
 def test_registered_with_litellm_as_custom_provider() -> None:
-    from core import litellm_provider
+    from agent_tui import litellm_provider
 
     litellm_provider.register()
     import litellm

@@ -16,11 +16,11 @@ import pytest
 from tui_fixtures import wait_until
 from workspace_fixtures import write_ours
 
-from core import cli
-from core.units import INVISIBLE, printable
-from core.workspace import parse_timestamp, read_agent
-from tui import safe_text
-from tui.app import AgentTUI
+from agent_tui import cli
+from agent_tui.tui import safe_text
+from agent_tui.tui.app import AgentTUI
+from agent_tui.units import INVISIBLE, printable
+from agent_tui.workspace import parse_timestamp, read_agent
 
 EARLY, LATE = "0001-01-01T00:00:00", "9999-12-31T23:59:59"
 # A right-to-left override: shown raw, "rtl\u202egnp.exe" reads as "rtlexe.png".

@@ -1,4 +1,4 @@
-"""core.runner on its own: a real child process, its JSON lines, SIGINT, bad specs."""
+"""agent_tui.runner on its own: a real child process, its JSON lines, SIGINT, bad specs."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 
 import orjson
 
-from core.runner import CONTINUE_TASK, RunSpec, SpecError, suggested_models
-from core.workspace import load_config, load_state
+from agent_tui.runner import CONTINUE_TASK, RunSpec, SpecError, suggested_models
+from agent_tui.workspace import load_config, load_state
 
 
 def runner(spec: RunSpec | str, env: dict[str, str], **kwargs) -> subprocess.Popen:
     raw = spec if isinstance(spec, str) else spec.to_json()
     return subprocess.Popen(
-        [sys.executable, "-m", "core.runner", raw],
+        [sys.executable, "-m", "agent_tui.runner", raw],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core import Agent
-from core.naming import file_safe_name, safe_name
-from core.redaction import REDACTED, Redactor, is_secret_key
+from agent_tui import Agent
+from agent_tui.naming import file_safe_name, safe_name
+from agent_tui.redaction import REDACTED, Redactor, is_secret_key
 
 FAKE_ENV_KEY = "sk-test-envENVenv0123456789abcdef"
 FAKE_DOTENV_KEY = "dotenv-secret-7f3a9c2b1e"
@@ -20,7 +20,7 @@ FAKE_TOOL_PASSWORD = "hunter2-tool-pass-99"
 def test_no_secret_reaches_disk(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.settings as settings
+    import agent_tui.settings as settings
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_ENV_KEY)
     (tmp_path / ".env").write_text(f"ANTHROPIC_API_KEY={FAKE_DOTENV_KEY}\n")

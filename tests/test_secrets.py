@@ -21,16 +21,16 @@ import pytest
 from fake_openai import FakeOpenAI
 from workspace_fixtures import write_swarms
 
-from core import Agent, cli
-from core.redaction import (
+from agent_tui import Agent, cli
+from agent_tui.redaction import (
     REDACTED,
     Redactor,
     StreamRedactor,
     is_secret_env_name,
     is_secret_key,
 )
-from core.runner import RunSpec, resume_agent
-from tui.runs import runner_command, spawn
+from agent_tui.runner import RunSpec, resume_agent
+from agent_tui.tui.runs import runner_command, spawn
 
 REPO = Path(__file__).resolve().parent.parent
 # Shaped like no well-known token, so only knowing the value can catch it.
@@ -43,7 +43,7 @@ def files_blob(root: Path) -> bytes:
 
 def cli_command() -> list[str]:
     script = Path(sys.executable).parent / "agent-tui"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "core.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "agent_tui.cli"]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -294,7 +294,7 @@ def test_the_app_hands_the_spec_to_the_runner_on_stdin(workspace: Path) -> None:
         return cmdline, environ, [orjson.loads(line) for line in out.splitlines()]
 
     cmdline, environ, lines = asyncio.run(run())
-    assert b"core.runner" in cmdline and task.encode() not in cmdline
+    assert b"agent_tui.runner" in cmdline and task.encode() not in cmdline
     assert task.encode() not in environ
     assert lines[0]["type"] == "start" and lines[0]["task"] == task  # it arrived on stdin
     assert lines[-1]["status"] == "completed"

@@ -15,12 +15,12 @@ from textual.widgets import Static
 from tui_fixtures import wait_until
 from workspace_fixtures import write_swarms
 
-from core.redaction import REDACTED
-from core.runner import RunSpec
-from tui.agent_table import AgentTable
-from tui.app import AgentTUI
-from tui.run_pane import RunPane
-from tui.runs import Run
+from agent_tui.redaction import REDACTED
+from agent_tui.runner import RunSpec
+from agent_tui.tui.agent_table import AgentTable
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.run_pane import RunPane
+from agent_tui.tui.runs import Run
 
 KEY = "tq-Zx81bLm0Qw7Yv3Nc5Rd2Kp9Hs"
 RUN_TRIES = 1200  # x 50 ms: two children importing litellm on a loaded 2-core machine

@@ -44,13 +44,13 @@ from textual.widgets import Static
 from tui_fixtures import wait_until
 from workspace_fixtures import write_swarms
 
-from core.redaction import LITELLM_SECRET_ENV_NAMES, REDACTED, is_secret_env_name
-from core.runner import RunSpec
-from core.workspace import step_history
-from tui.app import AgentTUI
-from tui.display import LOADING
-from tui.run_pane import RunPane
-from tui.runs import Run
+from agent_tui.redaction import LITELLM_SECRET_ENV_NAMES, REDACTED, is_secret_env_name
+from agent_tui.runner import RunSpec
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.display import LOADING
+from agent_tui.tui.run_pane import RunPane
+from agent_tui.tui.runs import Run
+from agent_tui.workspace import step_history
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "openai/gpt-4o-mini"
@@ -241,7 +241,7 @@ def workspace_files(scenario: Scenario) -> list[tuple[str, bytes]]:
 # ----------------------------------------------------------------------- writers
 CTOR_SCRIPT = """
 import json, sys
-from core import Agent
+from agent_tui import Agent
 
 given = json.load(sys.stdin)
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from core import Agent
+from agent_tui import Agent
 
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from core import Agent
+    from agent_tui import Agent
 
     where = sys.argv[1]
 

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from children import agent_tui
 
-from core import Agent
-from core.journal import JOURNAL_NAME, read_journal
-from core.lock import LOCK_NAME, WorkspaceLock
-from core.persistence import (
+from agent_tui import Agent
+from agent_tui.journal import JOURNAL_NAME, read_journal
+from agent_tui.lock import LOCK_NAME, WorkspaceLock
+from agent_tui.persistence import (
     UnsafePathError,
     WorkspaceFileError,
     atomic_write_json,
     read_bytes,
     read_json,
 )
-from core.workspace import read_agent, scan
+from agent_tui.workspace import read_agent, scan
 
 
 def digest(path: Path) -> str:
@@ -119,7 +119,7 @@ def test_atomic_write_refuses_fifo_device_and_planted_temp_link(
     with pytest.raises(UnsafePathError, match="FIFO"):
         atomic_write_json(folder / "config.json", {"a": 1})
     # A link planted at the temp file's name is not followed (O_EXCL|O_NOFOLLOW).
-    import core.persistence as persistence
+    import agent_tui.persistence as persistence
 
     planted = folder / f".state.json.{os.getpid()}.999999.tmp"
     planted.symlink_to(outside)
@@ -137,7 +137,7 @@ def test_atomic_write_refuses_fifo_device_and_planted_temp_link(
 def test_agent_folder_that_is_a_link_is_never_written(workspace: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    from core.naming import agent_folder_name, stable_agent_id
+    from agent_tui.naming import agent_folder_name, stable_agent_id
 
     agents = workspace / "agents"
     agents.mkdir(parents=True)

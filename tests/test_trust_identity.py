@@ -17,9 +17,9 @@ import pytest
 from children import agent_tui
 from workspace_fixtures import write_swarms
 
-from core import Agent
-from core.journal import JOURNAL_NAME, read_journal
-from core.workspace import load_conversation, read_agent, scan
+from agent_tui import Agent
+from agent_tui.journal import JOURNAL_NAME, read_journal
+from agent_tui.workspace import load_conversation, read_agent, scan
 
 TIMEOUT = 120
 
@@ -113,7 +113,7 @@ def test_a_stale_load_never_drops_steps_another_process_finished(
     folder = Path(first._get_agent_workspace_dir())
     script = textwrap.dedent(
         """
-        from core import Agent
+        from agent_tui import Agent
         agent = Agent(model_name="offline/demo?delay=0.002&tool_steps=3",
                       agent_name="shared", max_loops=4)
         agent.load()
@@ -148,7 +148,7 @@ def test_disk_full_at_the_first_run_never_locks_the_process_out(
     script = textwrap.dedent(
         """
         import resource, signal
-        from core import Agent
+        from agent_tui import Agent
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))

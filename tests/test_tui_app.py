@@ -14,13 +14,13 @@ from textual.widgets import Static
 from tui_fixtures import rewrite_config, run_agent, wait_until, word_count
 from workspace_fixtures import write_broken_corpus, write_ours, write_swarms
 
-from core import Agent
-from core.workspace import read_agent, step_history
-from tui.agent_table import AgentTable
-from tui.app import AgentTUI, parse_args
-from tui.commands import BindingCommands
-from tui.config_view import ConfigView
-from tui.help_screen import HelpScreen
+from agent_tui import Agent
+from agent_tui.tui.agent_table import AgentTable
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.commands import BindingCommands
+from agent_tui.tui.config_view import ConfigView
+from agent_tui.tui.help_screen import HelpScreen
+from agent_tui.workspace import read_agent, step_history
 
 
 def text_of(app: AgentTUI, selector: str) -> str:
@@ -58,7 +58,7 @@ async def test_lists_agents_with_status_and_loops(workspace: Path) -> None:
 
 FIRST_PAINT = """
 import asyncio, sys
-from tui.app import AgentTUI
+from agent_tui.tui.app import AgentTUI
 
 async def main():
     app = AgentTUI(workspace_dir=sys.argv[1], watch=False)
@@ -226,9 +226,22 @@ async def test_help_screen_and_command_palette_list_every_action(workspace: Path
             assert any(title.startswith(binding.description) for title in titles)
 
 
-def test_command_line_arguments() -> None:
-    args = parse_args(["--workspace", "/tmp/w", "--read-only"])
-    assert args.workspace == "/tmp/w" and args.read_only and not args.no_watch
+def test_the_console_script_opens_the_app_with_the_flags_given(monkeypatch) -> None:
+    from agent_tui.tui import launch
+
+    opened = []
+
+    class FakeApp:
+        def __init__(self, **kwargs) -> None:
+            opened.append(kwargs)
+            self.return_code = 0
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr("agent_tui.tui.app.AgentTUI", FakeApp)
+    assert launch.main(["--workspace", "/tmp/w", "--read-only"]) == 0
+    assert opened == [{"workspace_dir": "/tmp/w", "read_only": True, "watch": True}]
 
 
 async def test_an_empty_workspace_says_how_to_start(workspace: Path) -> None:
@@ -252,7 +265,7 @@ async def test_clock_tick_while_closing_does_not_fail(workspace: Path) -> None:
 async def test_an_agent_picked_while_the_first_scan_runs_stays_picked(
     workspace: Path, monkeypatch
 ) -> None:
-    import tui.app as app_module
+    import agent_tui.tui.app as app_module
 
     folders = [write_ours(workspace, f"agent-{n:02d}") for n in range(30)]
     real_read = app_module.read_agent

@@ -9,10 +9,10 @@ from textual.widgets import DataTable, Input
 from tui_fixtures import SNAPSHOT_NOW, run_agent, wait_until
 from workspace_fixtures import BASE_TIME, live_run, write_ours
 
-from core.lock import WorkspaceLock
-from tui.app import AgentTUI
-from tui.cleanup_screen import CleanupScreen
-from tui.dialogs import ConfirmDialog, NumberPrompt
+from agent_tui.lock import WorkspaceLock
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 
 
 async def open_cleanup(pilot, app: AgentTUI, count: int) -> CleanupScreen:

@@ -11,10 +11,10 @@ from textual.widgets import Static
 from tui_fixtures import wait_until
 from workspace_fixtures import control_chars, write_escape_agents
 
-from tui import safe_text
-from tui.app import AgentTUI
-from tui.cleanup_screen import CleanupScreen
-from tui.run_dialogs import ResumeDialog
+from agent_tui.tui import safe_text
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.run_dialogs import ResumeDialog
 
 
 def test_install_makes_both_libraries_show_controls_as_pictures() -> None:

@@ -19,12 +19,12 @@ import pytest
 from textual.widgets import Button, Input, Static
 from tui_fixtures import run_agent, wait_until
 
-from core.workspace import read_agent
-from tui import cleanup_screen, config_view, diff_view, run_dialogs, state_view
-from tui.app import AgentTUI
-from tui.cleanup_screen import CleanupScreen
-from tui.dialogs import NumberPrompt
-from tui.run_dialogs import ResumeDialog
+from agent_tui.tui import cleanup_screen, config_view, diff_view, run_dialogs, state_view
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.dialogs import NumberPrompt
+from agent_tui.tui.run_dialogs import ResumeDialog
+from agent_tui.workspace import read_agent
 
 SIZE = (160, 45)
 TICK = 0.05

@@ -1,5 +1,5 @@
 """Pilot tests of the Run tab: runs started from the form stream, autosave, stop, fail and
-resume in real child processes (``python -m core.runner``) with the offline model."""
+resume in real child processes (``python -m agent_tui.runner``) with the offline model."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 from textual.widgets import Input, OptionList, Static
 from tui_fixtures import run_agent, wait_until
 
-from core.journal import read_journal
-from core.runner import RunSpec
-from core.workspace import load_config, load_state, read_agent
-from tui.agent_table import AgentTable
-from tui.app import AgentTUI
-from tui.run_dialogs import NewRunDialog, ResumeDialog
-from tui.runs import Run
+from agent_tui.journal import read_journal
+from agent_tui.runner import RunSpec
+from agent_tui.tui.agent_table import AgentTable
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
+from agent_tui.tui.runs import Run
+from agent_tui.workspace import load_config, load_state, read_agent
 
 RUN_TRIES = 600  # x 50 ms: a loaded 2-core machine starts a child in well under that
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tui_fixtures import SNAPSHOT_NOW, SNAPSHOT_ROOT, recorded_run, snapshot_workspace, wait_until
 
-from core.runner import RunSpec
-from tui.app import AgentTUI
-from tui.display import LOADING
+from agent_tui.runner import RunSpec
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.display import LOADING
 
 SIZE = (130, 36)
 
@@ -66,7 +66,7 @@ def test_cleanup_screen(snap_compare) -> None:
 
 
 def test_run_pane_mid_run(snap_compare) -> None:
-    # Fed from a recorded stream (what core.runner prints), so sizes and times are fixed.
+    # Fed from a recorded stream (what agent_tui.runner prints), so sizes and times are fixed.
     async def mid_run(pilot) -> None:
         await scanned(pilot)
         app = pilot.app

@@ -21,10 +21,10 @@ from workspace_fixtures import (
     write_swarms,
 )
 
-from core import workspace as ws
-from core.lock import WorkspaceLock, lock_holder
-from core.persistence import WorkspaceFileError
-from core.workspace import WorkspaceLookupError
+from agent_tui import workspace as ws
+from agent_tui.lock import WorkspaceLock, lock_holder
+from agent_tui.persistence import WorkspaceFileError
+from agent_tui.workspace import WorkspaceLookupError
 
 
 def _files_size(folder: Path) -> int:
@@ -101,7 +101,7 @@ def test_running_held_by_a_child_process(workspace: Path, child_env: dict[str, s
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from core.lock import WorkspaceLock\n"
+        "from agent_tui.lock import WorkspaceLock\n"
         f"lock = WorkspaceLock(Path({str(folder)!r})); lock.acquire()\n"
         "print('held', flush=True)\n"
         "time.sleep(60)\n"
@@ -442,7 +442,7 @@ def test_record_to_dict_is_json(workspace: Path) -> None:
 
 
 def test_reads_a_workspace_written_by_a_real_agent(workspace: Path) -> None:
-    from core import Agent
+    from agent_tui import Agent
 
     agent = Agent(model_name="offline/demo", agent_name="real one", max_loops=2)
     answer = agent.run("Summarise the benefits of autosave")
@@ -468,7 +468,7 @@ def test_reads_a_workspace_written_by_a_real_agent(workspace: Path) -> None:
 
 FORKED_SCAN = """
 import json, os, sys, time
-from core import workspace as ws
+from agent_tui import workspace as ws
 parent = os.getpid()
 
 def reader(record):
@@ -504,7 +504,7 @@ print(json.dumps({
 
 
 def test_forked_scan_gives_the_same_records(tmp_path, child_env) -> None:
-    from core.workspace import PARALLEL_MIN
+    from agent_tui.workspace import PARALLEL_MIN
 
     for i in range(PARALLEL_MIN + 10):
         folder = tmp_path / "agents" / f"agent-{i:05d}"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from workspace_fixtures import BASE_TIME, write_ours
 
-from core import Agent
-from core.persistence import atomic_write_json
-from core.workspace import load_config
+from agent_tui import Agent
+from agent_tui.persistence import atomic_write_json
+from agent_tui.workspace import load_config
 
 SNAPSHOT_ROOT = Path("/tmp/agent-tui-snapshots/ws")
 SNAPSHOT_NOW = BASE_TIME + timedelta(hours=3)
@@ -69,7 +69,7 @@ def snapshot_workspace() -> Path:
 
 
 def recorded_run(root: Path) -> list[dict]:
-    """A run's JSON lines as ``core.runner`` prints them, cut mid-run (step 3 streaming), with
+    """A run's JSON lines as ``agent_tui.runner`` prints them, cut mid-run (step 3 streaming), with
     fixed sizes and times so a snapshot of the run pane is stable."""
     folder = str(root / "agents" / "live-demo-4b1c1d5a6f0e")
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.lock import WorkspaceLock
-from core.naming import agent_folder_name, stable_agent_id, state_file_name
+from agent_tui.lock import WorkspaceLock
+from agent_tui.naming import agent_folder_name, stable_agent_id, state_file_name
 
 BASE_TIME = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
 SYSTEM_PROMPT = "You are a careful assistant."

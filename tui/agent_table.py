@@ -14,8 +14,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import DataTable
 
-from core.workspace import AgentRecord
-from tui.display import Clock, age_text, loops_text, size_text, status_badge, utc_now
+from agent_tui.tui.display import Clock, age_text, loops_text, size_text, status_badge, utc_now
+from agent_tui.workspace import AgentRecord
 
 SORTS = ("name", "age", "size")
 COLUMNS = (("status", "status", 12), ("name", "agent", 24), ("loops", "loops", 5),

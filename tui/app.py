@@ -2,15 +2,14 @@
 
 Left, every agent folder of the workspace with its status, loop count, age and size; right,
 tabs for the selected agent (Config, State, Diff) and the Run tab, where runs started here
-(``n``, or ``l`` to resume a saved agent) stream in child processes (:mod:`tui.run_pane`). The
-list and the views follow the disk through :mod:`tui.watcher`; all reading goes through
-:mod:`core.workspace`. Workers (the scan, the watcher, deletions, runs) only post messages;
+(``n``, or ``l`` to resume a saved agent) stream in child processes (:mod:`agent_tui.tui.run_pane`). The
+list and the views follow the disk through :mod:`agent_tui.tui.watcher`; all reading goes through
+:mod:`agent_tui.workspace`. Workers (the scan, the watcher, deletions, runs) only post messages;
 the handlers here change widgets.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
@@ -25,24 +24,24 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core import settings
-from core.persistence import WorkspaceFileError
-from core.redaction import Redactor
-from core.runner import RunSpec
-from core.workspace import AgentRecord, iter_agent_folders, read_agent
-from tui import safe_text
-from tui.agent_table import SORTS, AgentTable
-from tui.cleanup_screen import CleanupScreen
-from tui.commands import BindingCommands, bindings_of
-from tui.config_view import ConfigView
-from tui.dialogs import ConfirmDialog
-from tui.diff_view import DiffView
-from tui.display import Clock, utc_now
-from tui.help_screen import HelpScreen
-from tui.run_dialogs import NewRunDialog, ResumeDialog
-from tui.run_pane import RunPane
-from tui.state_view import StateView
-from tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
+from agent_tui import settings
+from agent_tui.persistence import WorkspaceFileError
+from agent_tui.redaction import Redactor
+from agent_tui.runner import RunSpec
+from agent_tui.tui import safe_text
+from agent_tui.tui.agent_table import SORTS, AgentTable
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.commands import BindingCommands, bindings_of
+from agent_tui.tui.config_view import ConfigView
+from agent_tui.tui.dialogs import ConfirmDialog
+from agent_tui.tui.diff_view import DiffView
+from agent_tui.tui.display import Clock, utc_now
+from agent_tui.tui.help_screen import HelpScreen
+from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
+from agent_tui.tui.run_pane import RunPane
+from agent_tui.tui.state_view import StateView
+from agent_tui.tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
+from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
 
 SCAN_CHUNK = 500
 FIRST_ROWS = 200
@@ -468,42 +467,3 @@ class AgentTUI(App[None]):
         self.push_screen(
             CleanupScreen(records, self.agents_dir, read_only=self.read_only, clock=self.clock)
         )
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="agent-tui", description="Watch, diff and clean agent workspaces."
-    )
-    parser.add_argument(
-        "--workspace", metavar="PATH", help="workspace root (default: $WORKSPACE_DIR)"
-    )
-    parser.add_argument("--read-only", action="store_true", help="disable every destructive action")
-    parser.add_argument(
-        "--no-watch", action="store_true", help="do not follow the disk (rescan with r)"
-    )
-    parser.add_argument(
-        "--live-demo", action="store_true", help="start the demo's live run (agent-tui demo)"
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the app: ``agent-tui [--workspace PATH] [--read-only] [--no-watch]``."""
-    args = parse_args(argv)
-    runs: list[RunSpec] = []
-    if args.live_demo:
-        from core.demo import live_run_spec
-
-        runs.append(live_run_spec(settings.workspace_root(args.workspace)))
-    app = AgentTUI(
-        workspace_dir=args.workspace,
-        read_only=args.read_only,
-        watch=not args.no_watch,
-        start_runs=runs,
-    )
-    app.run()
-    return app.return_code or 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,9 +1,9 @@
 """The cleanup screen (``c``): like ncdu for agent workspaces.
 
 A table of folders with size, age and status; mark with space (never a running one); presets
-that mark by age or keep the newest N per name (:func:`core.cleanup.plan`, in a worker: it
+that mark by age or keep the newest N per name (:func:`agent_tui.cleanup.plan`, in a worker: it
 resolves folders on disk); a summary of the bytes to free; a confirmation; then
-:func:`core.cleanup.execute` in a worker, which re-checks every folder's lock before removing
+:func:`agent_tui.cleanup.execute` in a worker, which re-checks every folder's lock before removing
 it, with a progress bar. ``--read-only`` disables marking and deleting.
 """
 
@@ -22,11 +22,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from core.cleanup import CleanupItem, CleanupPlan, CleanupResult, execute, format_bytes, plan
-from core.workspace import AgentRecord
-from tui.agent_table import sort_key
-from tui.dialogs import ConfirmDialog, NumberPrompt
-from tui.display import Clock, age_text, status_badge, utc_now
+from agent_tui.cleanup import CleanupItem, CleanupPlan, CleanupResult, execute, format_bytes, plan
+from agent_tui.tui.agent_table import sort_key
+from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
+from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
+from agent_tui.workspace import AgentRecord
 
 DESTRUCTIVE = frozenset({"toggle_mark", "mark_older", "mark_keep_last", "delete", "unmark_all"})
 CLEANUP_SORTS = {"size": "size", "age": "age", "name": "name", "status": "status"}

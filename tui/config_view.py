@@ -1,7 +1,7 @@
 """The Config tab: the selected agent's ``config.json``, live.
 
 Each rewrite re-renders the document in place (the scroll position stays) and the lines of
-the fields that changed, found with :func:`core.diff.diff`, are highlighted for a moment.
+the fields that changed, found with :func:`agent_tui.diff.diff`, are highlighted for a moment.
 The file is read and redacted in a thread worker (a FIFO or a slow disk must not stop the
 UI); the header and problems come from the record, which is already in memory.
 """
@@ -21,11 +21,10 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.diff import diff
-from core.persistence import WorkspaceFileError
-from core.redaction import Redactor
-from core.workspace import AgentRecord, load_config
-from tui.display import (
+from agent_tui.diff import diff
+from agent_tui.persistence import WorkspaceFileError
+from agent_tui.redaction import Redactor
+from agent_tui.tui.display import (
     LOADING,
     Clock,
     ago_text,
@@ -36,6 +35,7 @@ from tui.display import (
     unreadable,
     utc_now,
 )
+from agent_tui.workspace import AgentRecord, load_config
 
 HIGHLIGHT_SECONDS = 1.5
 

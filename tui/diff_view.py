@@ -1,7 +1,7 @@
 """The Diff tab: what the last step changed, or any two steps / two agents from a picker.
 
-Documents come from :mod:`core.workspace` (per-step history from the journal; an agent's
-latest conversation and memory) and are compared by :func:`core.diff.diff`. Two thread
+Documents come from :mod:`agent_tui.workspace` (per-step history from the journal; an agent's
+latest conversation and memory) and are compared by :func:`agent_tui.diff.diff`. Two thread
 workers do the reading: one the selected agent's step history, one the pair being compared
 (its documents, their redaction, the diff); the view renders what they post.
 """
@@ -20,10 +20,11 @@ from textual.message import Message
 from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.diff import Change, diff, render_text, summary
-from core.persistence import WorkspaceFileError
-from core.redaction import Redactor
-from core.workspace import (
+from agent_tui.diff import Change, diff, render_text, summary
+from agent_tui.persistence import WorkspaceFileError
+from agent_tui.redaction import Redactor
+from agent_tui.tui.display import LOADING, failure_text
+from agent_tui.workspace import (
     AgentRecord,
     StepHistory,
     WorkspaceLookupError,
@@ -31,7 +32,6 @@ from core.workspace import (
     load_state,
     step_history,
 )
-from tui.display import LOADING, failure_text
 
 MAX_AGENT_CHOICES = 100
 LINE_STYLES = {"+": "#87d787", "-": "#ff5f5f", "~": "#ffd75f"}

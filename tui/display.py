@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from rich.text import Text
 
-from core.units import format_bytes, format_span
-from core.workspace import AgentRecord
+from agent_tui.units import format_bytes, format_span
+from agent_tui.workspace import AgentRecord
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -88,7 +88,7 @@ def size_text(record: AgentRecord) -> str:
 
 
 def child_path(parent: str, key: object) -> str:
-    """A path in the syntax of :mod:`core.diff` (``a.b``, ``a[0]``, ``a["odd key"]``)."""
+    """A path in the syntax of :mod:`agent_tui.diff` (``a.b``, ``a[0]``, ``a["odd key"]``)."""
     if isinstance(key, int):
         return f"{parent}[{key}]"
     if isinstance(key, str) and key.isidentifier():

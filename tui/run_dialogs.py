@@ -1,6 +1,6 @@
 """The forms that start runs: a new run (``n``) and load / resume of a saved agent (``l``).
 
-Both dismiss with a :class:`core.runner.RunSpec` (or ``None`` when cancelled) and check what
+Both dismiss with a :class:`agent_tui.runner.RunSpec` (or ``None`` when cancelled) and check what
 they can before a child is started, with a message that says what to fix.
 """
 
@@ -21,14 +21,20 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from core.naming import agent_folder_name, stable_agent_id
-from core.offline import is_offline, parse_model
-from core.persistence import WorkspaceFileError
-from core.redaction import Redactor
-from core.runner import CONTINUE_TASK, RunSpec, suggested_models
-from core.settings import load_env
-from core.workspace import FORMAT_SWARMS, AgentRecord, load_config, load_conversation, load_state
-from tui.display import LOADING, failure_text, render_message
+from agent_tui.naming import agent_folder_name, stable_agent_id
+from agent_tui.offline import is_offline, parse_model
+from agent_tui.persistence import WorkspaceFileError
+from agent_tui.redaction import Redactor
+from agent_tui.runner import CONTINUE_TASK, RunSpec, suggested_models
+from agent_tui.settings import load_env
+from agent_tui.tui.display import LOADING, failure_text, render_message
+from agent_tui.workspace import (
+    FORMAT_SWARMS,
+    AgentRecord,
+    load_config,
+    load_conversation,
+    load_state,
+)
 
 MAX_LOOPS = 10_000
 DEFAULT_LOOPS = 5
@@ -204,7 +210,7 @@ class NewRunDialog(FormScreen):
 
 
 def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict[str, Any]]:
-    """What a resume restores (steps, task, last messages), read through ``core.workspace``,
+    """What a resume restores (steps, task, last messages), read through ``agent_tui.workspace``,
     with secrets masked; and the saved config (``{}`` when unreadable)."""
     text = Text()
     text.append(record.name, style="bold")

@@ -1,6 +1,6 @@
 """The Run tab: runs started from the app, each streaming in its own log.
 
-Every run is a child process (``python -m core.runner``, see :mod:`tui.runs`): a slow or hung
+Every run is a child process (``python -m agent_tui.runner``, see :mod:`agent_tui.tui.runs`): a slow or hung
 model never touches the event loop, and litellm is never imported by the app. A worker per run
 reads the child's JSON lines and posts them as messages; the handlers here update the run's
 header (status, step i of N, tokens, cost, last autosave) and its log. Interrupt sends SIGINT
@@ -25,9 +25,9 @@ from textual.message import Message
 from textual.widgets import Button, ContentSwitcher, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
-from core.runner import RunSpec
-from tui.display import status_badge
-from tui.runs import (
+from agent_tui.runner import RunSpec
+from agent_tui.tui.display import status_badge
+from agent_tui.tui.runs import (
     Run,
     apply_record,
     collect_stderr,

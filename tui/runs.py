@@ -1,4 +1,4 @@
-"""Runs started from the app: the child process (``python -m core.runner``) and what its JSON
+"""Runs started from the app: the child process (``python -m agent_tui.runner``) and what its JSON
 lines mean for one run.
 
 No widgets here. :func:`spawn` starts the child; :func:`read_lines` turns its stdout into
@@ -16,16 +16,14 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 from rich.text import Text
 
-from core.redaction import Redactor, StreamRedactor
-from core.runner import RunSpec
+from agent_tui.redaction import Redactor, StreamRedactor
+from agent_tui.runner import RunSpec
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 LINE_LIMIT = 4 * 1024 * 1024
 STDERR_LINES = 20
 # Interrupt, then terminate, then kill: each after this many seconds without an exit.
@@ -76,14 +74,13 @@ class Run:
 def runner_command(spec: RunSpec) -> list[str]:
     """The runner's command line. The spec goes on stdin (``-``), never here: any local user
     can read a process's arguments (``/proc/PID/cmdline``), and the task may be private."""
-    return [sys.executable, "-m", "core.runner", "-"]
+    # -P: the current folder is not put on sys.path, so a user's own package named like one
+    # of ours cannot shadow the runner.
+    return [sys.executable, "-P", "-m", "agent_tui.runner", "-"]
 
 
 def runner_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO_ROOT) + (
-        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
-    )
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     env.setdefault("LITELLM_OFFLINE_MODE", "true")
     return env

@@ -5,7 +5,7 @@ and from models anyone can prompt. Rich and Textual drop five control characters
 backspace, vertical tab, form feed, carriage return) from every text they render, but escape,
 which starts the sequences that clear the screen, move the cursor or retitle the window, and
 the other C0 and C1 controls pass through to the terminal, and so do the characters that
-reorder or hide text (``core.units.INVISIBLE``: a right-to-left override makes
+reorder or hide text (``agent_tui.units.INVISIBLE``: a right-to-left override makes
 ``rtl\u202egnp.exe`` read as ``rtlexe.png``) and the lone surrogates a non-UTF-8 folder name
 decodes to. :func:`install` adds them to both libraries' tables, each shown as a visible
 picture (escape as ``␛``, the others as ``�``): one character for one, so styled spans keep
@@ -18,7 +18,7 @@ from __future__ import annotations
 import rich.control
 import textual.content
 
-from core.units import INVISIBLE
+from agent_tui.units import INVISIBLE
 
 KEPT = {0x09, 0x0A}  # tab and newline: layout, not control
 

@@ -1,7 +1,7 @@
 """The State tab: task, memory and the conversation as a readable transcript.
 
-Read through :mod:`core.workspace` (ours: state file plus journal; swarms: ``short_memory``),
-then masked with :class:`core.redaction.Redactor`, because foreign files (swarms) keep API keys
+Read through :mod:`agent_tui.workspace` (ours: state file plus journal; swarms: ``short_memory``),
+then masked with :class:`agent_tui.redaction.Redactor`, because foreign files (swarms) keep API keys
 in plain text. Both happen in a thread worker; the view renders what it posts.
 """
 
@@ -18,10 +18,10 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.persistence import WorkspaceFileError
-from core.redaction import Redactor
-from core.workspace import AgentRecord, load_conversation, load_state
-from tui.display import LOADING, failure_text, render_json, render_message
+from agent_tui.persistence import WorkspaceFileError
+from agent_tui.redaction import Redactor
+from agent_tui.tui.display import LOADING, failure_text, render_json, render_message
+from agent_tui.workspace import AgentRecord, load_conversation, load_state
 
 MAX_MESSAGES = 300
 

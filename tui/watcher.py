@@ -20,8 +20,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from watchfiles import Change, awatch
 
-from core.persistence import is_temp_file
-from core.workspace import AgentRecord, read_agent
+from agent_tui.persistence import is_temp_file
+from agent_tui.workspace import AgentRecord, read_agent
 
 DEBOUNCE_MS = 50
 STEP_MS = 10
