@@ -887,9 +887,6 @@ def _memory_bytes(memory: dict[str, Any]) -> bytes:
     return dumps(memory, indent=False)
 
 
-_SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "assistant": "assistant"}
-
-
 def _swarms_documents(folder: Path) -> list[dict[str, Any]]:
     """The swarms config and state file of ``folder`` that can be read (for their secrets)."""
     from agent_tui.workspace import read_agent
@@ -924,32 +921,38 @@ def _from_swarms(document: dict[str, Any], path: Path) -> dict[str, Any]:
         raise StateFileError(path, "not an agent-tui state file and holds no swarms short_memory")
     if isinstance(memory, str):
         raise StateFileError(path, "swarms short_memory is stored as text, not a message list")
-    if not isinstance(memory, list):
-        raise StateFileError(path, "swarms short_memory is not a list of messages")
+    # One reading of swarms' conversation and roles for every reader and for load().
+    from agent_tui.workspace import normalize_message, swarms_messages
+
+    try:
+        raw = swarms_messages(document, path)
+    except WorkspaceFileError as exc:
+        raise StateFileError(path, f"swarms {exc.reason}") from None
     name = document.get("agent_name")
     conversation = []
-    for item in memory:
+    for item in raw:
         if not isinstance(item, dict):
             continue
-        role = str(item.get("role", "")).strip()
-        mapped = _SWARMS_ROLES.get(role.lower(), "assistant" if role == name or role else "user")
-        content = item.get("content")
-        conversation.append(
-            {
-                "role": mapped,
-                "content": content if isinstance(content, str) else str(content),
-                "ts": item.get("timestamp"),
-            }
-        )
+        message = normalize_message(item, name if isinstance(name, str) else None)
+        role = message["role"]
+        if role == "tool" and "tool_call_id" not in message:
+            role = "assistant"  # a tool answer with no call to answer: the model would refuse it
+        conversation.append({"role": role, "content": message["content"], "ts": message.get("ts")})
     meta = document.get("_autosave_metadata") or {}
     loop_count = meta.get("loop_count") if isinstance(meta, dict) else None
     tasks = [m["content"] for m in conversation if m["role"] == "user"]
+    from agent_tui.workspace import ERROR_TXT, swarms_status
+
+    error_txt = path.parent / ERROR_TXT
+    has_error = error_txt.is_file() and not error_txt.is_symlink() and error_txt.stat().st_size > 0
+    status, error = swarms_status(str(path.parent), loop_count, has_error)
     return {
         "format": "swarms",
         "conversation": conversation,
         "loop_count": loop_count if isinstance(loop_count, int) else 0,
         "task": tasks[-1] if tasks else None,
         "tasks": tasks,
-        "status": INTERRUPTED if loop_count is None else COMPLETED,
+        "status": status,
+        "error": error,
         "journal_seq": 0,
     }

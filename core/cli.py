@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 
+from agent_tui.defaults import CONTINUE_TASK
 from agent_tui.units import format_bytes, format_seconds, printable, utf8_safe
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 PROG = "agent-tui"
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 DEBUG_ENV = "AGENT_TUI_DEBUG"
-CONTINUE_TASK = "Continue from where you left off"
 STATUS_ORDER = ("running", "error", "interrupted", "unknown", "broken", "completed")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)

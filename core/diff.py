@@ -49,7 +49,12 @@ class Change:
         return out
 
 
-def _key_path(parent: str, key: object) -> str:
+def key_path(parent: str, key: object) -> str:
+    """The path of ``parent``'s child ``key``: ``a.b`` for plain ASCII names, ``a[0]`` for a
+    list index, ``a["odd key"]`` (JSON-quoted) for anything else. The one spelling every
+    caller (this diff, the app's highlighting) uses."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"{parent}[{key}]"
     if isinstance(key, str) and _IDENTIFIER.match(key):
         return f"{parent}.{key}" if parent else key
     return f"{parent}[{orjson.dumps(str(key)).decode()}]"
@@ -83,14 +88,14 @@ def _compare_dicts(old: dict, new: dict, path: str, out: list[Change], ignore_no
     for key, value in old.items():
         if ignore_noise and key in NOISE_KEYS:
             continue
-        where = _key_path(path, key)
+        where = key_path(path, key)
         if key in new:
             _compare(value, new[key], where, out, ignore_noise)
         else:
             out.append(Change(REMOVED, where, old=value))
     for key, value in new.items():
         if key not in old and not (ignore_noise and key in NOISE_KEYS):
-            out.append(Change(ADDED, _key_path(path, key), new=value))
+            out.append(Change(ADDED, key_path(path, key), new=value))
 
 
 def _same(a: Any, b: Any, ignore_noise: bool) -> bool:
@@ -105,9 +110,9 @@ def _compare_lists(old: list, new: list, path: str, out: list[Change], ignore_no
     shorter = min(len(old), len(new))
     if all(_same(old[i], new[i], ignore_noise) for i in range(shorter)):
         for i in range(shorter, len(new)):
-            out.append(Change(APPENDED, f"{path}[{i}]", new=new[i]))
+            out.append(Change(APPENDED, key_path(path, i), new=new[i]))
         for i in range(shorter, len(old)):
-            out.append(Change(REMOVED, f"{path}[{i}]", old=old[i]))
+            out.append(Change(REMOVED, key_path(path, i), old=old[i]))
         return
     keys_old = [_item_key(v, ignore_noise) for v in old]
     keys_new = [_item_key(v, ignore_noise) for v in new]
@@ -119,11 +124,11 @@ def _compare_lists(old: list, new: list, path: str, out: list[Change], ignore_no
         # Items facing each other in a replaced stretch are the same slot edited: recurse, so
         # one changed message field shows as that field, not as a removed and an added message.
         for k in range(paired):
-            _compare(old[i1 + k], new[j1 + k], f"{path}[{j1 + k}]", out, ignore_noise)
+            _compare(old[i1 + k], new[j1 + k], key_path(path, j1 + k), out, ignore_noise)
         for k in range(i1 + paired, i2):
-            out.append(Change(REMOVED, f"{path}[{k}]", old=old[k]))
+            out.append(Change(REMOVED, key_path(path, k), old=old[k]))
         for k in range(j1 + paired, j2):
-            out.append(Change(ADDED, f"{path}[{k}]", new=new[k]))
+            out.append(Change(ADDED, key_path(path, k), new=new[k]))
 
 
 def _item_key(value: Any, ignore_noise: bool) -> bytes:

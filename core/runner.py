@@ -35,9 +35,9 @@ from typing import IO, Any
 
 import orjson
 
+from agent_tui.defaults import CONTINUE_TASK
 from agent_tui.redaction import Redactor, StreamRedactor
 
-CONTINUE_TASK = "Continue from where you left off."
 TEXT_FLUSH_SECONDS = 0.05
 TEXT_BATCH_CHARS = 8000
 MAX_FIELD_CHARS = 2000

@@ -455,7 +455,7 @@ def _fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) ->
         _probe_lock(record, top)
     if record.format == FORMAT_SWARMS:
         try:
-            _swarms_messages(config, f"{record.path}/{CONFIG_NAME}")
+            swarms_messages(config, f"{record.path}/{CONFIG_NAME}")
         except WorkspaceFileError as exc:
             record.problems.append(f"config.json: {exc.reason}")
         status = _swarms_status(record, top, meta)
@@ -482,17 +482,26 @@ def _our_status(record: AgentRecord, meta: dict[str, Any]) -> str:
 
 def _swarms_status(record: AgentRecord, top: dict, meta: dict[str, Any]) -> str:
     error_info = top.get(ERROR_TXT)
-    if error_info is not None and error_info.st_size > 0:
+    has_error = error_info is not None and error_info.st_size > 0
+    status, record.error = swarms_status(record.path, meta.get("loop_count"), has_error)
+    return status
+
+
+def swarms_status(folder: str, loop_count: object, has_error: bool) -> tuple[str, str | None]:
+    """The status of a swarms agent and its error line, the one rule every reader and
+    ``Agent.load()`` use: a non-empty ``error.txt`` means ``error`` (its first line is the
+    error); else a ``null`` loop count (swarms' mark of an error or Ctrl-C) ``interrupted``;
+    else ``completed``."""
+    if has_error:
         try:
-            head = read_bytes(os.path.join(record.path, ERROR_TXT), limit=2000, head=True)
+            head = read_bytes(os.path.join(folder, ERROR_TXT), limit=2000, head=True)
             text = head.decode("utf-8", "replace").strip()
         except WorkspaceFileError as exc:
             text = f"error.txt: {exc.reason}"
-        record.error = text.splitlines()[0] if text else None
-        return "error"
-    if meta.get("loop_count") is None:
-        return "interrupted"
-    return "completed"
+        return "error", (text.splitlines()[0] if text else None)
+    if loop_count is None:
+        return "interrupted", None
+    return "completed", None
 
 
 def _agent_entries(root: os.PathLike[str] | str | None) -> tuple[Path, list[os.DirEntry]]:
@@ -702,7 +711,10 @@ def _content_text(content: object) -> str:
     return orjson.dumps(content, default=str).decode()
 
 
-def _swarms_messages(config: dict[str, Any], path: os.PathLike[str] | str) -> list[Any]:
+def swarms_messages(config: dict[str, Any], path: os.PathLike[str] | str) -> list[Any]:
+    """The raw messages of a swarms ``config.json``: ``short_memory`` as a list, or the
+    ``conversation_history`` (or ``history``) of a ``short_memory`` dict. The one reading of
+    that key, for the views and for ``Agent.load()``."""
     memory = config.get("short_memory")
     if isinstance(memory, dict):
         memory = memory.get("conversation_history", memory.get("history"))
@@ -725,7 +737,7 @@ def load_conversation(folder: os.PathLike[str] | str) -> list[dict[str, Any]]:
     record = read_agent(folder)
     if record.format == FORMAT_SWARMS:
         config = load_config(folder)
-        raw = _swarms_messages(config, folder / CONFIG_NAME)
+        raw = swarms_messages(config, folder / CONFIG_NAME)
         return [normalize_message(m, record.name) for m in raw]
     return [normalize_message(m) for m in _our_messages(record, _journal_records(folder)[0])]
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from rich.text import Text
 
+from agent_tui.diff import key_path
 from agent_tui.units import format_bytes, format_span
 from agent_tui.workspace import AgentRecord
 
@@ -88,12 +89,9 @@ def size_text(record: AgentRecord) -> str:
 
 
 def child_path(parent: str, key: object) -> str:
-    """A path in the syntax of :mod:`agent_tui.diff` (``a.b``, ``a[0]``, ``a["odd key"]``)."""
-    if isinstance(key, int):
-        return f"{parent}[{key}]"
-    if isinstance(key, str) and key.isidentifier():
-        return f"{parent}.{key}" if parent else key
-    return f"{parent}[{orjson.dumps(str(key)).decode()}]"
+    """A path in the one syntax of :func:`agent_tui.diff.key_path` (``a.b``, ``a[0]``,
+    ``a["odd key"]``), so a changed key is found whatever characters it holds."""
+    return key_path(parent, key)
 
 
 def _scalar(value: Any) -> Text:

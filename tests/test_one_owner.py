@@ -1,0 +1,67 @@
+"""Rules of the format with one owner: where a reader and ``Agent.load()`` (or the CLI and
+the app) used to spell one rule twice, they drifted. Each test here failed before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from children import agent_tui
+from workspace_fixtures import write_swarms
+
+from agent_tui import Agent
+from agent_tui.diff import diff
+from agent_tui.journal import read_journal
+from agent_tui.runner import RunSpec
+from agent_tui.tui.display import is_under, json_lines
+from agent_tui.workspace import load_conversation, read_agent, scan
+
+
+def test_a_swarms_conversation_history_dict_is_shown_and_resumable(
+    workspace: Path, child_env: dict[str, str]
+) -> None:
+    folder = write_swarms(workspace, "Dict-Memory")
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    history = config["short_memory"]
+    history[1]["content"] = "the task kept in a dict"
+    config["short_memory"] = {"conversation_history": history}
+    (folder / "config.json").write_text(json.dumps(config), "utf-8")
+
+    shown = [m["content"] for m in load_conversation(folder)]
+    assert "the task kept in a dict" in shown
+    result = agent_tui("resume", str(folder), "go on", "--model", "offline/demo", env=child_env)
+    assert result.returncode == 0, result.stderr
+    (ours,) = [r for r in scan(workspace) if r.format == "agent-tui"]
+    resumed = [m["content"] for m in load_conversation(ours.folder)]
+    assert "the task kept in a dict" in resumed and "go on" in resumed
+
+
+def test_a_swarms_error_txt_means_error_for_readers_and_for_load(workspace: Path) -> None:
+    folder = write_swarms(workspace, "Failed-Swarm", loop_count=2, error_text="RateLimitError\n")
+    assert read_agent(folder).status == "error"
+    agent = Agent(model_name="offline/demo", agent_name="Failed-Swarm")
+    state = agent.load(folder / "config.json")
+    assert state["status"] == "error"
+    assert state["error"] == "RateLimitError"
+
+
+def test_a_changed_key_is_found_whatever_characters_it_holds() -> None:
+    old = {"naïve": 1, "odd key": [1], "plain": {"x": 1}, "données": {"é": 1}}
+    new = {"naïve": 2, "odd key": [2], "plain": {"x": 2}, "données": {"é": 2}}
+    changed = frozenset(c.path for c in diff(old, new))
+    marked = {path for path, _ in json_lines(new) if path and is_under(path, changed)}
+    # Every changed leaf is a line the Config tab highlights.
+    assert changed <= marked, (changed, marked)
+
+
+def test_the_cli_and_the_app_resume_with_the_same_default_task(
+    workspace: Path, child_env: dict[str, str]
+) -> None:
+    agent = Agent(model_name="offline/demo", agent_name="default-task", max_loops=1)
+    agent.run("first")
+    folder = Path(agent._get_agent_workspace_dir())
+    result = agent_tui("resume", str(folder), env=child_env)
+    assert result.returncode == 0, result.stderr
+    tasks = [r["task"] for r in read_journal(folder / "journal.jsonl").records if "task" in r]
+    app_default = RunSpec(resume=True, folder=str(folder)).run_task
+    assert tasks[-1] == app_default
