@@ -638,7 +638,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     folder = resolve_agent(args.agent, _root(args))
     try:
-        agent = resume_agent(folder, model=args.model, max_loops=args.max_loops)
+        from agent_tui.demo import DEMO_TOOLS
+
+        agent = resume_agent(folder, model=args.model, max_loops=args.max_loops, tools=DEMO_TOOLS)
     except (SpecError, ValueError) as exc:
         raise CliError(str(exc)) from None
     print(

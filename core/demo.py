@@ -54,6 +54,8 @@ def lookup_fact(topic: str) -> str:
 
 
 DEMO_TOOLS = [word_count, lookup_fact]
+# The same tools as references, for a run spec (the app's runs and the live demo).
+DEMO_TOOL_REFS = [f"{__name__}:{tool.__name__}" for tool in DEMO_TOOLS]
 
 DEMO_AGENTS = [
     ("research-assistant", "offline/demo", "Explain how fsync and rename make saves atomic"),
@@ -93,6 +95,7 @@ def live_run_spec(root: Path, *, delay: float = 0.08, steps: int = 9) -> RunSpec
         model=f"offline/demo?delay={delay}&tool_steps={steps - 1}&words=90",
         max_loops=steps + 1,
         workspace=str(root),
+        tools=list(DEMO_TOOL_REFS),
     )
 
 

@@ -1,8 +1,8 @@
 """A headless agent run in its own process, reporting on stdout as JSON lines.
 
 ``python -m agent_tui.runner '<spec JSON>'`` (or ``-`` to read the spec from stdin) builds an
-:class:`agent_tui.agent.Agent` with :data:`agent_tui.demo.DEMO_TOOLS`, optionally loads a saved agent
-(ours or swarms'), runs it and prints one JSON object a line:
+:class:`agent_tui.agent.Agent` with the tools its spec names (none unless it names some),
+optionally loads a saved agent (ours or swarms'), runs it and prints one JSON object a line:
 
 - ``{"type": "start", "folder", "agent_name", "model", "loop_count", "max_loops", "resumed",
   "messages", "task", "pid"}`` once the agent is ready (after a load, ``loop_count`` is the
@@ -24,12 +24,13 @@ disk, like any other reader).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +38,8 @@ import orjson
 
 from agent_tui.defaults import CONTINUE_TASK
 from agent_tui.redaction import Redactor, StreamRedactor
+
+_TOOL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 TEXT_FLUSH_SECONDS = 0.05
 TEXT_BATCH_CHARS = 8000
@@ -74,6 +77,9 @@ class RunSpec:
     resume: bool = False
     folder: str | None = None
     follow_up: str = ""
+    # The agent's tools, as "package.module:function" references (plain data for the JSON
+    # spec). A run gets the tools its caller names and no others; the demo names its own.
+    tools: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return orjson.dumps(asdict(self)).decode()
@@ -103,6 +109,10 @@ class RunSpec:
             raise SpecError(f"max_loops must be a whole number of 1 or more, got {loops!r}")
         if self.model is not None and (not isinstance(self.model, str) or not self.model.strip()):
             raise SpecError("model must be a non-empty model string")
+        if not isinstance(self.tools, list) or not all(
+            isinstance(t, str) and _TOOL_REF.match(t) for t in self.tools
+        ):
+            raise SpecError("tools must be a list of 'package.module:function' references")
         if self.resume:
             if not self.folder:
                 raise SpecError("a resume needs the folder of the saved agent")
@@ -194,11 +204,30 @@ class Reporter:
         self.emit({"type": "event", "kind": kind, "data": _short(data)})
 
 
+def import_tools(references: list[str]) -> list[Any]:
+    """The functions named by ``"package.module:function"`` references; a reference that does
+    not resolve is a :class:`SpecError` naming it."""
+    import importlib
+
+    found = []
+    for reference in references:
+        module_name, _, name = reference.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError) as exc:
+            raise SpecError(f"tool {reference!r} cannot be imported: {exc}") from None
+        if not callable(function):
+            raise SpecError(f"tool {reference!r} is not a function")
+        found.append(function)
+    return found
+
+
 def build_agent(spec: RunSpec, reporter: Reporter):
     """The agent the spec asks for, loaded when it is a resume. Raises ``SpecError``,
     ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
     from agent_tui.agent import Agent
-    from agent_tui.demo import DEMO_TOOLS
+
+    tools = import_tools(spec.tools)
 
     def on_event(event) -> None:
         reporter.event(event.kind, event.data)
@@ -208,7 +237,7 @@ def build_agent(spec: RunSpec, reporter: Reporter):
             model_name=spec.model or "offline/demo",
             agent_name=spec.agent_name,
             max_loops=spec.max_loops or 5,
-            tools=DEMO_TOOLS,
+            tools=tools,
             workspace_dir=spec.workspace,
             streaming_callback=reporter.text,
             on_event=on_event,
@@ -217,20 +246,25 @@ def build_agent(spec: RunSpec, reporter: Reporter):
         Path(spec.folder or ""),
         model=spec.model,
         max_loops=spec.max_loops,
+        tools=tools,
         streaming_callback=reporter.text,
         on_event=on_event,
     )
 
 
 def resume_agent(
-    folder: Path, *, model: str | None = None, max_loops: int | None = None, **agent_kwargs: Any
+    folder: Path,
+    *,
+    model: str | None = None,
+    max_loops: int | None = None,
+    tools: list[Any] | None = None,
+    **agent_kwargs: Any,
 ):
     """An :class:`agent_tui.agent.Agent` restored from the saved agent in ``folder`` (ours or
     swarms'), ready to ``run()`` a follow-up task. A swarms agent continues in a folder of our
     own beside it: theirs stays read-only. Raises ``SpecError`` (running, broken, nothing to
     load), ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
     from agent_tui.agent import Agent
-    from agent_tui.demo import DEMO_TOOLS
     from agent_tui.naming import stable_agent_id
     from agent_tui.workspace import FORMAT_SWARMS, load_config, read_agent
 
@@ -254,7 +288,7 @@ def resume_agent(
         else record.agent_id,
         max_loops=max(1, loops),
         system_prompt=prompt if isinstance(prompt, str) else None,
-        tools=DEMO_TOOLS,
+        tools=tools or [],
         workspace_dir=folder.parent.parent,
         **agent_kwargs,
     )

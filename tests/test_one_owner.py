@@ -65,3 +65,27 @@ def test_the_cli_and_the_app_resume_with_the_same_default_task(
     tasks = [r["task"] for r in read_journal(folder / "journal.jsonl").records if "task" in r]
     app_default = RunSpec(resume=True, folder=str(folder)).run_task
     assert tasks[-1] == app_default
+
+
+def test_a_run_gets_the_tools_its_spec_names_and_no_others(workspace: Path) -> None:
+    from agent_tui.runner import SpecError, build_agent
+
+    class Quiet:
+        def text(self, chunk: str) -> None:
+            pass
+
+        def event(self, kind: str, data: dict) -> None:
+            pass
+
+    plain = build_agent(RunSpec(agent_name="plain", task="t", workspace=str(workspace)), Quiet())
+    assert plain.settings()["tools"] == []
+    named = RunSpec(
+        agent_name="tooled", task="t", workspace=str(workspace), tools=["agent_tui.demo:word_count"]
+    )
+    assert [t["name"] for t in build_agent(named, Quiet()).settings()["tools"]] == ["word_count"]
+    import pytest
+
+    with pytest.raises(SpecError, match="cannot be imported"):
+        build_agent(RunSpec(agent_name="x", task="t", tools=["agent_tui.demo:nope"]), Quiet())
+    with pytest.raises(SpecError, match="references"):
+        RunSpec.from_json('{"agent_name": "x", "task": "t", "tools": ["os.system"]}')

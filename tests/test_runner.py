@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 
+from agent_tui.demo import DEMO_TOOL_REFS
 from agent_tui.runner import CONTINUE_TASK, RunSpec, SpecError, suggested_models
 from agent_tui.workspace import load_config, load_state
 
@@ -29,7 +30,7 @@ def records(out: bytes) -> list[dict]:
 
 
 def test_a_run_reports_every_event_as_a_json_line(workspace: Path, child_env) -> None:
-    spec = RunSpec(agent_name="lines", task="explain journals", max_loops=5,
+    spec = RunSpec(agent_name="lines", task="explain journals", max_loops=5, tools=DEMO_TOOL_REFS,
                    workspace=str(workspace))  # fmt: skip
     child = runner(spec, child_env)
     out, err = child.communicate(timeout=60)
@@ -50,7 +51,7 @@ def test_a_run_reports_every_event_as_a_json_line(workspace: Path, child_env) ->
 
 
 def test_sigint_leaves_an_interrupted_state_on_disk(workspace: Path, child_env) -> None:
-    spec = RunSpec(agent_name="hung", task="wait", model="offline/demo?fail_at=2&fail=hang",
+    spec = RunSpec(agent_name="hung", task="wait", model="offline/demo?fail_at=2&fail=hang", tools=DEMO_TOOL_REFS,
                    workspace=str(workspace))  # fmt: skip
     child = runner(spec, child_env)
     assert child.stdout is not None
@@ -71,10 +72,16 @@ def test_sigint_leaves_an_interrupted_state_on_disk(workspace: Path, child_env) 
 
 
 def test_resume_continues_from_the_saved_step(workspace: Path, child_env) -> None:
-    first = RunSpec(agent_name="again", task="count", max_loops=2, workspace=str(workspace))
+    first = RunSpec(
+        agent_name="again",
+        task="count",
+        max_loops=2,
+        workspace=str(workspace),
+        tools=DEMO_TOOL_REFS,
+    )
     out, _ = runner(first, child_env).communicate(timeout=60)
     folder = records(out)[-1]["folder"]
-    resume = RunSpec(resume=True, folder=folder, max_loops=2, model=None)
+    resume = RunSpec(resume=True, folder=folder, max_loops=2, model=None, tools=DEMO_TOOL_REFS)
     out, _ = runner(resume, child_env).communicate(timeout=60)
     start, end = records(out)[0], records(out)[-1]
     assert start["resumed"] and start["loop_count"] == 2 and start["task"] == CONTINUE_TASK

@@ -36,6 +36,9 @@ from agent_tui.workspace import (
     load_state,
 )
 
+# The app offers the demo tools to the runs it starts (the runner gives none by default).
+DEMO_TOOL_REFS = ["agent_tui.demo:word_count", "agent_tui.demo:lookup_fact"]
+
 MAX_LOOPS = 10_000
 DEFAULT_LOOPS = 5
 OFFLINE_MODELS = ("offline/demo", "offline/demo?delay=0.05", "offline/demo?tool_steps=6")
@@ -205,7 +208,12 @@ class NewRunDialog(FormScreen):
             self.fail(f"{name!r} is running now; pick another name or wait for it.")
             return None
         return RunSpec(
-            agent_name=name, task=task, model=model, max_loops=loops, workspace=str(self.root)
+            agent_name=name,
+            task=task,
+            model=model,
+            max_loops=loops,
+            workspace=str(self.root),
+            tools=list(DEMO_TOOL_REFS),
         )
 
 
@@ -355,4 +363,5 @@ class ResumeDialog(FormScreen):
             resume=True,
             folder=str(self.record.folder),
             follow_up=self.value("#resume-task"),
+            tools=list(DEMO_TOOL_REFS),
         )
