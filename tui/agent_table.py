@@ -118,10 +118,6 @@ class AgentTable(DataTable):
             self.remove_row(key)
             self._shown.discard(key)
 
-    def replace_all(self, records: Iterable[AgentRecord]) -> None:
-        self.records = {str(r.folder): r for r in records}
-        self.rebuild()
-
     def set_filter(self, needle: str) -> None:
         self.needle = needle.strip()
         self.rebuild()

@@ -175,67 +175,53 @@ def _entry(run: Run) -> Text:
     return text
 
 
+@dataclass
+class RunPaneMessage(Message):
+    """What the run pane posts: every message names the pane it came from (its control)."""
+
+    pane: RunPane
+
+    @property
+    def control(self) -> RunPane:
+        return self.pane
+
+
 class RunPane(Vertical):
     """The list of runs and the selected run's view."""
 
     @dataclass
-    class Spawned(Message):
+    class Spawned(RunPaneMessage):
         """The child of run ``key`` started (posted by the run's worker)."""
 
-        pane: RunPane
         key: str
         process: asyncio.subprocess.Process
 
-        @property
-        def control(self) -> RunPane:
-            return self.pane
-
     @dataclass
-    class Output(Message):
+    class Output(RunPaneMessage):
         """One JSON line from run ``key``'s child."""
 
-        pane: RunPane
         key: str
         record: dict[str, Any]
 
-        @property
-        def control(self) -> RunPane:
-            return self.pane
-
     @dataclass
-    class Exited(Message):
+    class Exited(RunPaneMessage):
         """Run ``key``'s child is gone (``returncode`` is None when it never started)."""
 
-        pane: RunPane
         key: str
         returncode: int | None
         problem: str | None = None
 
-        @property
-        def control(self) -> RunPane:
-            return self.pane
-
     @dataclass
-    class AgentStarted(Message):
+    class AgentStarted(RunPaneMessage):
         """A run reported its agent folder: the app can point the browser at it."""
 
-        pane: RunPane
         folder: str
 
-        @property
-        def control(self) -> RunPane:
-            return self.pane
-
     @dataclass
-    class StopTimeout(Message):
+    class StopTimeout(RunPaneMessage):
         """Run ``key`` did not exit in time after a signal: escalate."""
 
-        pane: RunPane
         key: str
-
-        @property
-        def control(self) -> RunPane:
-            return self.pane
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
