@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/crash.py [--trials 1000] [--jobs 2] [--json out.json]
 
-Each trial starts a real agent process writing large files (see tests/crash_harness.py),
+Each trial starts a real agent process writing large files (see tests/fixtures/crash_harness.py),
 SIGKILLs it after a random delay, then checks every file parses, load() restores every step
 the child had announced as completed, and a resumed run continues the step count.
 """
@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fixtures"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crash_harness import run_trial  # noqa: E402

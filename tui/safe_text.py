@@ -10,7 +10,7 @@ reorder or hide text (``agent_tui.units.INVISIBLE``: a right-to-left override ma
 decodes to. :func:`install` adds them to both libraries' tables, each shown as a visible
 picture (escape as ``␛``, the others as ``�``): one character for one, so styled spans keep
 their places. The app calls it before it draws anything;
-``tests/test_tui_hostile_text.py`` fails if an upgrade of either library bypasses it.
+``tests/tui/test_tui_hostile_text.py`` fails if an upgrade of either library bypasses it.
 """
 
 from __future__ import annotations

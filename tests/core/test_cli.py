@@ -24,7 +24,7 @@ from agent_tui import cli
 from agent_tui import workspace as ws
 from agent_tui.lock import WorkspaceLock
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SUBCOMMANDS = ["ls", "show", "diff", "run", "resume", "clean", "demo"]
 
 

@@ -52,7 +52,7 @@ from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.runs import Run
 from agent_tui.workspace import step_history
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 MODEL = "openai/gpt-4o-mini"
 RUN_TRIES = 1600  # x 50 ms: three children importing litellm at once on a loaded 2-core machine
 

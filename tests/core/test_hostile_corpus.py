@@ -1,4 +1,4 @@
-"""Every reader and writer against the hostile corpus (tests/hostile_corpus.py), each in a real
+"""Every reader and writer against the hostile corpus (tests/fixtures/hostile_corpus.py), each in a real
 child process with a time bound: 0 hangs, 0 tracebacks, 0 leaked keys on stdout or stderr, and
 0 bytes changed outside the corpus."""
 

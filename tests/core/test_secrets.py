@@ -32,7 +32,7 @@ from agent_tui.redaction import (
 from agent_tui.runner import RunSpec, resume_agent
 from agent_tui.tui.runs import runner_command, spawn
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # Shaped like no well-known token, so only knowing the value can catch it.
 KEY = "tq-Zx81bLm0Qw7Yv3Nc5Rd2Kp9Hs"
 
