@@ -943,8 +943,11 @@ def _from_swarms(document: dict[str, Any], path: Path) -> dict[str, Any]:
     tasks = [m["content"] for m in conversation if m["role"] == "user"]
     from agent_tui.workspace import ERROR_TXT, swarms_status
 
-    error_txt = path.parent / ERROR_TXT
-    has_error = error_txt.is_file() and not error_txt.is_symlink() and error_txt.stat().st_size > 0
+    try:
+        info = os.lstat(path.parent / ERROR_TXT)
+        has_error = stat.S_ISREG(info.st_mode) and info.st_size > 0
+    except OSError:
+        has_error = False
     status, error = swarms_status(str(path.parent), loop_count, has_error)
     return {
         "format": "swarms",

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from agent_tui import settings
 from agent_tui.lock import LOCK_NAME, lock_holder
-from agent_tui.persistence import TEMP_SUFFIX, is_temp_file
+from agent_tui.persistence import FOLDER_FLAGS, READ_FLAGS, TEMP_SUFFIX, is_temp_file
 from agent_tui.units import format_bytes, format_span
 from agent_tui.workspace import AgentRecord, folder_size
 
@@ -269,7 +269,8 @@ def execute(
     return result
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# One spelling of "never through a link, never blocking" for every reader and writer.
+_DIR_FLAGS = FOLDER_FLAGS
 REMOVING_PREFIX = ".removing-"
 # Bytes of the folder's name kept in its hidden name: enough to recognise it, short enough
 # that prefix, pid and number stay within a file name's 255 bytes.
@@ -474,7 +475,7 @@ def _hold_lock(folder_fd: int, *, create: bool) -> tuple[int | None, bool]:
     for _ in range(3):
         made = False
         try:
-            fd = os.open(LOCK_NAME, _LOCK_READ, dir_fd=folder_fd)
+            fd = os.open(LOCK_NAME, READ_FLAGS, dir_fd=folder_fd)
         except FileNotFoundError:
             if not create:
                 return None, False
@@ -502,7 +503,6 @@ def _hold_lock(folder_fd: int, *, create: bool) -> tuple[int | None, bool]:
     return None, False
 
 
-_LOCK_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _LOCK_MAKE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -654,7 +654,7 @@ def _copy_entry(src_fd: int, name: str, dst: str, where: str, device: int) -> No
 
 
 def _copy_file(src_fd: int, name: str, dst: str) -> None:
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src_fd)
+    fd = os.open(name, READ_FLAGS, dir_fd=src_fd)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "became something other than a file while being copied")

@@ -161,14 +161,6 @@ def open_folder(path: os.PathLike[str] | str) -> int:
         raise
 
 
-def fsync_dir(folder: os.PathLike[str] | str) -> None:
-    fd = open_folder(folder)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def open_writable(path: os.PathLike[str] | str, *, dir_fd: int | None = None) -> int:
     """Open (or create) a file of ours for writing: never through a link, created with
     ``O_EXCL``, and only a regular file with one name. Raises :class:`UnsafePathError` for

@@ -36,8 +36,14 @@ from agent_tui.workspace import (
     load_state,
 )
 
-# The app offers the demo tools to the runs it starts (the runner gives none by default).
-DEMO_TOOL_REFS = ["agent_tui.demo:word_count", "agent_tui.demo:lookup_fact"]
+
+def demo_tools() -> list[str]:
+    """The tools the app gives the runs it starts: the demo's (the runner gives none unless a
+    spec names them). Imported when a run is started, not when the app paints."""
+    from agent_tui.demo import DEMO_TOOL_REFS
+
+    return list(DEMO_TOOL_REFS)
+
 
 MAX_LOOPS = 10_000
 DEFAULT_LOOPS = 5
@@ -213,7 +219,7 @@ class NewRunDialog(FormScreen):
             model=model,
             max_loops=loops,
             workspace=str(self.root),
-            tools=list(DEMO_TOOL_REFS),
+            tools=demo_tools(),
         )
 
 
@@ -363,5 +369,5 @@ class ResumeDialog(FormScreen):
             resume=True,
             folder=str(self.record.folder),
             follow_up=self.value("#resume-task"),
-            tools=list(DEMO_TOOL_REFS),
+            tools=demo_tools(),
         )
