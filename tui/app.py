@@ -239,12 +239,13 @@ class AgentTUI(App[None]):
         if self.first_rows_at is None and table.row_count:
             self.first_rows_at = time.perf_counter()
         if event.done:
+            # The first full list starts at the top, unless the user moved the cursor while
+            # the scan ran (the rebuild keeps the cursor on it). The cursor, not
+            # ``self.selected``: the highlight message of a move may not be handled yet.
+            untouched = table.selected_key in (None, self._auto_selected)
             for key in set(table.records) - event.seen:
                 table.remove(key)
             table.rebuild()
-            # The first full list starts at the top, unless the user picked an agent while
-            # the scan ran (the rebuild keeps the cursor on it).
-            untouched = self.selected is None or self.selected == self._auto_selected
             if not self._scanned_once and table.row_count and untouched:
                 table.move_cursor(row=0)
             self._scanned_once = True

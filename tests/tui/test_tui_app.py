@@ -287,3 +287,25 @@ async def test_an_agent_picked_while_the_first_scan_runs_stays_picked(
         await pilot.pause()
         assert app.selected == picked
         assert table.get_row_index(picked) == table.cursor_row
+
+
+async def test_a_cursor_move_just_before_the_scan_ends_is_kept(workspace: Path) -> None:
+    """The race CI met: the user moves the cursor, and the scan's last chunk is handled
+    before the table's highlight message, so ``app.selected`` still names the scan's pick."""
+    from agent_tui.tui.app import ScanChunk
+
+    folders = [write_ours(workspace, name) for name in ("zeta", "alpha", "mid")]
+    records = [read_agent(folder) for folder in folders]
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    app.scan_workspace = lambda: None  # the test plays the scan worker itself
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(AgentTable)
+        app._scan_chunk(ScanChunk(records))
+        await pilot.pause()
+        assert app.selected == str(folders[0])  # the scan's pick: the first row read
+        picked = str(folders[2])
+        table.move_cursor(row=table.get_row_index(picked))
+        app._scan_chunk(ScanChunk([], done=True, seen=frozenset(map(str, folders))))
+        await pilot.pause()
+        assert table.selected_key == picked
+        assert await wait_until(pilot, lambda: app.selected == picked)
