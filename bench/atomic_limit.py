@@ -6,9 +6,9 @@ For a 50 KB and a 5 MB agent state (a conversation serialized by orjson, as the 
 four ways of replacing a file, interleaved round by round in a shuffled order so that disk and
 CPU noise hit them all alike:
 
-- ``ours``: ``agent_tui.persistence.atomic_write_bytes`` (unique temp file, write, fsync,
+- ``ours``: ``agent_tui.format.persistence.atomic_write_bytes`` (unique temp file, write, fsync,
   ``os.replace``, fsync of the folder);
-- ``ours+json``: ``agent_tui.persistence.atomic_write_json`` of the same document (adds serializing);
+- ``ours+json``: ``agent_tui.format.persistence.atomic_write_json`` of the same document (adds serializing);
 - ``bare``: ``os.open`` a temp file, ``os.write``, ``os.fsync``, ``os.close``, ``os.rename``,
   fsync of the folder -- the same guarantees with nothing else;
 - ``bare, no dir fsync``: the same without the folder fsync (what most code does; the rename
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent_tui.persistence import atomic_write_bytes, atomic_write_json, dumps  # noqa: E402
+from agent_tui.format.persistence import atomic_write_bytes, atomic_write_json, dumps  # noqa: E402
 
 GOAL = 1.3
 

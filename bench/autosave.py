@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent_tui.agent import Agent, AgentEvent  # noqa: E402
-from agent_tui.persistence import atomic_write_json  # noqa: E402
+from agent_tui.format.persistence import atomic_write_json  # noqa: E402
 
 
 def lookup(term: str) -> str:

@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from agent_tui.agent import Agent  # noqa: E402
-from agent_tui.naming import agent_folder_name, stable_agent_id, state_file_name  # noqa: E402
-from agent_tui.persistence import dumps, read_json_object  # noqa: E402
+from agent_tui.format.naming import agent_folder_name, stable_agent_id, state_file_name  # noqa: E402
+from agent_tui.format.persistence import dumps, read_json_object  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GOALS_MS = {"agent-tui --help": 300}

@@ -46,8 +46,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from agent_tui.agent import Agent, AgentEvent  # noqa: E402
-from agent_tui.journal import JOURNAL_NAME, read_journal  # noqa: E402
-from agent_tui.persistence import WorkspaceFileError, read_json  # noqa: E402
+from agent_tui.format.journal import read_journal  # noqa: E402
+from agent_tui.format.layout import JOURNAL_NAME  # noqa: E402
+from agent_tui.format.persistence import WorkspaceFileError, read_json  # noqa: E402
 
 SWARMS_PYTHON = REPO / "bench" / ".swarms-venv" / "bin" / "python"
 DRIVER = REPO / "bench" / "_swarms_driver.py"

@@ -26,8 +26,8 @@ from watchfiles import awatch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent_tui.naming import agent_folder_name, stable_agent_id  # noqa: E402
-from agent_tui.persistence import atomic_write_json  # noqa: E402
+from agent_tui.format.naming import agent_folder_name, stable_agent_id  # noqa: E402
+from agent_tui.format.persistence import atomic_write_json  # noqa: E402
 from agent_tui.tui.app import AgentTUI  # noqa: E402
 from agent_tui.tui.watcher import DEBOUNCE_MS, STEP_MS, keep_change  # noqa: E402
 

@@ -42,7 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from agent_tui.naming import agent_folder_name, state_file_name  # noqa: E402
+from agent_tui.format.naming import agent_folder_name, state_file_name  # noqa: E402
 
 NOW = datetime.now(UTC)
 RUNS_PER_NAME = 4

@@ -35,8 +35,21 @@ from pathlib import Path
 from typing import Any
 
 from agent_tui.autosave_thread import AutosaveThread, Outcome
-from agent_tui.journal import JOURNAL_NAME, JournalWriter, read_journal
-from agent_tui.lock import WorkspaceLock
+from agent_tui.format import replay
+from agent_tui.format.journal import JournalWriter, read_journal
+from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, SCHEMA_VERSION, Format, Status
+from agent_tui.format.lock import WorkspaceLock
+from agent_tui.format.naming import agent_folder_name, stable_agent_id, state_file_name
+from agent_tui.format.persistence import (
+    StateFileError,
+    WorkspaceFileError,
+    atomic_write_json,
+    dumps,
+    is_temp_file,
+    open_folder,
+    read_json_object,
+)
+from agent_tui.format.swarms import swarms_state
 from agent_tui.models import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -45,37 +58,21 @@ from agent_tui.models import (
     StopRequested,
     complete,
 )
-from agent_tui.naming import agent_folder_name, stable_agent_id, state_file_name
 from agent_tui.offline import is_offline, parse_model
-from agent_tui.persistence import (
-    FORMAT,
-    SCHEMA_VERSION,
-    WorkspaceFileError,
-    atomic_write_json,
-    dumps,
-    is_temp_file,
-    open_folder,
-    read_json_object,
-)
 from agent_tui.redaction import Redactor
 from agent_tui.settings import agents_dir
 from agent_tui.tools import Tool, call_tool, tool_from_function
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful, careful assistant. Use tools when they help."
-CONFIG_NAME = "config.json"
-
+FORMAT = Format.OURS
 RUNNING, COMPLETED, ERROR, INTERRUPTED, IDLE = (
-    "running",
-    "completed",
-    "error",
-    "interrupted",
-    "idle",
+    Status.RUNNING,
+    Status.COMPLETED,
+    Status.ERROR,
+    Status.INTERRUPTED,
+    Status.IDLE,
 )
 _WIRE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
-
-
-class StateFileError(WorkspaceFileError):
-    """A state file could not be loaded: missing, corrupt, foreign or from a newer version."""
 
 
 class AgentInterrupted(Exception):
@@ -792,7 +789,7 @@ class Agent:
         if "short_memory" in document or document.get("format") is None:
             for beside in _swarms_documents(path.parent):
                 self._redactor.learn(beside)
-            return _from_swarms(document, path)
+            return swarms_state(document, path)
         if document.get("format") != FORMAT:
             raise StateFileError(path, f"unknown format {document.get('format')!r}")
         version = document.get("schema_version")
@@ -822,41 +819,14 @@ class Agent:
         self.task = pick("task", str, None)
         self.tasks = list(pick("tasks", list, []))
         self.loop_count = pick("loop_count", int, 0)
-        self.usage = _usage(pick("usage", dict, {}))
+        self.usage = replay.usage_of(pick("usage", dict, {}))
         self.status = pick("status", str, IDLE)
         self.error = pick("error", str, None)
         self._seq = max(self._seq, int(document.get("journal_seq") or 0))
 
     def _replay(self, record: dict[str, Any]) -> None:
-        messages = [m for m in record.get("messages") or [] if isinstance(m, dict)]
-        kind = record.get("kind")
-        if kind == "task":
-            if record.get("new_conversation"):
-                self.conversation = []
-                self.tool_results = []
-            self.conversation.extend(messages)
-            if isinstance(record.get("task"), str):
-                self.task = record["task"]
-                self.tasks.append(record["task"])
-            self.status = RUNNING
-        elif kind == "step":
-            self.conversation.extend(messages)
-            self.tool_results.extend(
-                r for r in record.get("tool_results") or [] if isinstance(r, dict)
-            )
-            if isinstance(record.get("memory"), dict):
-                self.memory = record["memory"]
-            if isinstance(record.get("usage"), dict):
-                self.usage = _usage(record["usage"])
-        elif kind == "end" and isinstance(record.get("status"), str):
-            self.status = record["status"]
-            self.error = record.get("error")
-        if isinstance(record.get("loop_count"), int):
-            self.loop_count = record["loop_count"]
-        self._seq = max(self._seq, int(record.get("seq") or 0))
-        if self.status == RUNNING and kind != "end":
-            # The journal ends mid-run: the process died. Resume treats it as interrupted.
-            self.status = INTERRUPTED
+        replay.apply(self, record)
+        self._seq = max(self._seq, replay.seq_of(record) or 0)
 
 
 def _is_agent_folder(folder: Path) -> bool:
@@ -865,22 +835,6 @@ def _is_agent_folder(folder: Path) -> bool:
         return stat.S_ISREG(os.lstat(folder / CONFIG_NAME).st_mode)
     except OSError:
         return False
-
-
-def _usage(raw: dict[str, Any]) -> dict[str, Any]:
-    def number(key: str, kind: type) -> Any:
-        value = raw.get(key)
-        return (
-            kind(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else kind(0)
-        )
-
-    return {
-        "prompt_tokens": number("prompt_tokens", int),
-        "completion_tokens": number("completion_tokens", int),
-        "cost": number("cost", float),
-    }
 
 
 def _memory_bytes(memory: dict[str, Any]) -> bytes:
@@ -905,57 +859,3 @@ def _swarms_documents(folder: Path) -> list[dict[str, Any]]:
         except (OSError, WorkspaceFileError):
             pass
     return documents
-
-
-def _from_swarms(document: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Turn a swarms ``config.json`` (the whole agent, conversation in ``short_memory``) into our
-    state shape. A swarms state file holds no conversation: point at the config beside it."""
-    memory = document.get("short_memory")
-    if memory is None:
-        beside = path.parent / CONFIG_NAME
-        if path.name != CONFIG_NAME and beside.exists():
-            try:
-                return _from_swarms(read_json_object(beside), beside)
-            except WorkspaceFileError as exc:
-                raise StateFileError(exc.path, exc.reason) from None
-        raise StateFileError(path, "not an agent-tui state file and holds no swarms short_memory")
-    if isinstance(memory, str):
-        raise StateFileError(path, "swarms short_memory is stored as text, not a message list")
-    # One reading of swarms' conversation and roles for every reader and for load().
-    from agent_tui.workspace import normalize_message, swarms_messages
-
-    try:
-        raw = swarms_messages(document, path)
-    except WorkspaceFileError as exc:
-        raise StateFileError(path, f"swarms {exc.reason}") from None
-    name = document.get("agent_name")
-    conversation = []
-    for item in raw:
-        if not isinstance(item, dict):
-            continue
-        message = normalize_message(item, name if isinstance(name, str) else None)
-        role = message["role"]
-        if role == "tool" and "tool_call_id" not in message:
-            role = "assistant"  # a tool answer with no call to answer: the model would refuse it
-        conversation.append({"role": role, "content": message["content"], "ts": message.get("ts")})
-    meta = document.get("_autosave_metadata") or {}
-    loop_count = meta.get("loop_count") if isinstance(meta, dict) else None
-    tasks = [m["content"] for m in conversation if m["role"] == "user"]
-    from agent_tui.workspace import ERROR_TXT, swarms_status
-
-    try:
-        info = os.lstat(path.parent / ERROR_TXT)
-        has_error = stat.S_ISREG(info.st_mode) and info.st_size > 0
-    except OSError:
-        has_error = False
-    status, error = swarms_status(str(path.parent), loop_count, has_error)
-    return {
-        "format": "swarms",
-        "conversation": conversation,
-        "loop_count": loop_count if isinstance(loop_count, int) else 0,
-        "task": tasks[-1] if tasks else None,
-        "tasks": tasks,
-        "status": status,
-        "error": error,
-        "journal_seq": 0,
-    }

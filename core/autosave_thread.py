@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent_tui.journal import JournalWriter
+from agent_tui.format.journal import JournalWriter
 
 
 @dataclass

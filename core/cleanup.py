@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent_tui import settings
-from agent_tui.lock import LOCK_NAME, lock_holder
-from agent_tui.persistence import FOLDER_FLAGS, READ_FLAGS, TEMP_SUFFIX, is_temp_file
+from agent_tui.format.layout import LOCK_NAME, TEMP_SUFFIX
+from agent_tui.format.lock import lock_holder
+from agent_tui.format.persistence import FOLDER_FLAGS, READ_FLAGS, is_temp_file
 from agent_tui.units import format_bytes, format_span
 from agent_tui.workspace import AgentRecord, folder_size
 

@@ -334,7 +334,7 @@ def _masked_record(record: AgentRecord) -> dict[str, Any]:
     document = record.to_dict()
     if not record.error and not record.problems:
         return document
-    from agent_tui.persistence import WorkspaceFileError
+    from agent_tui.format.persistence import WorkspaceFileError
     from agent_tui.workspace import load_config
 
     try:
@@ -444,7 +444,7 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from agent_tui.persistence import WorkspaceFileError
+    from agent_tui.format.persistence import WorkspaceFileError
     from agent_tui.workspace import load_config, load_conversation, read_agent, resolve_agent
 
     folder = resolve_agent(args.agent, _root(args))
@@ -509,7 +509,7 @@ def _agent_document(query: str, root: Path) -> dict[str, Any]:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from agent_tui import diff as structural
-    from agent_tui.persistence import read_json
+    from agent_tui.format.persistence import read_json
     from agent_tui.workspace import resolve_agent, step_history
 
     root = _root(args)
@@ -655,7 +655,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def _statuses(values: list[str] | None) -> set[str] | None:
     if not values:
         return None
-    from agent_tui.workspace import STATUSES
+    from agent_tui.format.layout import STATUSES
 
     chosen = {s.strip() for value in values for s in value.split(",") if s.strip()}
     unknown = chosen - set(STATUSES)
@@ -907,8 +907,8 @@ def main(
 
 
 def _report(exc: Exception) -> int:
-    from agent_tui.lock import WorkspaceBusyError
-    from agent_tui.persistence import WorkspaceFileError
+    from agent_tui.format.lock import WorkspaceBusyError
+    from agent_tui.format.persistence import WorkspaceFileError
     from agent_tui.workspace import WorkspaceLookupError
 
     if isinstance(exc, CliError | WorkspaceFileError | WorkspaceBusyError | WorkspaceLookupError):

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from agent_tui.agent import Agent, AgentEvent, AgentInterrupted
+from agent_tui.format.naming import agent_folder_name, stable_agent_id
 from agent_tui.models import ModelError
-from agent_tui.naming import agent_folder_name, stable_agent_id
 from agent_tui.runner import RunSpec
 
 TYPE_CHECKING = False

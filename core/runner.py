@@ -265,8 +265,9 @@ def resume_agent(
     own beside it: theirs stays read-only. Raises ``SpecError`` (running, broken, nothing to
     load), ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
     from agent_tui.agent import Agent
-    from agent_tui.naming import stable_agent_id
-    from agent_tui.workspace import FORMAT_SWARMS, load_config, read_agent
+    from agent_tui.format.layout import Format
+    from agent_tui.format.naming import stable_agent_id
+    from agent_tui.workspace import load_config, read_agent
 
     record = read_agent(folder)
     if record.status == "running":
@@ -277,7 +278,7 @@ def resume_agent(
     saved_loops = config.get("max_loops")
     loops = max_loops or (saved_loops if isinstance(saved_loops, int) else 5)
     prompt = config.get("system_prompt")
-    swarms = record.format == FORMAT_SWARMS
+    swarms = record.format == Format.SWARMS
     agent = Agent(
         model_name=model or record.model or "offline/demo",
         agent_name=record.name,
@@ -316,8 +317,8 @@ def _watch_parent(parent: int) -> None:
 def run(spec: RunSpec, reporter: Reporter) -> int:
     """Run ``spec``; every outcome ends with an ``end`` line. Returns the exit status."""
     from agent_tui.agent import AgentInterrupted
+    from agent_tui.format.persistence import WorkspaceFileError
     from agent_tui.models import ModelError
-    from agent_tui.persistence import WorkspaceFileError
 
     agent = None
 

@@ -25,21 +25,33 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 
-import orjson
-
 from agent_tui import settings
-from agent_tui.journal import JOURNAL_NAME, read_journal
-from agent_tui.lock import LOCK_NAME, lock_holder
-from agent_tui.naming import safe_name, state_file_name
-from agent_tui.persistence import (
-    FORMAT,
+from agent_tui.format import replay
+from agent_tui.format.journal import read_journal
+from agent_tui.format.layout import (
+    CONFIG_NAME,
+    ERROR_TXT,
+    JOURNAL_NAME,
+    LOCK_NAME,
+    SETTLED,
+    STATE_SUFFIX,
+    Format,
+)
+from agent_tui.format.lock import lock_holder
+from agent_tui.format.naming import safe_name, state_file_name
+from agent_tui.format.persistence import (
     WorkspaceFileError,
     is_temp_file,
     open_regular,
     parse_json,
-    read_bytes,
     read_fd,
     read_json_object,
+)
+from agent_tui.format.swarms import (
+    SWARMS_STATE,
+    normalize_message,
+    swarms_messages,
+    swarms_status,
 )
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -47,21 +59,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-CONFIG_NAME = "config.json"
-ERROR_TXT = "error.txt"
-STATE_SUFFIX = "_state.json"
-FORMAT_OURS = FORMAT
-FORMAT_SWARMS = "swarms"
-FORMAT_UNKNOWN = "unknown"
-STATUSES = ("running", "completed", "error", "interrupted", "unknown", "broken")
-# What a config says once its run is over; only a claim of "running" needs the lock's word.
-SETTLED = ("completed", "error", "interrupted")
 NON_SERIALIZABLE = "<Non-serializable"
 
-_SWARMS_STATE = re.compile(r"^agent-[A-Za-z0-9]{32}_state\.json$")
 _ID12_SUFFIX = re.compile(r"-[0-9a-f]{12}$")
-_SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "tool": "tool"}
-_MESSAGE_KEYS = ("tool_calls", "tool_call_id", "name", "ts", "step")
 
 
 class WorkspaceLookupError(LookupError):
@@ -81,7 +81,7 @@ class AgentRecord:
     name: str
     agent_id: str | None
     path: str
-    format: str = FORMAT_UNKNOWN
+    format: str = Format.UNKNOWN
     status: str = "unknown"
     loop_count: int | None = None
     last_autosave: datetime | None = None
@@ -269,11 +269,11 @@ def _int(value: object) -> int | None:
 
 
 def _detect_format(config: dict[str, Any], meta: dict[str, Any], top: dict[str, Any]) -> str:
-    if meta.get("format") == FORMAT_OURS or config.get("format") == FORMAT_OURS:
-        return FORMAT_OURS
-    if "short_memory" in config or any(_SWARMS_STATE.match(n) for n in top):
-        return FORMAT_SWARMS
-    return FORMAT_UNKNOWN
+    if meta.get("format") == Format.OURS or config.get("format") == Format.OURS:
+        return Format.OURS
+    if "short_memory" in config or any(SWARMS_STATE.match(n) for n in top):
+        return Format.SWARMS
+    return Format.UNKNOWN
 
 
 def _plain_file_name(value: object) -> str | None:
@@ -284,8 +284,8 @@ def _plain_file_name(value: object) -> str | None:
 
 
 def _pick_state_file(fmt: str, name: str, meta: dict[str, Any], top: dict) -> str | None:
-    if fmt == FORMAT_SWARMS:
-        candidates = sorted(n for n in top if _SWARMS_STATE.match(n))
+    if fmt == Format.SWARMS:
+        candidates = sorted(n for n in top if SWARMS_STATE.match(n))
     else:
         # The config names its state file; deriving the name is the fallback (and costs more).
         named = _plain_file_name(meta.get("state_file"))
@@ -417,7 +417,7 @@ def _describe_link(path: Path) -> str:
 def _without_config(record: AgentRecord, listing: _Listing, problem: str) -> AgentRecord:
     empty = not listing.files and not listing.top_dirs
     record.problems.append(problem + (" (empty folder)" if empty else ""))
-    record.state_name = _pick_state_file(FORMAT_UNKNOWN, record.name, {}, listing.top)
+    record.state_name = _pick_state_file(Format.UNKNOWN, record.name, {}, listing.top)
     record.status = "running" if record.holder else "unknown"
     return record
 
@@ -451,9 +451,9 @@ def _fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) ->
 
     record.state_name = _pick_state_file(record.format, record.name, meta, top)
     # The lock only confirms a claimed run (see _probe_lock); a settled status needs no probe.
-    if record.format != FORMAT_OURS or meta.get("status") not in SETTLED:
+    if record.format != Format.OURS or meta.get("status") not in SETTLED:
         _probe_lock(record, top)
-    if record.format == FORMAT_SWARMS:
+    if record.format == Format.SWARMS:
         try:
             swarms_messages(config, f"{record.path}/{CONFIG_NAME}")
         except WorkspaceFileError as exc:
@@ -485,23 +485,6 @@ def _swarms_status(record: AgentRecord, top: dict, meta: dict[str, Any]) -> str:
     has_error = error_info is not None and error_info.st_size > 0
     status, record.error = swarms_status(record.path, meta.get("loop_count"), has_error)
     return status
-
-
-def swarms_status(folder: str, loop_count: object, has_error: bool) -> tuple[str, str | None]:
-    """The status of a swarms agent and its error line, the one rule every reader and
-    ``Agent.load()`` use: a non-empty ``error.txt`` means ``error`` (its first line is the
-    error); else a ``null`` loop count (swarms' mark of an error or Ctrl-C) ``interrupted``;
-    else ``completed``."""
-    if has_error:
-        try:
-            head = read_bytes(os.path.join(folder, ERROR_TXT), limit=2000, head=True)
-            text = head.decode("utf-8", "replace").strip()
-        except WorkspaceFileError as exc:
-            text = f"error.txt: {exc.reason}"
-        return "error", (text.splitlines()[0] if text else None)
-    if loop_count is None:
-        return "interrupted", None
-    return "completed", None
 
 
 def _agent_entries(root: os.PathLike[str] | str | None) -> tuple[Path, list[os.DirEntry]]:
@@ -678,53 +661,6 @@ def load_state(folder: os.PathLike[str] | str) -> dict[str, Any] | None:
     return read_json_object(record.state_file) if record.state_file else None
 
 
-def normalize_message(message: object, agent_name: str | None = None) -> dict[str, Any]:
-    """``{role, content}`` plus ``tool_calls``/``tool_call_id``/``name``/``ts``/``step`` when
-    present. Swarms roles map to ours: ``System`` -> system, ``Human`` -> user, the agent's
-    name (or any other speaker) -> assistant, keeping the speaker as ``name``."""
-    if not isinstance(message, dict):
-        return {"role": "unknown", "content": _content_text(message)}
-    raw_role = message.get("role")
-    role = raw_role if isinstance(raw_role, str) else "unknown"
-    out: dict[str, Any] = {}
-    if role not in ("system", "user", "assistant", "tool"):
-        mapped = _SWARMS_ROLES.get(role.lower())
-        if mapped is None:
-            mapped = "assistant"
-            if role != "unknown" and role != agent_name:
-                out["name"] = role
-        role = mapped
-    out = {"role": role, "content": _content_text(message.get("content")), **out}
-    for key in _MESSAGE_KEYS:
-        if message.get(key) is not None:
-            out[key] = message[key]
-    if "ts" not in out and isinstance(message.get("timestamp"), str):
-        out["ts"] = message["timestamp"]
-    return out
-
-
-def _content_text(content: object) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    return orjson.dumps(content, default=str).decode()
-
-
-def swarms_messages(config: dict[str, Any], path: os.PathLike[str] | str) -> list[Any]:
-    """The raw messages of a swarms ``config.json``: ``short_memory`` as a list, or the
-    ``conversation_history`` (or ``history``) of a ``short_memory`` dict. The one reading of
-    that key, for the views and for ``Agent.load()``."""
-    memory = config.get("short_memory")
-    if isinstance(memory, dict):
-        memory = memory.get("conversation_history", memory.get("history"))
-    if memory is None:
-        return []
-    if not isinstance(memory, list):
-        raise WorkspaceFileError(path, "short_memory is not a list of messages")
-    return memory
-
-
 def load_conversation(folder: os.PathLike[str] | str) -> list[dict[str, Any]]:
     """The conversation as normalized messages (see :func:`normalize_message`).
 
@@ -735,7 +671,7 @@ def load_conversation(folder: os.PathLike[str] | str) -> list[dict[str, Any]]:
     """
     folder = Path(folder)
     record = read_agent(folder)
-    if record.format == FORMAT_SWARMS:
+    if record.format == Format.SWARMS:
         config = load_config(folder)
         raw = swarms_messages(config, folder / CONFIG_NAME)
         return [normalize_message(m, record.name) for m in raw]
@@ -745,7 +681,7 @@ def load_conversation(folder: os.PathLike[str] | str) -> list[dict[str, Any]]:
 def _journal_records(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
     journal = read_journal(folder / JOURNAL_NAME)
     # A record without a whole-number seq cannot be placed relative to the state file.
-    records = [r for r in journal.records if _int(r.get("seq")) is not None]
+    records = [r for r in journal.records if replay.seq_of(r) is not None]
     return records, journal.problems
 
 
@@ -760,21 +696,12 @@ def _our_messages(record: AgentRecord, records: list[dict[str, Any]]) -> list[An
     messages = state.get("conversation", [])
     if not isinstance(messages, list):
         raise WorkspaceFileError(record.state_file or record.folder, "conversation is not a list")
-    messages = list(messages) if state else _system_from_config(record.folder)
+    rebuilt = replay.Replay(list(messages) if state else _system_from_config(record.folder))
     seq = _int(state.get("journal_seq")) or 0
     for entry in records:
         if entry["seq"] > seq:
-            messages = _replay(messages, entry)
-    return messages
-
-
-def _replay(messages: list[Any], entry: dict[str, Any]) -> list[Any]:
-    # A run that began with no history starts a new conversation (its record carries the
-    # system prompt too), exactly as Agent.load() replays it.
-    if entry.get("kind") == "task" and entry.get("new_conversation"):
-        messages = []
-    messages.extend(_record_messages(entry))
-    return messages
+            replay.apply(rebuilt, entry)
+    return rebuilt.conversation
 
 
 def _system_from_config(folder: Path) -> list[dict[str, Any]]:
@@ -783,11 +710,6 @@ def _system_from_config(folder: Path) -> list[dict[str, Any]]:
     except WorkspaceFileError:
         return []
     return [{"role": "system", "content": prompt}] if isinstance(prompt, str) and prompt else []
-
-
-def _record_messages(entry: dict[str, Any]) -> list[Any]:
-    messages = entry.get("messages")
-    return messages if isinstance(messages, list) else []
 
 
 @dataclass
@@ -849,7 +771,7 @@ def step_history(folder: os.PathLike[str] | str) -> StepHistory:
     """
     folder = Path(folder)
     record = read_agent(folder)
-    if record.format == FORMAT_SWARMS:
+    if record.format == Format.SWARMS:
         raise WorkspaceLookupError(f"{folder} is a swarms workspace; it keeps no per-step history")
     records, problems = _journal_records(folder)
     whole = bool(records) and bool(records[0].get("new_conversation"))
@@ -858,7 +780,7 @@ def step_history(folder: os.PathLike[str] | str) -> StepHistory:
         messages = _our_messages(record, records)
         # Whether folded into the state file or replayed, the journal's messages close the
         # list; what precedes them is the base every step builds on.
-        journal_messages = sum(len(_record_messages(e)) for e in records)
+        journal_messages = sum(len(replay.messages_of(e)) for e in records)
         base = messages[: max(0, len(messages) - journal_messages)]
     history = StepHistory(folder, [normalize_message(m) for m in base], [], list(problems))
     snapshots: dict[int, tuple[bool, StepSnapshot]] = {}
@@ -868,7 +790,7 @@ def step_history(folder: os.PathLike[str] | str) -> StepHistory:
     for entry in records:
         if entry.get("kind") == "task" and entry.get("new_conversation"):
             start = len(history.messages)
-        history.messages.extend(normalize_message(m) for m in _record_messages(entry))
+        history.messages.extend(normalize_message(m) for m in replay.messages_of(entry))
         if isinstance(entry.get("memory"), dict):
             memory = entry["memory"]
         loop_count = _int(entry.get("loop_count"))

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui import settings
-from agent_tui.persistence import WorkspaceFileError
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.runner import RunSpec
 from agent_tui.tui import safe_text

@@ -21,7 +21,7 @@ from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.diff import Change, diff, render_text, summary
-from agent_tui.persistence import WorkspaceFileError
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import LOADING, failure_text
 from agent_tui.workspace import (

@@ -21,15 +21,15 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from agent_tui.naming import agent_folder_name, stable_agent_id
+from agent_tui.format.layout import Format
+from agent_tui.format.naming import agent_folder_name, stable_agent_id
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.offline import is_offline, parse_model
-from agent_tui.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.runner import CONTINUE_TASK, RunSpec, suggested_models
 from agent_tui.settings import load_env
 from agent_tui.tui.display import LOADING, failure_text, render_message
 from agent_tui.workspace import (
-    FORMAT_SWARMS,
     AgentRecord,
     load_config,
     load_conversation,
@@ -251,7 +251,7 @@ def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict
         text.append(f"   model {record.model}")
     text.append("\ntask   ", style="bold")
     text.append(str(task or "(none saved)"))
-    if record.format == FORMAT_SWARMS:
+    if record.format == Format.SWARMS:
         text.append(
             "\nA swarms workspace: the run continues in an agent-tui folder of its own; this "
             "folder is not changed.",

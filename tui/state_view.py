@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from agent_tui.persistence import WorkspaceFileError
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import LOADING, failure_text, render_json, render_message
 from agent_tui.workspace import AgentRecord, load_conversation, load_state

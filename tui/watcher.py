@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from watchfiles import Change, awatch
 
-from agent_tui.persistence import is_temp_file
+from agent_tui.format.persistence import is_temp_file
 from agent_tui.workspace import AgentRecord, read_agent
 
 DEBOUNCE_MS = 50

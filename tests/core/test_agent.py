@@ -15,9 +15,9 @@ import pytest
 
 from agent_tui import Agent
 from agent_tui.agent import AgentEvent, AgentInterrupted, StateFileError
-from agent_tui.lock import WorkspaceBusyError, lock_holder
+from agent_tui.format.layout import SCHEMA_VERSION
+from agent_tui.format.lock import WorkspaceBusyError, lock_holder
 from agent_tui.models import ModelError
-from agent_tui.persistence import SCHEMA_VERSION
 
 METADATA_KEYS = {"timestamp", "loop_count", "agent_id", "agent_name"}
 

@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 
 from agent_tui.autosave_thread import AutosaveThread
-from agent_tui.journal import JournalWriter, read_journal
-from agent_tui.persistence import atomic_write_json
+from agent_tui.format.journal import JournalWriter, read_journal
+from agent_tui.format.persistence import atomic_write_json
 
 
 def test_newest_snapshot_wins_and_flush_waits(tmp_path: Path) -> None:

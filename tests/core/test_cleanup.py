@@ -11,7 +11,7 @@ from workspace_fixtures import BASE_TIME, live_run, write_ours, write_swarms
 
 from agent_tui import cleanup
 from agent_tui import workspace as ws
-from agent_tui.lock import WorkspaceLock
+from agent_tui.format.lock import WorkspaceLock
 
 NOW = BASE_TIME + timedelta(days=30)
 

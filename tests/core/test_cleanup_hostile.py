@@ -65,7 +65,7 @@ RACER = textwrap.dedent(
     import sys
     from pathlib import Path
     from agent_tui import Agent
-    from agent_tui.naming import agent_folder_name
+    from agent_tui.format.naming import agent_folder_name
 
     root, runs = Path(sys.argv[1]), int(sys.argv[2])
     for _ in range(runs):

@@ -12,7 +12,7 @@ import pytest
 
 from agent_tui import Agent, cleanup
 from agent_tui import workspace as ws
-from agent_tui.lock import WorkspaceLock
+from agent_tui.format.lock import WorkspaceLock
 
 
 def tree_hash(root: Path) -> dict[str, str]:

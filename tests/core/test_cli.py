@@ -22,7 +22,7 @@ from workspace_fixtures import (
 
 from agent_tui import cli
 from agent_tui import workspace as ws
-from agent_tui.lock import WorkspaceLock
+from agent_tui.format.lock import WorkspaceLock
 
 REPO = Path(__file__).resolve().parents[2]
 SUBCOMMANDS = ["ls", "show", "diff", "run", "resume", "clean", "demo"]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from agent_tui import workspace as ws
-from agent_tui.journal import read_journal
+from agent_tui.format.journal import read_journal
 
 WRITERS = 8
 STEPS = 400

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import agent_tui.journal
-import agent_tui.persistence
+import agent_tui.format.journal
+import agent_tui.format.persistence
 from agent_tui import Agent
 from agent_tui.agent import AgentEvent
 
@@ -19,7 +19,7 @@ REAL_OS = os
 
 
 class FaultyOS:
-    """Stands in for the ``os`` module inside agent_tui.persistence and agent_tui.journal; while
+    """Stands in for the ``os`` module inside agent_tui.format.persistence and agent_tui.format.journal; while
     ``active``, the named calls fail with ``err``."""
 
     def __init__(self, calls: set[str], err: int) -> None:
@@ -62,8 +62,8 @@ def test_storage_fault_mid_run(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys, calls: set[str], err: int
 ) -> None:
     faulty = FaultyOS(calls, err)
-    monkeypatch.setattr(agent_tui.persistence, "os", faulty)
-    monkeypatch.setattr(agent_tui.journal, "os", faulty)
+    monkeypatch.setattr(agent_tui.format.persistence, "os", faulty)
+    monkeypatch.setattr(agent_tui.format.journal, "os", faulty)
     seen_during_fault: list[int] = []
     agent = Agent(
         model_name="offline/demo?tool_steps=4", agent_name="faulty", max_loops=10, tools=[lookup]

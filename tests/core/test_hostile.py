@@ -18,6 +18,7 @@ from agent_tui import Agent
 from agent_tui import diff as jdiff
 from agent_tui import workspace as ws
 from agent_tui.agent import StateFileError
+from agent_tui.format.layout import STATUSES
 
 SETTINGS = settings(
     max_examples=150,
@@ -82,7 +83,7 @@ def _folder(root: Path) -> Path:
 
 def _read_everything(folder: Path) -> ws.AgentRecord:
     record = ws.read_agent(folder)
-    assert record.status in ws.STATUSES
+    assert record.status in STATUSES
     for call in (ws.load_conversation, ws.step_history, ws.load_state, ws.load_config):
         try:
             call(folder)

@@ -11,7 +11,7 @@ from workspace_fixtures import write_swarms
 
 from agent_tui import Agent
 from agent_tui.diff import diff
-from agent_tui.journal import read_journal
+from agent_tui.format.journal import read_journal
 from agent_tui.runner import RunSpec
 from agent_tui.tui.display import is_under, json_lines
 from agent_tui.workspace import load_conversation, read_agent, scan
@@ -89,3 +89,27 @@ def test_a_run_gets_the_tools_its_spec_names_and_no_others(workspace: Path) -> N
         build_agent(RunSpec(agent_name="x", task="t", tools=["agent_tui.demo:nope"]), Quiet())
     with pytest.raises(SpecError, match="references"):
         RunSpec.from_json('{"agent_name": "x", "task": "t", "tools": ["os.system"]}')
+
+
+def test_the_conversation_shown_is_the_one_load_resumes_from(workspace: Path) -> None:
+    """One replay of the journal (agent_tui.format.replay) for readers and for load(): a
+    record holding something that is not a message, and a run begun afresh, read the same."""
+    agent = Agent(agent_name="replayed", model_name="offline/demo", workspace_dir=str(workspace))
+    agent.run("first task")
+    folder = agent._workspace_folder()
+    journal = folder / "journal.jsonl"
+    last = read_journal(journal).records[-1]["seq"]
+    odd = [
+        {"seq": last + 1, "kind": "task", "task": "again", "new_conversation": True,
+         "messages": [{"role": "system", "content": "fresh"}, "not a message", 7]},
+        {"seq": last + 2, "kind": "step", "loop_count": 1,
+         "messages": [{"role": "assistant", "content": "done"}, None]},
+    ]  # fmt: skip
+    with journal.open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(record) + "\n" for record in odd)
+
+    loaded = Agent(agent_name="replayed", model_name="offline/demo", workspace_dir=str(workspace))
+    loaded.load(folder)
+    shown = [(m["role"], m["content"]) for m in load_conversation(folder)]
+    resumed = [(m["role"], m["content"]) for m in loaded.conversation]
+    assert shown == resumed == [("system", "fresh"), ("assistant", "done")]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent_tui import Agent
-from agent_tui.naming import file_safe_name, safe_name
+from agent_tui.format.naming import file_safe_name, safe_name
 from agent_tui.redaction import REDACTED, Redactor, is_secret_key
 
 FAKE_ENV_KEY = "sk-test-envENVenv0123456789abcdef"

@@ -15,9 +15,10 @@ import pytest
 from children import agent_tui
 
 from agent_tui import Agent
-from agent_tui.journal import JOURNAL_NAME, read_journal
-from agent_tui.lock import LOCK_NAME, WorkspaceLock
-from agent_tui.persistence import (
+from agent_tui.format.journal import read_journal
+from agent_tui.format.layout import JOURNAL_NAME, LOCK_NAME
+from agent_tui.format.lock import WorkspaceLock
+from agent_tui.format.persistence import (
     UnsafePathError,
     WorkspaceFileError,
     atomic_write_json,
@@ -119,7 +120,7 @@ def test_atomic_write_refuses_fifo_device_and_planted_temp_link(
     with pytest.raises(UnsafePathError, match="FIFO"):
         atomic_write_json(folder / "config.json", {"a": 1})
     # A link planted at the temp file's name is not followed (O_EXCL|O_NOFOLLOW).
-    import agent_tui.persistence as persistence
+    import agent_tui.format.persistence as persistence
 
     planted = folder / f".state.json.{os.getpid()}.999999.tmp"
     planted.symlink_to(outside)
@@ -137,7 +138,7 @@ def test_atomic_write_refuses_fifo_device_and_planted_temp_link(
 def test_agent_folder_that_is_a_link_is_never_written(workspace: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    from agent_tui.naming import agent_folder_name, stable_agent_id
+    from agent_tui.format.naming import agent_folder_name, stable_agent_id
 
     agents = workspace / "agents"
     agents.mkdir(parents=True)

@@ -18,7 +18,8 @@ from children import agent_tui
 from workspace_fixtures import write_swarms
 
 from agent_tui import Agent
-from agent_tui.journal import JOURNAL_NAME, read_journal
+from agent_tui.format.journal import read_journal
+from agent_tui.format.layout import JOURNAL_NAME
 from agent_tui.workspace import load_conversation, read_agent, scan
 
 TIMEOUT = 120

@@ -22,8 +22,8 @@ from workspace_fixtures import (
 )
 
 from agent_tui import workspace as ws
-from agent_tui.lock import WorkspaceLock, lock_holder
-from agent_tui.persistence import WorkspaceFileError
+from agent_tui.format.lock import WorkspaceLock, lock_holder
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.workspace import WorkspaceLookupError
 
 
@@ -101,7 +101,7 @@ def test_running_held_by_a_child_process(workspace: Path, child_env: dict[str, s
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from agent_tui.lock import WorkspaceLock\n"
+        "from agent_tui.format.lock import WorkspaceLock\n"
         f"lock = WorkspaceLock(Path({str(folder)!r})); lock.acquire()\n"
         "print('held', flush=True)\n"
         "time.sleep(60)\n"

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agent_tui import Agent
-from agent_tui.journal import read_journal
+from agent_tui.format.journal import read_journal
 
 CHILD = textwrap.dedent(
     """

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input
 from tui_fixtures import SNAPSHOT_NOW, run_agent, wait_until
 from workspace_fixtures import BASE_TIME, live_run, write_ours
 
-from agent_tui.lock import WorkspaceLock
+from agent_tui.format.lock import WorkspaceLock
 from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import Input, OptionList, Static
 from tui_fixtures import run_agent, wait_until
 
-from agent_tui.journal import read_journal
+from agent_tui.format.journal import read_journal
 from agent_tui.runner import RunSpec
 from agent_tui.tui.agent_table import AgentTable
 from agent_tui.tui.app import AgentTUI

@@ -21,14 +21,14 @@ from pathlib import Path
 
 import orjson
 
+from agent_tui.format.layout import TEMP_SUFFIX, Format
+
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_VERSION = 1
-FORMAT = "agent-tui"
-TEMP_SUFFIX = ".tmp"
+FORMAT = Format.OURS
 MB = 1024 * 1024
 # The largest workspace file any reader reads whole: a named setting, read once at import.
 CAP_VARIABLE = "AGENT_TUI_MAX_FILE_MB"
@@ -56,6 +56,10 @@ class WorkspaceFileError(Exception):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class StateFileError(WorkspaceFileError):
+    """A state file could not be loaded: missing, corrupt, foreign or from a newer version."""
 
 
 def is_temp_file(name: str) -> bool:

@@ -17,14 +17,18 @@ from pathlib import Path
 
 import orjson
 
-from agent_tui.persistence import WorkspaceFileError, dumps, open_folder, open_writable, read_bytes
+from agent_tui.format.persistence import (
+    WorkspaceFileError,
+    dumps,
+    open_folder,
+    open_writable,
+    read_bytes,
+)
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-JOURNAL_NAME = "journal.jsonl"
 
 
 @dataclass

@@ -12,7 +12,8 @@ import os
 import time
 from pathlib import Path
 
-from agent_tui.persistence import (
+from agent_tui.format.layout import LOCK_NAME
+from agent_tui.format.persistence import (
     READ_FLAGS,
     WorkspaceFileError,
     open_folder,
@@ -20,7 +21,6 @@ from agent_tui.persistence import (
     read_bytes,
 )
 
-LOCK_NAME = "agent.lock"
 HOLDER_BYTES = 512
 
 

@@ -1,0 +1,59 @@
+"""Names in an agent folder, the statuses an agent can have and the kinds of journal record.
+
+The enums are ``StrEnum``: their members are the strings on disk, so they compare equal to
+what a reader parses and serialize as themselves.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+SCHEMA_VERSION = 1
+CONFIG_NAME = "config.json"
+STATE_SUFFIX = "_state.json"
+JOURNAL_NAME = "journal.jsonl"
+LOCK_NAME = "agent.lock"
+ERROR_TXT = "error.txt"  # swarms writes it when a run fails
+TEMP_SUFFIX = ".tmp"
+
+
+class Format(StrEnum):
+    """Who wrote a folder: us, the swarms framework, or nobody we know."""
+
+    OURS = "agent-tui"
+    SWARMS = "swarms"
+    UNKNOWN = "unknown"
+
+
+class Status(StrEnum):
+    """An agent's status. ``IDLE`` is an Agent that never ran; readers never report it.
+    ``UNKNOWN`` and ``BROKEN`` are readers' words for folders that say too little or are damaged."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+    IDLE = "idle"
+    UNKNOWN = "unknown"
+    BROKEN = "broken"
+
+
+# What a reader can report, in the order lists group them.
+STATUSES = (
+    Status.RUNNING,
+    Status.COMPLETED,
+    Status.ERROR,
+    Status.INTERRUPTED,
+    Status.UNKNOWN,
+    Status.BROKEN,
+)
+# What a config says once its run is over; only a claim of "running" needs the lock's word.
+SETTLED = (Status.COMPLETED, Status.ERROR, Status.INTERRUPTED)
+
+
+class Kind(StrEnum):
+    """A journal record's ``kind``: a run began (``TASK``), a step ended, the run ended."""
+
+    TASK = "task"
+    STEP = "step"
+    END = "end"

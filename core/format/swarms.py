@@ -1,0 +1,146 @@
+"""The swarms mapping: how a workspace written by the swarms framework reads as ours.
+
+swarms keeps the whole agent in ``config.json`` (the conversation in ``short_memory``: a list,
+or a dict holding ``conversation_history``), writes ``error.txt`` when a run fails and leaves
+``agent-<32 chars>_state.json`` beside it. Every reader and ``Agent.load()`` use these
+functions, so a swarms folder has one status and one conversation wherever it is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+import orjson
+
+from agent_tui.format.layout import CONFIG_NAME, ERROR_TXT, Format, Status
+from agent_tui.format.persistence import (
+    StateFileError,
+    WorkspaceFileError,
+    read_bytes,
+    read_json_object,
+)
+
+# typing costs 3 ms of start-up and is needed only by type checkers here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+SWARMS_STATE = re.compile(r"^agent-[A-Za-z0-9]{32}_state\.json$")
+_SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "tool": "tool"}
+_MESSAGE_KEYS = ("tool_calls", "tool_call_id", "name", "ts", "step")
+
+
+def swarms_status(folder: str, loop_count: object, has_error: bool) -> tuple[str, str | None]:
+    """The status of a swarms agent and its error line, the one rule every reader and
+    ``Agent.load()`` use: a non-empty ``error.txt`` means ``error`` (its first line is the
+    error); else a ``null`` loop count (swarms' mark of an error or Ctrl-C) ``interrupted``;
+    else ``completed``."""
+    if has_error:
+        try:
+            head = read_bytes(os.path.join(folder, ERROR_TXT), limit=2000, head=True)
+            text = head.decode("utf-8", "replace").strip()
+        except WorkspaceFileError as exc:
+            text = f"error.txt: {exc.reason}"
+        return Status.ERROR, (text.splitlines()[0] if text else None)
+    if loop_count is None:
+        return Status.INTERRUPTED, None
+    return Status.COMPLETED, None
+
+
+def normalize_message(message: object, agent_name: str | None = None) -> dict[str, Any]:
+    """``{role, content}`` plus ``tool_calls``/``tool_call_id``/``name``/``ts``/``step`` when
+    present. Swarms roles map to ours: ``System`` -> system, ``Human`` -> user, the agent's
+    name (or any other speaker) -> assistant, keeping the speaker as ``name``."""
+    if not isinstance(message, dict):
+        return {"role": "unknown", "content": _content_text(message)}
+    raw_role = message.get("role")
+    role = raw_role if isinstance(raw_role, str) else "unknown"
+    out: dict[str, Any] = {}
+    if role not in ("system", "user", "assistant", "tool"):
+        mapped = _SWARMS_ROLES.get(role.lower())
+        if mapped is None:
+            mapped = "assistant"
+            if role != "unknown" and role != agent_name:
+                out["name"] = role
+        role = mapped
+    out = {"role": role, "content": _content_text(message.get("content")), **out}
+    for key in _MESSAGE_KEYS:
+        if message.get(key) is not None:
+            out[key] = message[key]
+    if "ts" not in out and isinstance(message.get("timestamp"), str):
+        out["ts"] = message["timestamp"]
+    return out
+
+
+def _content_text(content: object) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return orjson.dumps(content, default=str).decode()
+
+
+def swarms_messages(config: dict[str, Any], path: os.PathLike[str] | str) -> list[Any]:
+    """The raw messages of a swarms ``config.json``: ``short_memory`` as a list, or the
+    ``conversation_history`` (or ``history``) of a ``short_memory`` dict. The one reading of
+    that key, for the views and for ``Agent.load()``."""
+    memory = config.get("short_memory")
+    if isinstance(memory, dict):
+        memory = memory.get("conversation_history", memory.get("history"))
+    if memory is None:
+        return []
+    if not isinstance(memory, list):
+        raise WorkspaceFileError(path, "short_memory is not a list of messages")
+    return memory
+
+
+def swarms_state(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Turn a swarms ``config.json`` (the whole agent, conversation in ``short_memory``) into our
+    state shape. A swarms state file holds no conversation: point at the config beside it."""
+    memory = document.get("short_memory")
+    if memory is None:
+        beside = path.parent / CONFIG_NAME
+        if path.name != CONFIG_NAME and beside.exists():
+            try:
+                return swarms_state(read_json_object(beside), beside)
+            except WorkspaceFileError as exc:
+                raise StateFileError(exc.path, exc.reason) from None
+        raise StateFileError(path, "not an agent-tui state file and holds no swarms short_memory")
+    if isinstance(memory, str):
+        raise StateFileError(path, "swarms short_memory is stored as text, not a message list")
+    try:
+        raw = swarms_messages(document, path)
+    except WorkspaceFileError as exc:
+        raise StateFileError(path, f"swarms {exc.reason}") from None
+    name = document.get("agent_name")
+    conversation = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        message = normalize_message(item, name if isinstance(name, str) else None)
+        role = message["role"]
+        if role == "tool" and "tool_call_id" not in message:
+            role = "assistant"  # a tool answer with no call to answer: the model would refuse it
+        conversation.append({"role": role, "content": message["content"], "ts": message.get("ts")})
+    meta = document.get("_autosave_metadata") or {}
+    loop_count = meta.get("loop_count") if isinstance(meta, dict) else None
+    tasks = [m["content"] for m in conversation if m["role"] == "user"]
+    try:
+        info = os.lstat(path.parent / ERROR_TXT)
+        has_error = stat.S_ISREG(info.st_mode) and info.st_size > 0
+    except OSError:
+        has_error = False
+    status, error = swarms_status(str(path.parent), loop_count, has_error)
+    return {
+        "format": Format.SWARMS,
+        "conversation": conversation,
+        "loop_count": loop_count if isinstance(loop_count, int) else 0,
+        "task": tasks[-1] if tasks else None,
+        "tasks": tasks,
+        "status": status,
+        "error": error,
+        "journal_seq": 0,
+    }
