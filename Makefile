@@ -21,7 +21,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check core tui tests bench
 	$(BIN)/ruff format --check core tui tests bench
-	rm -rf $(VENV)/lint-site
+	@# A build/ folder left by an earlier build would ship modules that are gone since.
+	rm -rf $(VENV)/lint-site build
 	$(BIN)/python -m pip install -q --no-deps --target $(VENV)/lint-site .
 	PYTHONPATH=$(VENV)/lint-site $(BIN)/lint-imports
 
