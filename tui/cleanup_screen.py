@@ -9,9 +9,12 @@ it, with a progress bar. ``--read-only`` disables marking and deleting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -27,6 +30,9 @@ from agent_tui.tui.agent_table import sort_key
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
 from agent_tui.workspace import AgentRecord
+
+if TYPE_CHECKING:
+    from agent_tui.tui.app import AgentTUI
 
 DESTRUCTIVE = frozenset({"toggle_mark", "mark_older", "mark_keep_last", "delete", "unmark_all"})
 CLEANUP_SORTS = {"size": "size", "age": "age", "name": "name", "status": "status"}
@@ -245,13 +251,16 @@ class CleanupScreen(Screen):
 
         self.app.push_screen(NumberPrompt("Keep how many newest folders per name?", 3), apply)
 
-    def _apply_plan(self, **criteria: object) -> None:
-        self.plan_marks(list(self.records.values()), criteria)
+    def _apply_plan(
+        self, *, older_than: timedelta | None = None, keep_last: int | None = None
+    ) -> None:
+        choose = partial(plan, older_than=older_than, keep_last=keep_last)
+        self.plan_marks(list(self.records.values()), choose)
 
     @work(thread=True, group="cleanup-plan", exclusive=True, exit_on_error=False,
           description="choose folders to mark")  # fmt: skip
-    def plan_marks(self, records: list[AgentRecord], criteria: dict[str, object]) -> None:
-        chosen = plan(records, now=self.clock(), agents_dir=self.agents_dir, **criteria)
+    def plan_marks(self, records: list[AgentRecord], choose: Callable[..., CleanupPlan]) -> None:
+        chosen = choose(records, now=self.clock(), agents_dir=self.agents_dir)
         self.post_message(CleanupPlanned(chosen))
 
     @on(CleanupPlanned)
@@ -325,7 +334,7 @@ class CleanupScreen(Screen):
         for folder in gone:
             self.record_removed(folder)
         self.marked -= {str(f) for f in gone}
-        self.app.forget_folders(gone)
+        cast("AgentTUI", self.app).forget_folders(gone)
         note = f"Deleted {len(gone)} folders, freed {format_bytes(result.freed_bytes)}."
         for folder, why in result.skipped + result.failures:
             note += f"\n{folder.name}: {why}"

@@ -22,14 +22,14 @@ class BindingCommands(Provider):
     """Offers every described binding of the app and of the screen the palette opened on."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        commands = []
+        commands: list[tuple[str, str, Callable[[], object]]] = []
         for node, binding in bindings_of(self.screen, self.app):
             if node.check_action(binding.action.split("(")[0], ()) is not True:
                 continue
             title = binding.description
             if binding.tooltip:
                 title = f"{binding.description}: {binding.tooltip}"
-            run = partial(node.run_action, binding.action)
+            run = partial(self.app.run_action, binding.action, node)
             commands.append((title, f"key: {binding.key_display or binding.key}", run))
         return commands
 

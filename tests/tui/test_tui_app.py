@@ -224,6 +224,10 @@ async def test_help_screen_and_command_palette_list_every_action(workspace: Path
         for binding in AgentTUI.BINDINGS:
             assert binding.id and binding.tooltip
             assert any(title.startswith(binding.description) for title in titles)
+        # A command chosen in the palette does what its key does.
+        (run_help,) = [run for title, _, run in provider._commands() if title.startswith("Help:")]
+        app.call_later(run_help)
+        assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
 def test_the_console_script_opens_the_app_with_the_flags_given(monkeypatch) -> None:
