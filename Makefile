@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench screenshots clean-venv
+.PHONY: demo test lint typecheck format bench screenshots clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 	rm -rf $(VENV)/lint-site build
 	$(BIN)/python -m pip install -q --no-deps --target $(VENV)/lint-site .
 	PYTHONPATH=$(VENV)/lint-site $(BIN)/lint-imports
+
+# mypy over the same regular build (the editable mapping hides the package from it).
+typecheck: lint
+	MYPYPATH=$(VENV)/lint-site $(BIN)/mypy -p agent_tui
 
 format: $(STAMP)
 	$(BIN)/ruff format core tui tests bench
