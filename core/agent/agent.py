@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agent_tui.autosave_thread import AutosaveThread, Outcome
+from agent_tui.agent.autosaver import AutosaveThread, Outcome
 from agent_tui.format import replay
 from agent_tui.format.journal import JournalWriter, read_journal
 from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, SCHEMA_VERSION, Format, Status

@@ -324,7 +324,7 @@ def test_failed_writes_do_not_break_the_run(
 ) -> None:
     import errno
 
-    import agent_tui.agent as agent_module
+    import agent_tui.agent.agent as agent_module
 
     real = agent_module.atomic_write_json
     calls = {"n": 0}

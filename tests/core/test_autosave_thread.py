@@ -7,7 +7,7 @@ import json
 import threading
 from pathlib import Path
 
-from agent_tui.autosave_thread import AutosaveThread
+from agent_tui.agent.autosaver import AutosaveThread
 from agent_tui.format.journal import JournalWriter, read_journal
 from agent_tui.format.persistence import atomic_write_json
 
