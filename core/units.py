@@ -75,3 +75,10 @@ def utf8_safe(text: str) -> str:
     """``text`` that encodes as UTF-8: the bytes of a non-UTF-8 name spelled out as ``\\xNN``
     (``"bad-\\udcff"`` -> ``"bad-\\\\xff"``); anything else is left as it is."""
     return text.translate(_SURROGATES)
+
+
+def clip(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, safe to print (see :func:`printable`)."""
+    if not text.isprintable():  # a newline, tab or control character (the rare case)
+        text = printable(text.replace("\n", " ").replace("\t", " "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -3,36 +3,25 @@
 A ``DataTable`` keyed by folder path rather than a ``DirectoryTree``: a rewrite of one agent's
 ``config.json`` updates that row's cells (no reload, no flicker); only a new or removed agent,
 a new filter or a new sort order changes the rows, and the cursor stays on the same agent.
+The order is :mod:`agent_tui.listing`'s, the one ``agent-tui ls`` uses.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
 
+from agent_tui.listing import sort_key
 from agent_tui.tui.display import Clock, age_text, loops_text, size_text, status_badge, utc_now
 from agent_tui.workspace import AgentRecord
 
-SORTS = ("name", "age", "size")
 COLUMNS = (("status", "status", 12), ("name", "agent", 24), ("loops", "loops", 5),
            ("age", "age", 4), ("size", "size", 8))  # fmt: skip
 _ID12 = re.compile(r"-[0-9a-f]{12}$")
-
-
-def sort_key(sort: str) -> Callable[[AgentRecord], tuple]:
-    """Name A-Z; age newest first; size largest first; folder name breaks ties."""
-    if sort == "age":
-        return lambda r: (
-            -(r.last_activity.timestamp() if r.last_activity else float("-inf")),
-            r.folder.name,
-        )
-    if sort == "size":
-        return lambda r: (-r.size_bytes, r.folder.name)
-    return lambda r: (r.name.lower(), r.folder.name)
 
 
 def matches(record: AgentRecord, needle: str) -> bool:

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from agent_tui.cleanup import CleanupItem, CleanupPlan, CleanupResult, execute, format_bytes, plan
-from agent_tui.tui.agent_table import sort_key
+from agent_tui.listing import sort_key
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
 from agent_tui.workspace import AgentRecord
@@ -138,10 +138,7 @@ class CleanupScreen(Screen):
         selected = None
         if table.row_count:
             selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if self.sort == "status":
-            ordered = sorted(self.records.values(), key=lambda r: (r.status, r.folder.name))
-        else:
-            ordered = sorted(self.records.values(), key=sort_key(self.sort))
+        ordered = sorted(self.records.values(), key=sort_key(self.sort))
         table.clear()
         for record in ordered:
             key = str(record.folder)

@@ -1,7 +1,7 @@
 """The Diff tab: what the last step changed, or any two steps / two agents from a picker.
 
-Documents come from :mod:`agent_tui.workspace` (per-step history from the journal; an agent's
-latest conversation and memory) and are compared by :func:`agent_tui.diff.diff`. Two thread
+Documents come from :mod:`agent_tui.workspace` (per-step history from the journal) and
+:mod:`agent_tui.compare` (an agent's document, compared as ``agent-tui diff A B`` does). Two thread
 workers do the reading: one the selected agent's step history, one the pair being compared
 (its documents, their redaction, the diff); the view renders what they post.
 """
@@ -20,7 +20,8 @@ from textual.message import Message
 from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from agent_tui.diff import Change, diff, render_text, summary
+from agent_tui.compare import agent_document, compare
+from agent_tui.diff import Change, render_text, summary
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import LOADING, failure_text
@@ -28,8 +29,6 @@ from agent_tui.workspace import (
     AgentRecord,
     StepHistory,
     WorkspaceLookupError,
-    load_conversation,
-    load_state,
     step_history,
 )
 
@@ -37,24 +36,26 @@ MAX_AGENT_CHOICES = 100
 LINE_STYLES = {"+": "#87d787", "-": "#ff5f5f", "~": "#ffd75f"}
 
 
-def agent_document(folder: Path) -> dict[str, Any]:
-    """An agent's latest work, shaped like a step document so the two compare."""
-    state = load_state(folder) or {}
-    return {
-        "loop_count": state.get("loop_count"),
-        "conversation": load_conversation(folder),
-        "memory": state.get("memory", {}),
-    }
-
-
-def pair_document(value: str, history: StepHistory | None) -> dict[str, Any]:
-    """The document a picker value names: ``step:N`` of ``history``, or ``agent:<folder>``."""
+def pair_document(value: str, history: StepHistory | None, *, with_config: bool) -> dict[str, Any]:
+    """The document a picker value names: ``step:N`` of ``history``, or ``agent:<folder>``
+    (:func:`agent_tui.compare.agent_document`, the one ``agent-tui diff A B`` compares)."""
     kind, _, ref = value.partition(":")
     if kind == "step":
         if history is None:
             raise WorkspaceLookupError(f"step {ref}: no per-step history is loaded")
         return history.document(int(ref))
-    return agent_document(Path(ref))
+    return agent_document(Path(ref), with_config=with_config)
+
+
+def pair_changes(
+    old: str, new: str, history: StepHistory | None, redactor: Redactor
+) -> list[Change]:
+    """The changes between two picker values, as the CLI finds them (noise left out, as
+    ``--ignore-noise``); two agents are compared on their config too, as a step has none."""
+    agents = old.startswith("agent:") and new.startswith("agent:")
+    before = pair_document(old, history, with_config=agents)
+    after = pair_document(new, history, with_config=agents)
+    return compare(before, after, redactor=redactor, ignore_noise=True)
 
 
 def pair_label(value: str) -> str:
@@ -224,12 +225,10 @@ class DiffView(Vertical):
     def _compare(self, old: str, new: str, history: StepHistory | None) -> None:
         worker = get_current_worker()
         try:
-            before = self.redactor.redact(pair_document(old, history))
-            after = self.redactor.redact(pair_document(new, history))
+            changes = pair_changes(old, new, history, self.redactor)
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
             self.post_message(self.Compared(self, worker, old, new, None, f"cannot compare: {exc}"))
             return
-        changes = diff(before, after, ignore_noise=True)
         self.post_message(self.Compared(self, worker, old, new, changes))
 
     @on(Compared)

@@ -1,0 +1,104 @@
+"""``agent-tui show``: one agent's status, settings and conversation."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from agent_tui.cli.commands import workspace_root
+from agent_tui.cli.output import ago, clip, masker, write_json
+from agent_tui.units import format_bytes, printable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from agent_tui.workspace import AgentRecord
+
+
+def _describe(record: AgentRecord) -> list[tuple[str, str]]:
+    now = datetime.now().astimezone()
+    saved = record.last_autosave.isoformat() if record.last_autosave else "-"
+    fields = [
+        ("name", record.name),
+        ("id", record.agent_id or "-"),
+        ("folder", str(record.folder)),
+        ("format", record.format),
+        ("status", record.status + (f" (held by {record.holder})" if record.holder else "")),
+        ("loops", "-" if record.loop_count is None else str(record.loop_count)),
+        ("last autosave", f"{saved} ({ago(record.last_autosave, now)})"),
+        ("model", record.model or "-"),
+        ("size", f"{format_bytes(record.size_bytes)} in {record.file_count} files"),
+        ("state file", record.state_file.name if record.state_file else "-"),
+    ]
+    if record.error:
+        fields.append(("error", record.error))
+    fields += [("problem", p) for p in record.problems]
+    return fields
+
+
+def _message_lines(message: dict[str, Any]) -> list[str]:
+    role = message["role"]
+    label = f"{role} {message['name']}" if message.get("name") else role
+    lines = [f"[{label}]"]
+    lines += [f"  {line}" for line in (message.get("content") or "").splitlines()]
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            lines.append(f"  -> {function.get('name')}({function.get('arguments', '')})")
+    return lines
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from agent_tui.format.persistence import WorkspaceFileError
+    from agent_tui.workspace import load_config, load_conversation, read_agent, resolve_agent
+
+    folder = resolve_agent(args.agent, workspace_root(args))
+    record = read_agent(folder)
+    config: dict[str, Any] | None = None
+    conversation: list[dict[str, Any]] | None = None
+    unreadable: list[str] = []
+    if record.status != "broken" or (folder / "config.json").is_file():
+        for what, load in (("config", load_config), ("conversation", load_conversation)):
+            try:
+                if what == "config":
+                    config = load(folder)
+                else:
+                    conversation = load(folder)
+            except WorkspaceFileError as exc:
+                unreadable.append(f"{what}: {exc}")
+    # Foreign files (swarms keeps API keys in config.json and error.txt) must not leak onto a
+    # screen or a log: everything printed is masked with what this agent's files hold.
+    mask = masker(config)
+    config, conversation = mask.redact(config), mask.redact(conversation)
+    unreadable = [mask.redact_text(problem) for problem in unreadable]
+    if args.json:
+        write_json(
+            {
+                "record": mask.redact(record.to_dict()),
+                "config": config,
+                "conversation": conversation,
+                "unreadable": unreadable,
+            }
+        )
+        return 0
+    described = [(key, mask.redact_text(value)) for key, value in _describe(record)]
+    width = max(len(k) for k, _ in described)
+    for key, value in described:
+        print(f"{key + ':':<{width + 2}}{printable(value)}")
+    for problem in unreadable:
+        print(f"{'unreadable:':<{width + 2}}{printable(problem)}")
+    if config:
+        settings = {
+            k: v
+            for k, v in config.items()
+            if k not in ("_autosave_metadata", "short_memory", "system_prompt")
+            and isinstance(v, str | int | float | bool)
+        }
+        print("\nsettings:")
+        for key, value in settings.items():
+            print(f"  {key}: {clip(str(value), 100)}")
+    if conversation is not None:
+        print(f"\nconversation ({len(conversation)} messages):")
+        for message in conversation:
+            print(printable("\n".join(_message_lines(message))))
+    return 0

@@ -1,0 +1,229 @@
+"""The ``agent-tui`` argument parser: every command, flag, help text and example.
+
+Only the standard library and two small modules of ours load here: ``agent-tui --help`` and a
+usage error answer before any command module is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import timedelta
+
+from agent_tui.cli.errors import EXIT_USAGE, PROG
+from agent_tui.defaults import CONTINUE_TASK
+from agent_tui.listing import SORTS
+
+# typing costs 3 ms of start-up and is needed only by type checkers here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line that points at --help, instead of argparse's usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ------------------------------------------------------------------------- argument types
+def parse_duration(text: str) -> timedelta:
+    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"``, ``"2w"`` -> a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 7d, 12h, 30m or 2w")
+    return timedelta(seconds=float(match.group(1)) * _SECONDS[match.group(2).lower()])
+
+
+def parse_size(text: str) -> int:
+    """``"10MB"``, ``"1.5G"``, ``"500k"``, ``"2048"`` -> bytes (K/M/G/T are powers of 1024)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 10MB, 500K or 2G")
+    return int(float(match.group(1)) * 1024 ** _POWERS[match.group(2).lower()])
+
+
+def _whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {minimum} or more")
+        return value
+
+    return parse
+
+
+_positive = _whole_number(1)
+_count = _whole_number(0)
+
+
+# ------------------------------------------------------------------------- the parser
+_MAIN_EPILOG = """\
+examples:
+  agent-tui ls --sort age                 every agent, newest first
+  agent-tui show my-agent                 settings, status and conversation of one agent
+  agent-tui diff my-agent --steps 2 5     what steps 3-5 changed
+  agent-tui run "Summarise autosave" --max-loops 3
+  agent-tui clean --older-than 7d         what would be removed (nothing is, without --yes)
+  agent-tui --workspace /tmp/ws ls        another workspace root (default: $WORKSPACE_DIR)
+  agent-tui                               open the app on $WORKSPACE_DIR
+  agent-tui --workspace /tmp/ws --read-only   the app, with cleanup disabled
+
+With no command, agent-tui opens the terminal app (q quits, ? shows every key).
+"""
+
+_EPILOGS = {
+    "ls": """\
+examples:
+  agent-tui ls
+  agent-tui ls --sort size
+  agent-tui ls --json | jq '.[] | select(.status == "error") | .folder'
+""",
+    "show": """\
+examples:
+  agent-tui show my-agent                         by agent name
+  agent-tui show my-agent-3f2a9c1d0e4b            by folder name
+  agent-tui show agent_workspace/agents/x-1234abcd5678
+  agent-tui show my-agent --json
+""",
+    "diff": """\
+examples:
+  agent-tui diff agent-a agent-b                  config and conversation of two agents
+  agent-tui diff old/config.json new/config.json  any two JSON files
+  agent-tui diff my-agent --steps 2 5             step 2 vs step 5 of one agent's history
+  agent-tui diff a b --ignore-noise --json        skip timestamps, pids, run ids; JSON out
+""",
+    "run": """\
+examples:
+  agent-tui run "Summarise the benefits of autosave"
+  agent-tui run "Plan a trip" --name planner --max-loops 5
+  agent-tui run "Explain fsync" --model gpt-4o-mini   (needs OPENAI_API_KEY)
+
+The answer streams to stdout; progress per step goes to stderr. The agent has the demo
+tools (word_count, lookup_fact), as runs started from the app do. Options of the offline
+model: offline/demo?delay=0.05 (slow stream), ?fail_at=3&fail=rate_limit, ?tool_steps=4.
+""",
+    "resume": """\
+examples:
+  agent-tui resume planner                        continue where the last run stopped
+  agent-tui resume planner "Now add a budget"     continue with a new task
+""",
+    "clean": """\
+examples:
+  agent-tui clean --older-than 7d                 dry run: the plan, nothing removed
+  agent-tui clean --keep-last 3 --yes             keep the newest 3 folders of each agent
+  agent-tui clean --status error,interrupted --min-size 10MB --yes
+  agent-tui clean --older-than 30d --trash ~/agent-trash --yes
+
+Criteria combine: a folder is removed only when it meets every one given. Running agents
+(a live process holds agent.lock) are never removed; links are never followed.
+""",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``agent-tui`` argument parser (every subcommand has ``--help`` with examples)."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS in the subcommands, so --workspace works before or after the command name.
+    common.add_argument(
+        "--workspace",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="workspace root (default: $WORKSPACE_DIR, else ./agent_workspace)",
+    )
+    parser = _Parser(
+        prog=PROG,
+        description="Durable, visible LLM agent runs: list, inspect, diff, run, resume and "
+        "clean agent workspaces (agent-tui's and swarms').",
+        epilog=_MAIN_EPILOG,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--workspace", metavar="PATH", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--read-only", action="store_true", help="app: disable cleanup and every destructive action"
+    )
+    parser.add_argument(
+        "--no-watch", action="store_true", help="app: do not follow the disk (static view)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=_EPILOGS[name],
+            formatter_class=formatter,
+            parents=[common],
+        )
+
+    ls = command("ls", "list agent workspaces")
+    ls.add_argument("--json", action="store_true", help="print records as JSON")
+    ls.add_argument(
+        "--sort",
+        choices=SORTS,
+        default="name",
+        help="order: name (A-Z), size (largest first), age (newest first), status",
+    )
+
+    show = command("show", "show one agent: status, settings and conversation")
+    show.add_argument("agent", metavar="NAME|PATH", help="agent name, folder name or path")
+    show.add_argument("--json", action="store_true", help="print record, config, conversation")
+
+    diff = command("diff", "compare two agents, two JSON files, or two steps of one agent")
+    diff.add_argument("a", metavar="A", help="agent (name or path) or JSON file")
+    diff.add_argument("b", metavar="B", nargs="?", help="agent or JSON file (not with --steps)")
+    diff.add_argument("--steps", nargs=2, type=_count, metavar=("N", "M"), help="step N vs M of A")
+    diff.add_argument("--json", action="store_true", help="print changes as JSON")
+    diff.add_argument(
+        "--ignore-noise", action="store_true", help="ignore timestamps, pids and run ids"
+    )
+    diff.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour output"
+    )
+
+    run = command("run", "run an agent on a task, streaming the answer")
+    run.add_argument("task", metavar="TASK", help="what the agent should do")
+    run.add_argument("--model", default="offline/demo", help="model (default: offline/demo)")
+    run.add_argument("--name", default="agent", help="agent name (default: agent)")
+    run.add_argument("--max-loops", type=_positive, default=3, help="most steps (default: 3)")
+
+    resume = command("resume", "load an agent's saved state and continue it")
+    resume.add_argument("agent", metavar="NAME|PATH", help="agent name, folder name or path")
+    resume.add_argument("task", metavar="TASK", nargs="?", help=f"default: {CONTINUE_TASK!r}")
+    resume.add_argument("--model", help="model (default: the one the agent used)")
+    resume.add_argument("--max-loops", type=_positive, help="most steps (default: as before)")
+
+    clean = command("clean", "remove old agent workspaces (a dry run unless --yes)")
+    clean.add_argument("--older-than", type=parse_duration, metavar="AGE", help="e.g. 7d, 12h")
+    clean.add_argument("--keep-last", type=_count, metavar="N", help="keep newest N per name")
+    clean.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help="only these statuses (repeat or comma-separate): completed, error, interrupted, "
+        "unknown, broken",
+    )
+    clean.add_argument("--min-size", type=parse_size, metavar="SIZE", help="e.g. 10MB, 500K")
+    clean.add_argument("--trash", metavar="DIR", help="move folders here instead of deleting")
+    clean.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
+    clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
+
+    # Options after `demo` go to agent_tui.demo untouched (main() passes the unparsed rest).
+    # The demo has its own parser (agent_tui.demo.main): its options and --help pass straight through.
+    commands.add_parser(
+        "demo", help="build a demo workspace and open the app on it with a live run", add_help=False
+    )
+    return parser
