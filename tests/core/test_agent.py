@@ -324,9 +324,9 @@ def test_failed_writes_do_not_break_the_run(
 ) -> None:
     import errno
 
-    import agent_tui.agent.agent as agent_module
+    import agent_tui.agent.autosaver as autosaver
 
-    real = agent_module.atomic_write_json
+    real = autosaver.atomic_write_json
     calls = {"n": 0}
 
     def flaky(path, document, **kwargs):
@@ -335,7 +335,7 @@ def test_failed_writes_do_not_break_the_run(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(path, document, **kwargs)
 
-    monkeypatch.setattr(agent_module, "atomic_write_json", flaky)
+    monkeypatch.setattr(autosaver, "atomic_write_json", flaky)
     agent = Agent(agent_name="full-disk", max_loops=5, tools=[word_count, remember])
     agent.run("count and remember")
     assert agent.autosave_failures == 2

@@ -96,7 +96,7 @@ def test_the_conversation_shown_is_the_one_load_resumes_from(workspace: Path) ->
     record holding something that is not a message, and a run begun afresh, read the same."""
     agent = Agent(agent_name="replayed", model_name="offline/demo", workspace_dir=str(workspace))
     agent.run("first task")
-    folder = agent._workspace_folder()
+    folder = Path(agent._get_agent_workspace_dir())
     journal = folder / "journal.jsonl"
     last = read_journal(journal).records[-1]["seq"]
     odd = [
