@@ -34,7 +34,9 @@ CHILD = textwrap.dedent(
     if where == "tool":
         model, tools = "offline/demo?tool_steps=3", [quick, slow_tool]
     else:
-        model, tools = "offline/demo?tool_steps=2&delay=0.02&words=3000", [quick]
+        # Step 3's model call lasts until the signal comes (a streamed answer ends within
+        # seconds, before a test slowed by load had sent it).
+        model, tools = "offline/demo?tool_steps=2&delay=0.02&fail=hang&fail_at=3", [quick]
 
     def on_event(event):
         if event.kind == "step_start" and event.data["step"] == 3:
