@@ -42,10 +42,10 @@ __all__ = ["Agent", "AgentEvent", "AgentInterrupted", "StateFileError"]
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful, careful assistant. Use tools when they help."
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-class _Kept(Generic[T]):
+class _Kept(Generic[_T]):
     """A public attribute of the agent that one of its parts keeps (read and written there)."""
 
     def __init__(self, part: str, name: str | None = None) -> None:
@@ -55,15 +55,15 @@ class _Kept(Generic[T]):
         self._name = self._name or name
 
     @overload
-    def __get__(self, agent: None, owner: type) -> _Kept[T]: ...
+    def __get__(self, agent: None, owner: type) -> _Kept[_T]: ...
     @overload
-    def __get__(self, agent: Agent, owner: type | None = None) -> T: ...
-    def __get__(self, agent: Agent | None, owner: type | None = None) -> T | _Kept[T]:
+    def __get__(self, agent: Agent, owner: type | None = None) -> _T: ...
+    def __get__(self, agent: Agent | None, owner: type | None = None) -> _T | _Kept[_T]:
         if agent is None:
             return self
         return getattr(getattr(agent, self._part), self._name or "")
 
-    def __set__(self, agent: Agent, value: T) -> None:
+    def __set__(self, agent: Agent, value: _T) -> None:
         setattr(getattr(agent, self._part), self._name or "", value)
 
 
