@@ -39,21 +39,26 @@ class JournalRead:
 
 def read_journal(path: os.PathLike[str] | str) -> JournalRead:
     """Every complete record; a torn last line (a write cut by a crash) is skipped and reported."""
-    result = JournalRead()
     try:
         data = read_bytes(path)
     except WorkspaceFileError as exc:
-        if exc.reason != "file not found":
-            result.problems.append(str(exc))
-        return result
+        return JournalRead(problems=[] if exc.reason == "file not found" else [str(exc)])
+    return parse_records(data, path)
+
+
+def parse_records(data: bytes, path: os.PathLike[str] | str, first_line: int = 1) -> JournalRead:
+    """The records in ``data``, lines of the journal from line ``first_line`` on (a reader of
+    what was appended since its last read passes only whole lines)."""
+    result = JournalRead()
     lines = data.split(b"\n")
-    for number, line in enumerate(lines, start=1):
+    for index, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        number = first_line + index - 1
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
-            last = number == len(lines) or (number == len(lines) - 1 and not lines[-1])
+            last = index == len(lines) or (index == len(lines) - 1 and not lines[-1])
             where = "last line cut short (the step in flight at a crash)" if last else "bad line"
             result.problems.append(f"{path}: line {number}: {where}, skipped")
             continue

@@ -9,12 +9,20 @@ a UI can show. Everything here reads; nothing writes.
 - :mod:`.scan` and :mod:`.forked`: every folder of a workspace, optionally shared with a
   forked child;
 - :mod:`.documents`: ``config.json``, the state file and the whole conversation;
+- :mod:`.detail`: :class:`AgentDetail`, what a view shows, with a window of the conversation;
 - :mod:`.history`: the per-step history from the journal;
 - :mod:`.lookup`: the agent a user named.
 """
 
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.format.swarms import normalize_message
+from agent_tui.workspace.detail import (
+    DEFAULT_WINDOW,
+    AgentDetail,
+    ConversationWindow,
+    DetailCache,
+    load_detail,
+)
 from agent_tui.workspace.documents import load_config, load_conversation, load_state
 from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.history import StepHistory, StepSnapshot, step_history
@@ -25,8 +33,12 @@ from agent_tui.workspace.status import parse_timestamp
 from agent_tui.workspace.walk import folder_size
 
 __all__ = [
+    "DEFAULT_WINDOW",
     "PARALLEL_MIN",
+    "AgentDetail",
     "AgentRecord",
+    "ConversationWindow",
+    "DetailCache",
     "StepHistory",
     "StepSnapshot",
     "WorkspaceFileError",
@@ -34,6 +46,7 @@ __all__ = [
     "folder_size",
     "iter_agent_folders",
     "load_config",
+    "load_detail",
     "load_conversation",
     "load_state",
     "normalize_message",
