@@ -60,6 +60,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "new_run",
         "resume",
         "interrupt_run",
+        "load_earlier",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
@@ -113,6 +114,8 @@ class AgentTUI(App[None]):
                 tooltip="Load the selected agent (ours or swarms') and continue its run"),
         Binding("ctrl+c", "interrupt_run", "Interrupt", id="interrupt",
                 tooltip="Stop the run shown in the Run tab; its state is saved as interrupted"),
+        Binding("e", "load_earlier", "Earlier", id="state-earlier", show=False,
+                tooltip="State tab: show earlier messages of the conversation"),
         Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
                 tooltip="Back to the agent list"),
     ]  # fmt: skip
@@ -412,6 +415,10 @@ class AgentTUI(App[None]):
     def action_show_tab(self, tab: str) -> None:
         if tab in TABS:
             self.tabs.active = tab
+
+    def action_load_earlier(self) -> None:
+        self.tabs.active = "tab-state"
+        self.state_view.load_earlier()
 
     def action_diff_last_step(self) -> None:
         self.tabs.active = "tab-diff"

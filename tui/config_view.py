@@ -2,8 +2,9 @@
 
 Each rewrite re-renders the document in place (the scroll position stays) and the lines of
 the fields that changed, found with :func:`agent_tui.diff.diff`, are highlighted for a moment.
-The file is read and redacted in a thread worker (a FIFO or a slow disk must not stop the
-UI); the header and problems come from the record, which is already in memory.
+A thread worker reads it through :func:`agent_tui.workspace.load_detail` (settings only: no
+conversation) and posts the typed detail, masked; the header and problems come from the
+record, which is already in memory (a FIFO or a slow disk must not stop the UI).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.diff import diff
-from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import (
     LOADING,
@@ -35,7 +35,7 @@ from agent_tui.tui.display import (
     unreadable,
     utc_now,
 )
-from agent_tui.workspace import AgentRecord, load_config
+from agent_tui.workspace import AgentDetail, AgentRecord, DetailCache, load_detail
 
 HIGHLIGHT_SECONDS = 1.5
 
@@ -61,13 +61,13 @@ class ConfigView(Vertical):
 
     @dataclass
     class Loaded(Message):
-        """The loader read (and redacted) ``folder``'s config, or says why it could not."""
+        """The loader's reading of ``folder``: its settings, masked, or why they cannot be
+        read."""
 
         view: ConfigView
         worker: Worker
         folder: Path
-        document: dict[str, Any] | None
-        problem: str = ""
+        detail: AgentDetail
 
         @property
         def control(self) -> ConfigView:
@@ -83,6 +83,7 @@ class ConfigView(Vertical):
         self.document_folder: Path | None = None
         self.changed: frozenset[str] = frozenset()
         self._fade: Timer | None = None
+        self.cache = DetailCache()
         self._loader: Worker | None = None
         self._reread = False
 
@@ -126,12 +127,8 @@ class ConfigView(Vertical):
           description="read config.json")  # fmt: skip
     def _load(self, folder: Path) -> None:
         worker = get_current_worker()
-        try:
-            document = self.redactor.redact(load_config(folder))
-        except WorkspaceFileError as exc:
-            self.post_message(self.Loaded(self, worker, folder, None, exc.reason))
-            return
-        self.post_message(self.Loaded(self, worker, folder, document))
+        detail = load_detail(folder, 0, cache=self.cache, redactor=self.redactor)
+        self.post_message(self.Loaded(self, worker, folder, detail))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -144,10 +141,11 @@ class ConfigView(Vertical):
             self._reread = False
             self._loader = self._load(record.folder)
         body = self.query_one("#config-body", Static)
-        document = event.document
+        document = event.detail.settings
         if document is None:
             self.document = self.document_folder = None
-            body.update(unreadable(f"config.json cannot be shown: {event.problem}"))
+            problem = event.detail.settings_problem
+            body.update(unreadable(f"config.json cannot be shown: {problem}"))
             return
         if event.folder == self.document_folder and self.document is not None:
             self.changed = frozenset(c.path for c in diff(self.document, document))

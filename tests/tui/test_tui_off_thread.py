@@ -187,8 +187,8 @@ async def hold(pilot, ticker: Ticker, gate: Gate, seconds: float = 1.0) -> None:
 
 VIEWS = {
     # tab key, module, loader the view calls, what shows once the read is done
-    "config": ("1", config_view, "load_config", "#config-body", '"agent_name": "alpha"'),
-    "state": ("2", state_view, "load_conversation", "#state-body", "count the words for alpha"),
+    "config": ("1", config_view, "load_detail", "#config-body", '"agent_name": "alpha"'),
+    "state": ("2", state_view, "load_detail", "#state-body", "count the words for alpha"),
     "diff": ("3", diff_view, "step_history", "#diff-summary", "step 1 -> step 2"),
 }
 
@@ -221,8 +221,8 @@ async def test_a_newer_selection_wins_over_an_older_load(
 ) -> None:
     alpha = run_agent(workspace, "alpha", loops=1)
     beta = run_agent(workspace, "beta", loops=1)
-    gate = Gate(config_view.load_config, only="alpha")
-    monkeypatch.setattr(config_view, "load_config", gate)
+    gate = Gate(config_view.load_detail, only="alpha")
+    monkeypatch.setattr(config_view, "load_detail", gate)
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_until(pilot, lambda: len(app.table.records) == 2)

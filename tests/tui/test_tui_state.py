@@ -1,0 +1,61 @@
+"""The State tab on a long agent (Pilot): it shows the last messages and the total, loads
+earlier ones on request, and an autosave shows its new message without the state file being
+parsed again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from long_agent import append_step, long_agent
+from textual.widgets import Static
+from tui_fixtures import wait_until
+
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.state_view import WINDOW
+from agent_tui.tui.watcher import AgentChanged
+from agent_tui.workspace import detail as detail_module
+from agent_tui.workspace import load_conversation, read_agent
+
+STEPS = 70  # 141 messages: more than one window, less than two
+
+
+def body(app: AgentTUI) -> str:
+    return str(app.query_one("#state-body", Static).content)
+
+
+async def test_a_long_agent_shows_its_last_messages_then_earlier_ones_and_each_autosave(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = long_agent(workspace, steps=STEPS)
+    total = len(load_conversation(folder))
+    state_name = next(folder.glob("*_state.json")).name
+    parsed: list[str] = []
+    real = detail_module.parse_json
+
+    def counting(data: bytes, path):
+        parsed.append(Path(path).name)
+        return real(data, path)
+
+    monkeypatch.setattr(detail_module, "parse_json", counting)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: str(folder) in app.table.records)
+        app.select(str(folder))
+        await pilot.press("2")
+        assert await wait_until(pilot, lambda: f"answer {STEPS}" in body(app))
+        shown = body(app)
+        assert f"{total} messages" in shown
+        assert f"{total - WINDOW} earlier messages not shown" in shown
+        first_shown = (total - WINDOW + 1) // 2  # the step of the oldest message held
+        assert f"answer {first_shown + 1}\n" in shown and "answer 1\n" not in shown
+
+        await pilot.press("e")  # earlier
+        assert await wait_until(pilot, lambda: "earlier messages not shown" not in body(app))
+        assert "answer 1\n" in body(app) and f"answer {STEPS}" in body(app)
+
+        append_step(folder, "the newest answer")
+        app.post_message(AgentChanged(read_agent(folder)))  # what the watcher posts
+        assert await wait_until(pilot, lambda: "the newest answer" in body(app))
+        assert f"{total + 1} messages" in body(app)
+    assert parsed.count(state_name) == 1
