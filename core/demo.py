@@ -127,7 +127,10 @@ def build_demo_workspace(root: Path, *, quiet: bool = False) -> list[Path]:
 
 
 def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
-    """Stream a live run in the terminal, with a line for each step and each autosave."""
+    """Stream a live run in the terminal, with a line for each step and each autosave (the
+    lines the Run tab shows, :mod:`agent_tui.run_render`)."""
+    from agent_tui.run_render import TerminalPrinter
+
     agent = Agent(
         model_name=f"offline/demo?delay={delay}&tool_steps={steps - 1}",
         agent_name=LIVE_NAME,
@@ -135,31 +138,16 @@ def live_run(root: Path, *, delay: float = 0.04, steps: int = 6) -> int:
         tools=DEMO_TOOLS,
         workspace_dir=root,
     )
-
-    def on_event(event: AgentEvent) -> None:
-        data = event.data
-        if event.kind == "step_start":
-            print(f"\n\n-- step {data['step']} (loop {data['loop']}/{data['max_loops']}) --")
-        elif event.kind == "tool_call":
-            print(f"\n   tool call: {data['name']}({data['arguments']})")
-        elif event.kind == "tool_result":
-            print(f"   tool result: {data['result'][:80]}")
-        elif event.kind == "autosave":
-            print(f"   [autosave] {data['file']}  {data['bytes']:,} B  {data['ms']:.1f} ms")
-
-    agent.on_event = on_event
-    print(f"\nLive run -> {agent._get_agent_workspace_dir()}")
+    printer = TerminalPrinter(agent._redactor, notes=sys.stdout)
+    agent.on_event = printer.event
+    printer.note(f"Live run -> {agent._get_agent_workspace_dir()}")
     try:
-        agent.run(
-            LIVE_TASK,
-            streaming_callback=lambda chunk: print(chunk, end="", flush=True),
-        )
-        print()
+        agent.run(LIVE_TASK, streaming_callback=printer.chunk)
     except KeyboardInterrupt:
-        print("\n\nInterrupted: state saved with status 'interrupted'.")
+        printer.note("Interrupted: state saved with status 'interrupted'.")
         return 130
-    print(f"\n\nDone: {agent.loop_count} steps, status {agent.status}.")
-    print(f"Files: {', '.join(sorted(os.listdir(agent._get_agent_workspace_dir())))}")
+    printer.note(f"Done: {agent.loop_count} steps, status {agent.status}.")
+    printer.note(f"Files: {', '.join(sorted(os.listdir(agent._get_agent_workspace_dir())))}")
     return 0
 
 

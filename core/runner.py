@@ -2,15 +2,10 @@
 
 ``python -m agent_tui.runner '<spec JSON>'`` (or ``-`` to read the spec from stdin) builds an
 :class:`agent_tui.agent.Agent` with the tools its spec names (none unless it names some),
-optionally loads a saved agent (ours or swarms'), runs it and prints one JSON object a line:
-
-- ``{"type": "start", "folder", "agent_name", "model", "loop_count", "max_loops", "resumed",
-  "messages", "task", "pid"}`` once the agent is ready (after a load, ``loop_count`` is the
-  restored step count);
-- ``{"type": "event", "kind", "data"}`` for every :class:`agent_tui.agent.AgentEvent`;
-- ``{"type": "text", "text"}`` for streamed model text (chunks batched over ~50 ms);
-- ``{"type": "end", "status", "error", "loop_count", "folder", "usage"}`` last, always, with
-  status ``completed``, ``error`` or ``interrupted``.
+optionally loads a saved agent (ours or swarms'), runs it and prints the records of
+:mod:`agent_tui.run_protocol`, one JSON object a line: ``start`` once the agent is ready,
+``event`` for every agent event, ``text`` for streamed model text (chunks batched over ~50 ms),
+and ``end`` last, always, with status ``completed``, ``error`` or ``interrupted``.
 
 SIGINT (what the TUI's interrupt sends) interrupts the run wherever it is, a hung model call
 included: the agent saves its state as ``interrupted`` and the process exits 130. SIGTERM does
@@ -38,6 +33,7 @@ import orjson
 
 from agent_tui.defaults import CONTINUE_TASK
 from agent_tui.redaction import Redactor, StreamRedactor
+from agent_tui.run_protocol import End, Event, Record, Start, Text, encode, redacted
 
 _TOOL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -166,13 +162,13 @@ class Reporter:
         self.redactor = redactor
         self._stream = StreamRedactor(redactor)
 
-    def emit(self, record: dict[str, Any]) -> None:
+    def emit(self, record: Record) -> None:
         if self.closed:
             return
-        if record.get("type") != "text":  # streamed text went through the stream redactor
-            record = self.redactor.redact(record)
+        if not isinstance(record, Text):  # streamed text went through the stream redactor
+            record = redacted(record, self.redactor)
         try:
-            self.out.write(orjson.dumps(record, default=str) + b"\n")
+            self.out.write(encode(record) + b"\n")
             self.out.flush()
         except (BrokenPipeError, OSError, ValueError):
             self.closed = True
@@ -194,14 +190,14 @@ class Reporter:
             self._text.append(self._stream.flush())
         if any(self._text):
             text, self._text, self._text_chars = "".join(self._text), [], 0
-            self.emit({"type": "text", "text": text})
+            self.emit(Text(text))
         else:
             self._text, self._text_chars = [], 0
         self._last_flush = time.monotonic()
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
         self.flush_text()
-        self.emit({"type": "event", "kind": kind, "data": _short(data)})
+        self.emit(Event(kind, _short(data)))
 
 
 def import_tools(references: list[str]) -> list[Any]:
@@ -326,16 +322,7 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
         # A second Ctrl-C must not cut the last line in half.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         reporter.flush_text()
-        reporter.emit(
-            {
-                "type": "end",
-                "status": status,
-                "error": error,
-                "loop_count": agent.loop_count if agent is not None else None,
-                "folder": str(agent._get_agent_workspace_dir()) if agent is not None else None,
-                "usage": dict(agent.usage) if agent is not None else None,
-            }
-        )
+        reporter.emit(End.of(status, error, agent))
         return code
 
     try:
@@ -343,20 +330,7 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
         # The agent's redactor knows its own key and what it learned from a loaded file.
         reporter.use(agent._redactor)
         reporter.on_closed.append(agent.request_stop)
-        reporter.emit(
-            {
-                "type": "start",
-                "pid": os.getpid(),
-                "folder": agent._get_agent_workspace_dir(),
-                "agent_name": agent.agent_name,
-                "model": agent.model_name,
-                "loop_count": agent.loop_count,
-                "max_loops": agent.max_loops,
-                "resumed": spec.resume,
-                "messages": len(agent.conversation),
-                "task": spec.run_task,
-            }
-        )
+        reporter.emit(Start.of(agent, pid=os.getpid(), resumed=spec.resume, task=spec.run_task))
         agent.run(spec.run_task)
     except KeyboardInterrupt:
         return end("interrupted", "interrupted (SIGINT / Ctrl-C); state saved", EXIT_INTERRUPTED)
@@ -387,8 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spec = RunSpec.from_json(sys.stdin.read() if argv[0] == "-" else argv[0])
     except (SpecError, TypeError) as exc:
-        reporter.emit({"type": "end", "status": "error", "error": str(exc), "loop_count": None,
-                       "folder": None, "usage": None})  # fmt: skip
+        reporter.emit(End.of("error", str(exc)))
         return EXIT_BAD_SPEC
     # A parent that ignores SIGINT would pass that on; the interrupt must reach the run.
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -25,9 +25,12 @@ from textual.message import Message
 from textual.widgets import Button, ContentSwitcher, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
+from agent_tui.run_protocol import End, Event, Start, decode
+from agent_tui.run_render import Line, Tag
 from agent_tui.runner import RunSpec
 from agent_tui.tui.display import status_badge
 from agent_tui.tui.runs import (
+    STYLES,
     Run,
     apply_record,
     collect_stderr,
@@ -37,9 +40,12 @@ from agent_tui.tui.runs import (
     send_next_signal,
     spawn,
     step_text,
+    styled,
 )
 
 MAX_LOG_LINES = 2000
+# Events that change the run's header (step, usage, last autosave).
+HEADER_EVENTS = frozenset({"step_start", "step_end", "autosave", "autosave_failed"})
 # The open paragraph is re-wrapped on every chunk; past this size it is committed as it is.
 MAX_TAIL_CHARS = 3000
 EMPTY = (
@@ -159,7 +165,7 @@ class RunView(Vertical):
         elif run.live:
             text.append("\nwaiting for the first autosave...", style="dim")
         if run.error and not run.live:
-            style = "bold #ffd75f" if run.status == "interrupted" else "bold #ff5f5f"
+            style = STYLES[Tag.STOPPED if run.status == "interrupted" else Tag.ERROR]
             text.append(f"\n{run.error}", style=style)
         self.header.update(text)
         where = self.query_one(".run-where", Static)
@@ -198,7 +204,7 @@ class RunPane(Vertical):
 
     @dataclass
     class Output(RunPaneMessage):
-        """One JSON line from run ``key``'s child."""
+        """One line from run ``key``'s child, as its JSON object (decoded by :meth:`feed`)."""
 
         key: str
         record: dict[str, Any]
@@ -287,26 +293,28 @@ class RunPane(Vertical):
         if run_list.highlighted != index:
             run_list.highlighted = index
 
-    def feed(self, key: str, record: dict[str, Any]) -> None:
-        """Apply one record to run ``key`` and show it (also how recorded streams are replayed)."""
+    def feed(self, key: str, line: dict[str, Any]) -> None:
+        """Apply one line of run ``key``'s child (its JSON object) and show it (also how
+        recorded streams are replayed)."""
         run = self.runs.get(key)
-        if run is None:
+        record = decode(line)
+        if run is None or record is None:
             return
         self._show(self.views[key], apply_record(run, record))
-        if record.get("type") == "start" and run.folder:
+        if isinstance(record, Start) and run.folder:
             self.post_message(self.AgentStarted(self, run.folder))
-        if record.get("type") in ("start", "end") or record.get("kind") in (
-            "step_start", "step_end", "autosave", "autosave_failed"
-        ):  # fmt: skip
+        if isinstance(record, Start | End) or (
+            isinstance(record, Event) and record.kind in HEADER_EVENTS
+        ):
             self._refresh(run)
 
     @staticmethod
-    def _show(view: RunView, entries: list[str | Text]) -> None:
-        for entry in entries:
-            if isinstance(entry, str):
-                view.log_view.add_text(entry)
+    def _show(view: RunView, lines: list[Line]) -> None:
+        for line in lines:
+            if line.tag == Tag.ANSWER:
+                view.log_view.add_text(line.text)
             else:
-                view.log_view.add_line(entry)
+                view.log_view.add_line(styled(line))
 
     def interrupt(self, key: str | None = None) -> bool:
         """Interrupt run ``key`` (default: the one shown); a second call escalates."""
@@ -319,7 +327,7 @@ class RunPane(Vertical):
         sig, wait = sent
         run.status = "stopping"
         self.views[run.key].log_view.add_line(
-            Text(f"== {sig.name} sent; waiting for the agent to save ==", style="bold #ffd75f")
+            styled(Line(f"== {sig.name} sent; waiting for the agent to save ==", Tag.STOPPED))
         )
         self._refresh(run)
         self._watch_stop(run, wait)

@@ -2,9 +2,10 @@
 lines mean for one run.
 
 No widgets here. :func:`spawn` starts the child; :func:`read_lines` turns its stdout into
-records; :func:`apply_record` folds one record into a :class:`Run` and returns what the log
-should show (streamed text as ``str``, whole lines as Rich ``Text``). The run pane wires these
-to widgets.
+JSON objects (records of :mod:`agent_tui.run_protocol` once decoded); :func:`apply_record` folds
+one record into a :class:`Run` and returns the lines :mod:`agent_tui.run_render` makes of it,
+the ones the CLI and the terminal demo print; :data:`STYLES` colours them. The run pane wires
+these to widgets.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from rich.text import Text
+from rich.text import Text as RichText
 
 from agent_tui.redaction import Redactor, StreamRedactor
+from agent_tui.run_protocol import End, Event, Record, Start, Text, redacted
+from agent_tui.run_render import Line, Tag, render
 from agent_tui.runner import RunSpec
 
 LINE_LIMIT = 4 * 1024 * 1024
@@ -30,10 +33,18 @@ STDERR_LINES = 20
 ESCALATION = ((signal.SIGINT, 4.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0))
 LIVE = frozenset({"starting", "running", "stopping"})
 
-DIM = "dim"
 ERROR_STYLE = "bold #ff5f5f"
-STEP_STYLE = "bold #5fd7ff"
-TOOL_STYLE = "#ffaf5f"
+STYLES = {
+    Tag.TASK: "bold",
+    Tag.NOTE: "dim",
+    Tag.STEP: "bold #5fd7ff",
+    Tag.TOOL: "#ffaf5f",
+    Tag.RESULT: "dim",
+    Tag.SAVED: "dim",
+    Tag.DONE: "bold #87d787",
+    Tag.STOPPED: "bold #ffd75f",
+    Tag.ERROR: ERROR_STYLE,
+}
 
 
 @dataclass
@@ -111,12 +122,13 @@ async def spawn(spec: RunSpec) -> asyncio.subprocess.Process:
 
 
 def parse_line(line: bytes) -> dict[str, Any] | None:
-    """One protocol record, or ``None`` for a line that is not one (cut short by a kill)."""
+    """One line of the child as its JSON object (:func:`agent_tui.run_protocol.decode` reads
+    the record in it), or ``None`` for a line that is not one (cut short by a kill)."""
     try:
-        record = orjson.loads(line)
+        document = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    return record if isinstance(record, dict) and isinstance(record.get("type"), str) else None
+    return document if isinstance(document, dict) else None
 
 
 async def read_lines(stream: asyncio.StreamReader) -> AsyncIterator[dict[str, Any]]:
@@ -182,97 +194,68 @@ def step_text(run: Run) -> str:
     return f"step {run.step} {of}".strip()
 
 
-def _line(*parts: tuple[str, str]) -> Text:
-    text = Text()
-    for content, style in parts:
-        text.append(content, style)
-    return text
+def styled(line: Line) -> RichText:
+    """A rendered line (:mod:`agent_tui.run_render`) in the Run tab's colours."""
+    return RichText(line.text, style=STYLES.get(line.tag, ""))
 
 
-def apply_record(run: Run, record: dict[str, Any]) -> list[str | Text]:
-    """Fold one record into ``run``; returns what to add to the log (``str``: streamed text).
-    Everything is redacted: text across record boundaries, the rest record by record."""
+def apply_record(run: Run, record: Record) -> list[Line]:
+    """Fold one record into ``run``; returns what the log shows (``ANSWER`` lines are streamed
+    text). Everything is redacted: text across record boundaries, the rest record by record."""
     assert run.text_filter is not None
-    kind = record.get("type")
-    if kind == "text":
-        text = run.text_filter.feed(str(record.get("text", "")))
-        return [text] if text else []
-    held = run.text_filter.flush()
-    shown = _apply_clean(run, run.redactor.redact(record))
-    return [held, *shown] if held else shown
+    if isinstance(record, Text):
+        return render(Text(run.text_filter.feed(record.text)))
+    held = render(Text(run.text_filter.flush()))
+    record = redacted(record, run.redactor)
+    _fold(run, record)
+    return [*held, *render(record)]
 
 
-def _apply_clean(run: Run, record: dict[str, Any]) -> list[str | Text]:
-    kind = record.get("type")
-    if kind == "start":
+def _fold(run: Run, record: Record) -> None:
+    if isinstance(record, Start):
         run.status = "running" if run.status == "starting" else run.status
-        run.pid = record.get("pid")
-        run.folder = record.get("folder")
-        run.name = str(record.get("agent_name") or run.name)
-        run.model = str(record.get("model") or run.model)
-        run.max_loops = record.get("max_loops")
-        run.restored_steps = int(record.get("loop_count") or 0)
-        head = _line(("task  ", "bold"), (str(record.get("task", "")), ""))
-        if record.get("resumed"):
-            note = f"resumed after step {run.restored_steps} ({record.get('messages', 0)} messages)"
-            return [_line((note, DIM)), head]
-        return [head]
-    if kind == "event":
-        return _apply_event(run, str(record.get("kind")), record.get("data") or {})
-    if kind == "end":
-        run.status = str(record.get("status") or "error")
-        run.error = record.get("error")
-        if isinstance(record.get("usage"), dict):
-            run.usage = record["usage"]
-        if record.get("folder"):
-            run.folder = record["folder"]
-        steps = record.get("loop_count")
-        if run.status == "completed":
-            return [_line((f"== completed after step {steps} ==", "bold #87d787"))]
-        if run.status == "interrupted":
-            return [_line((f"== interrupted after step {steps}: state saved ==", "bold #ffd75f"))]
-        return [_line(("== error: ", ERROR_STYLE), (str(run.error), ERROR_STYLE))]
-    return []
+        run.pid = record.pid
+        run.folder = record.folder
+        run.name = record.agent_name or run.name
+        run.model = record.model or run.model
+        run.max_loops = record.max_loops
+        run.restored_steps = record.loop_count
+    elif isinstance(record, End):
+        run.status = record.status or "error"
+        run.error = record.error
+        run.usage = record.usage if record.usage is not None else run.usage
+        run.folder = record.folder or run.folder
+    elif isinstance(record, Event):
+        _fold_event(run, record.kind, record.data)
 
 
-def _apply_event(run: Run, kind: str, data: dict[str, Any]) -> list[str | Text]:
+def _fold_event(run: Run, kind: str, data: dict[str, Any]) -> None:
     if kind == "step_start":
         run.step, run.loop = data.get("step"), data.get("loop")
         run.max_loops = data.get("max_loops") or run.max_loops
-        return [_line((f"-- {step_text(run)} --", STEP_STYLE))]
-    if kind == "tool_call":
-        args = str(data.get("arguments", ""))
-        return [_line((f"  -> {data.get('name')}", TOOL_STYLE), (f"({args[:200]})", ""))]
-    if kind == "tool_result":
-        result = str(data.get("result", "")).replace("\n", " ")
-        style = ERROR_STYLE if data.get("is_error") else DIM
-        return [_line(("  <- ", TOOL_STYLE), (result[:200], style))]
-    if kind == "step_end":
-        if isinstance(data.get("usage"), dict):
-            run.usage = data["usage"]
-        return []
-    if kind == "autosave":
+    elif kind == "step_end" and isinstance(data.get("usage"), dict):
+        run.usage = data["usage"]
+    elif kind == "autosave":
         run.autosaves += 1
-        size, ms = int(data.get("bytes") or 0), float(data.get("ms") or 0.0)
+        try:
+            size, ms = int(data.get("bytes") or 0), float(data.get("ms") or 0.0)
+        except (TypeError, ValueError):
+            size, ms = 0, 0.0
         run.last_autosave = (str(data.get("file")), size, ms)
-        return [_line((f"  [saved] {data.get('file')}  {size:,} B  {ms:.1f} ms", DIM))]
-    if kind == "autosave_failed":
-        return [
-            _line((f"  [autosave FAILED] {data.get('file')}: {data.get('error')}", ERROR_STYLE))
-        ]
-    return []
 
 
-def exit_without_end(run: Run, returncode: int | None) -> list[str | Text]:
-    """The child ended without its last line (killed, or it crashed): say so."""
+def exit_without_end(run: Run, returncode: int | None) -> list[Line]:
+    """The child ended without its last line (killed, or it crashed): say so, as its ``end``
+    record would have."""
     if run.status not in LIVE:
         return []
     assert run.text_filter is not None
-    held = run.text_filter.flush()
-    return ([held] if held else []) + _exit_lines(run, returncode)
+    held = render(Text(run.text_filter.flush()))
+    _explain_exit(run, returncode)
+    return [*held, *render(End(run.status, run.error))]
 
 
-def _exit_lines(run: Run, returncode: int | None) -> list[str | Text]:
+def _explain_exit(run: Run, returncode: int | None) -> None:
     if returncode is not None and returncode < 0:
         name = signal.Signals(-returncode).name
         run.status = "interrupted"
@@ -281,4 +264,3 @@ def _exit_lines(run: Run, returncode: int | None) -> list[str | Text]:
         run.status = "error"
         tail = " | ".join(list(run.stderr)[-3:])
         run.error = f"runner exited with status {returncode}" + (f": {tail}" if tail else "")
-    return [_line((f"== {run.status}: {run.error} ==", ERROR_STYLE))]

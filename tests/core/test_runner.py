@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 
 from agent_tui.demo import DEMO_TOOL_REFS
+from agent_tui.run_protocol import End, Event, Start, decode, encode
 from agent_tui.runner import CONTINUE_TASK, RunSpec, SpecError, suggested_models
 from agent_tui.workspace import load_config, load_state
 
@@ -119,3 +120,27 @@ def test_suggested_models_name_keys_never_values() -> None:
     assert ("gpt-4o-mini", "OPENAI_API_KEY") in suggested
     assert all("claude" not in model for model, _ in suggested)
     assert "sk-secret-value" not in repr(suggested)
+
+
+def test_every_line_a_run_prints_decodes_to_a_typed_record(workspace: Path, child_env) -> None:
+    spec = RunSpec(agent_name="typed", task="explain journals", max_loops=2,
+                   workspace=str(workspace))  # fmt: skip
+    child = runner(spec, child_env)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    decoded = [decode(document) for document in records(out)]
+    assert isinstance(decoded[0], Start) and decoded[0].agent_name == "typed"
+    assert isinstance(decoded[-1], End) and decoded[-1].status == "completed"
+    assert all(record is not None for record in decoded)
+    # What a record encodes to is the line the child printed.
+    assert [encode(record) for record in decoded] == out.splitlines()
+
+
+def test_a_line_that_is_no_record_or_has_odd_fields_decodes_leniently() -> None:
+    assert decode({"type": "nonsense"}) is None and decode([1, 2]) is None
+    odd = decode({"type": "start", "loop_count": "7", "resumed": 1, "pid": True, "task": None})
+    assert odd == Start()  # each mistyped field falls back to its default
+    assert decode({"type": "end"}) == End(status="error")
+    assert decode(orjson.loads(encode(Event("autosave", {"file": "config.json"})))) == Event(
+        "autosave", {"file": "config.json"}
+    )

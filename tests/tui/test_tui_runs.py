@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, OptionList, Static
 from tui_fixtures import run_agent, wait_until
 
+from agent_tui import cli
+from agent_tui.demo import DEMO_TOOL_REFS
 from agent_tui.format.journal import read_journal
 from agent_tui.runner import RunSpec
 from agent_tui.tui.agent_table import AgentTable
@@ -87,7 +90,8 @@ async def test_interrupt_saves_interrupted_state(workspace: Path) -> None:
         await finished(pilot, run)
         assert run.status == "interrupted"
         assert "interrupted" in header(app, run)
-        assert "interrupted after step 1" in log_text(app, run)
+        assert "-- run interrupted after 1 steps" in log_text(app, run)
+        assert "state saved" in log_text(app, run)
         folder = Path(run.folder)
         assert meta(folder)["status"] == "interrupted" and meta(folder)["loop_count"] == 1
         assert load_state(folder)["status"] == "interrupted"
@@ -200,3 +204,30 @@ async def test_demo_start_runs_open_on_the_run_tab(workspace: Path) -> None:
         (run,) = app.run_pane.runs.values()
         await finished(pilot, run)
         assert app.tabs.active == "tab-run" and run.status == "completed"
+
+
+async def test_the_run_tab_shows_the_progress_lines_the_cli_prints(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One renderer (agent_tui.run_render) for every face: the same run, from the CLI and from
+    the app, reads the same step by step (before, each face spelled its own lines)."""
+    task = "Explain fsync and rename"
+    assert cli.main(["run", task, "--name", "from-cli", "--max-loops", "3"]) == 0
+    printed = capsys.readouterr().err.splitlines()
+
+    def progress(lines: list[str]) -> list[str]:
+        marks = ("-- ", "tool ", "-> ", "step ")
+        return [line.strip() for line in lines if line.strip().startswith(marks)]
+
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(240, 50)) as pilot:
+        app.tabs.active = "tab-run"
+        spec = RunSpec(agent_name="from-app", task=task, model="offline/demo", max_loops=3,
+                       workspace=str(workspace), tools=list(DEMO_TOOL_REFS))  # fmt: skip
+        run = app.run_pane.start(spec)
+        await finished(pilot, run)
+        assert run.status == "completed"
+        assert await wait_until(pilot, lambda: "-- run completed" in log_text(app, run))
+        shown = log_text(app, run).splitlines()
+    assert len(progress(printed)) >= 7  # steps, tool calls, results, saves, the end
+    assert progress(shown) == progress(printed)

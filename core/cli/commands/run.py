@@ -10,74 +10,30 @@ from typing import Any
 from agent_tui.cli.commands import workspace_root
 from agent_tui.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, CliError
 from agent_tui.defaults import CONTINUE_TASK
-from agent_tui.units import clip, printable
-
-
-class _RunPrinter:
-    """Streams the answer to stdout and one progress line per step to stderr, both redacted
-    (the answer across chunk boundaries) with the agent's redactor."""
-
-    def __init__(self, redactor: Any) -> None:
-        from agent_tui.redaction import StreamRedactor
-
-        self.redactor = redactor
-        self.stream = StreamRedactor(redactor)
-        self.at_line_start = True
-
-    def chunk(self, text: str) -> None:
-        self._write(self.stream.feed(text))
-
-    def _write(self, text: str) -> None:
-        if text:
-            sys.stdout.write(printable(text))
-            sys.stdout.flush()
-            self.at_line_start = text.endswith("\n")
-
-    def _note(self, text: str) -> None:
-        self._write(self.stream.flush())  # the answer so far ends before any note
-        if not self.at_line_start:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-            self.at_line_start = True
-        print(clip(self.redactor.redact_text(text), 300), file=sys.stderr, flush=True)
-
-    def event(self, event: Any) -> None:
-        data = event.data
-        if event.kind == "step_start":
-            self._note(f"-- step {data.get('step')} ({data.get('loop')}/{data.get('max_loops')})")
-        elif event.kind == "tool_call":
-            self._note(f"   tool {data.get('name')}({clip(str(data.get('arguments', '')), 80)})")
-        elif event.kind == "tool_result":
-            self._note(f"   -> {clip(str(data.get('result', '')), 100)}")
-        elif event.kind == "step_end":
-            calls = data.get("tool_calls") or 0
-            self._note(f"   step {data.get('step')} saved ({calls} tool calls)")
-        elif event.kind == "autosave_failed":
-            self._note(f"   autosave failed: {data.get('error', data)} (retried next step)")
-        elif event.kind == "run_end":
-            self._note(f"-- run {data.get('status')} after {data.get('loop_count')} steps")
 
 
 def _run_agent(agent: Any, task: str) -> int:
     from agent_tui.agent import AgentInterrupted
     from agent_tui.models import ModelError
+    from agent_tui.run_render import Tag, TerminalPrinter
 
-    printer = _RunPrinter(agent._redactor)
+    # The answer to stdout, progress to stderr; the autosaves of every step only in the app.
+    printer = TerminalPrinter(agent._redactor, hide=frozenset({Tag.SAVED}))
     agent.on_event = printer.event
     folder = agent._get_agent_workspace_dir()
     try:
         agent.run(task, streaming_callback=printer.chunk)
     except ModelError as exc:
-        printer._note("")
+        printer.note("")
         message = printer.redactor.redact_text(f"{exc}; state saved in {folder}")
         raise CliError(message) from None
     except AgentInterrupted as exc:
-        printer._note(f"{PROG}: {exc} in {folder}")
+        printer.note(f"{PROG}: {exc} in {folder}")
         return EXIT_TERMINATED
     except KeyboardInterrupt:
-        printer._note(f"{PROG}: interrupted; state saved in {folder} (resume: {PROG} resume)")
+        printer.note(f"{PROG}: interrupted; state saved in {folder} (resume: {PROG} resume)")
         return EXIT_INTERRUPTED
-    printer._note(f"workspace: {folder}")
+    printer.note(f"workspace: {folder}")
     return 0
 
 
