@@ -99,7 +99,7 @@ examples:
 """,
     "diff": """\
 examples:
-  agent-tui diff agent-a agent-b                  config and conversation of two agents
+  agent-tui diff agent-a agent-b                  settings, memory and conversation of two agents
   agent-tui diff old/config.json new/config.json  any two JSON files
   agent-tui diff my-agent --steps 2 5             step 2 vs step 5 of one agent's history
   agent-tui diff a b --ignore-noise --json        skip timestamps, pids, run ids; JSON out
