@@ -24,7 +24,7 @@ from agent_tui.redaction import Redactor
 from agent_tui.tui.display import LOADING, failure_text, render_json, render_message
 from agent_tui.workspace import AgentDetail, AgentRecord, DetailCache, load_detail
 
-WINDOW = 100
+WINDOW = 30
 
 
 def transcript(detail: AgentDetail) -> Text:

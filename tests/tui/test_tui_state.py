@@ -17,7 +17,7 @@ from agent_tui.tui.watcher import AgentChanged
 from agent_tui.workspace import detail as detail_module
 from agent_tui.workspace import load_conversation, read_agent
 
-STEPS = 70  # 141 messages: more than one window, less than two
+STEPS = WINDOW * 2 // 3  # 2 * STEPS + 1 messages: more than one window, less than two
 
 
 def body(app: AgentTUI) -> str:
