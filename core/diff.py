@@ -100,7 +100,7 @@ def _compare_dicts(old: dict, new: dict, path: str, out: list[Change], ignore_no
 
 def _same(a: Any, b: Any, ignore_noise: bool) -> bool:
     if not ignore_noise:
-        return a == b and type(a) is type(b)
+        return a is b or (a == b and type(a) is type(b))
     probe: list[Change] = []
     _compare(a, b, "", probe, ignore_noise)
     return not probe
@@ -119,6 +119,10 @@ def _compare_lists(old: list, new: list, path: str, out: list[Change], ignore_no
     matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
+            # Keys can collide (JSON writes inf, -inf and nan as null): check the items too.
+            for k in range(i2 - i1):
+                if not _same(old[i1 + k], new[j1 + k], ignore_noise):
+                    _compare(old[i1 + k], new[j1 + k], key_path(path, j1 + k), out, ignore_noise)
             continue
         paired = min(i2 - i1, j2 - j1)
         # Items facing each other in a replaced stretch are the same slot edited: recurse, so

@@ -149,3 +149,13 @@ def test_step_documents_diff_as_appended(workspace: Path) -> None:
         ("added", "memory.notes"),
     ]
     assert changes[2].new["content"] == "step 3 answer"
+
+
+def test_items_whose_json_is_the_same_are_still_compared() -> None:
+    # JSON has no inf or nan: orjson writes them as null, so a list's item keys collide.
+    changes = diff([None, None, False], [None, float("inf"), False])
+    assert [(c.kind, c.path, c.old, c.new) for c in changes] == [
+        ("changed", "[1]", None, float("inf"))
+    ]
+    same = [1, float("nan")]
+    assert diff(same, same) == []
