@@ -13,8 +13,9 @@ copy of the agent:
 - ``config tab`` (baseline): the same app and autosaves, the State tab not open;
 - ``state tab``: the State tab open (a window of the last messages, the parse cached, only
   the appended journal lines read on a refresh);
-- ``state tab, whole reads``: the State tab open, each refresh reading and masking the whole
-  state file and conversation as the previous code did (no cache).
+- ``state tab, whole reads``: the State tab open, each refresh also reading and masking the
+  whole state file and conversation, as the code before the detail cache did (the rendering
+  is today's: a log the new messages are appended to).
 
 Goal: no refresh blocks the UI for more than 50 ms.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from agent_tui.format.journal import JournalWriter
@@ -149,12 +152,12 @@ async def measure(root: Path, mode: str, steps: int, interval: float, seconds: f
 
         state_view.load_detail = whole
     folder = root / "agents" / FOLDER
-    refreshes = 0
+    loaded: dict[int, object] = {}  # held, so an id is not reused
 
     def hook(message: object) -> None:
-        nonlocal refreshes
+        # The hook sees a message at every node it passes: count each once.
         if isinstance(message, StateView.Loaded):
-            refreshes += 1
+            loaded[id(message)] = message
 
     app = AgentTUI(workspace_dir=root)
     async with app.run_test(size=(160, 45), message_hook=hook) as pilot:
@@ -188,7 +191,7 @@ async def measure(root: Path, mode: str, steps: int, interval: float, seconds: f
         "p99_ms": round(percentile(gaps, 0.99), 1),
         "median_ms": round(statistics.median(gaps), 1),
         "ticks": len(gaps),
-        "state_refreshes": refreshes,
+        "state_refreshes": len(loaded),
         "messages_total": shown.conversation.total if shown else None,
         "messages_shown": len(shown.conversation.messages) if shown else None,
     }
@@ -209,6 +212,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between autosaves")
+    parser.add_argument("--rounds", type=int, default=3, help="modes run in turn, this often")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--autosave", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -224,8 +228,8 @@ def main() -> int:
         state_bytes = (folder / state_file_name(NAME)).stat().st_size
         print(f"built {args.steps:,} steps ({state_bytes / 1e6:.1f} MB state file) in "
               f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-        rows = []
-        for mode in MODES:
+        runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
+        for _round, mode in itertools.product(range(args.rounds), MODES):
             # Each mode in a child of its own: a fresh interpreter, nothing cached or patched.
             out = Path(scratch) / f"{mode}.json"
             code = (
@@ -237,7 +241,19 @@ def main() -> int:
             subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent),
                             str(template), mode, str(args.steps), str(args.interval),
                             str(args.seconds), str(out)], check=True)  # fmt: skip
-            rows.append(json.loads(out.read_text()))
+            runs[mode].append(json.loads(out.read_text()))
+    # The worst round of each mode: a stall a user meets once is a stall.
+    rows = []
+    for results in runs.values():
+        worst = dict(max(results, key=itemgetter("max_stall_ms")))
+        worst["max_stall_ms_rounds"] = [r["max_stall_ms"] for r in results]
+        worst["p99_ms"] = max(r["p99_ms"] for r in results)
+        rows.append(worst)
+    print(
+        f"(worst of {args.rounds} rounds; max stall of each round: "
+        + "; ".join(f"{MODES[r['mode']]} {r['max_stall_ms_rounds']}" for r in rows)
+        + ")"
+    )
     base = rows[0]
     print(f"\n{'':26} {'max stall ms':>12} {'p99 ms':>8} {'x base max':>10} {'x base p99':>10}"
           f" {'refreshes':>9} {'shown/total':>13}")  # fmt: skip

@@ -36,7 +36,7 @@ from agent_tui.tui.commands import BindingCommands, bindings_of
 from agent_tui.tui.config_view import ConfigView
 from agent_tui.tui.dialogs import ConfirmDialog
 from agent_tui.tui.diff_view import DiffView
-from agent_tui.tui.display import Clock, utc_now
+from agent_tui.tui.display import Clock, settle_garbage, utc_now
 from agent_tui.tui.help_screen import HelpScreen
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
@@ -252,6 +252,8 @@ class AgentTUI(App[None]):
             table.rebuild()
             if not self._scanned_once and table.row_count and untouched:
                 table.move_cursor(row=0)
+            if not self._scanned_once:
+                self.call_after_refresh(settle_garbage)
             self._scanned_once = True
             self._update_status()
         else:
@@ -324,22 +326,22 @@ class AgentTUI(App[None]):
         self.selected = key if record is not None else None
         self._show(record)
 
-    def _show(self, record: AgentRecord | None, *, config: bool = True) -> None:
-        """Feed ``record`` to the views: Config follows it on every tab, State and Diff only
-        while shown. Each view reads in a worker of its own, so nothing here waits on disk."""
-        if config:
-            self.config_view.show(record)
+    def _show(self, record: AgentRecord | None) -> None:
+        """Feed ``record`` to the view on screen; the others catch up when their tab is
+        shown (a hidden view's update would still cost a layout of the screen). Each view
+        reads in a worker of its own, so nothing here waits on disk."""
         active = self.tabs.active
-        if active == "tab-state":
+        if active == "tab-config":
+            self.config_view.show(record)
+        elif active == "tab-state":
             self.state_view.show(record)
         elif active == "tab-diff":
             self.diff_view.show(record, list(self.table.records.values()))
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
-        # The Config tab is current already: it follows the selection whatever tab is shown.
         record = self.table.records.get(self.selected) if self.selected else None
-        self._show(record, config=False)
+        self._show(record)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -361,10 +363,12 @@ class AgentTUI(App[None]):
         text = f"{head}, sort: {table.sort}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
-        self.status_line.update(text)
+        if text != str(self.status_line.content):  # every update lays the screen out again
+            self.status_line.update(text)
 
     def _tick(self) -> None:
-        self.config_view.tick()
+        if self.tabs.active == "tab-config":
+            self.config_view.tick()
         self._ticks += 1
         if self._ticks % AGE_REFRESH_TICKS == 0:
             self.table.refresh_ages()

@@ -6,6 +6,10 @@ The view holds a :class:`~agent_tui.workspace.DetailCache`, so an autosave of a 
 the journal lines it appended, not a new parse of the state file. Only the last
 :data:`WINDOW` messages are read and masked; scrolling up past the top (or ``e``) asks for
 :data:`WINDOW` more.
+
+The transcript is a :class:`~textual.widgets.RichLog`: an autosave appends the new messages,
+rendered once, instead of laying out the whole transcript again (which is what a refresh cost
+the UI when it was one text); the small header above it holds what changes every step.
 """
 
 from __future__ import annotations
@@ -15,48 +19,61 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import events, on, work
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.redaction import Redactor
-from agent_tui.tui.display import LOADING, failure_text, render_json, render_message
-from agent_tui.workspace import AgentDetail, AgentRecord, DetailCache, load_detail
+from agent_tui.tui.display import (
+    LOADING,
+    failure_text,
+    render_json,
+    render_message,
+    settle_garbage,
+)
+from agent_tui.workspace import (
+    AgentDetail,
+    AgentRecord,
+    ConversationWindow,
+    DetailCache,
+    load_detail,
+)
 
 WINDOW = 30
 
 
-def transcript(detail: AgentDetail) -> Text:
-    """Task, memory, then the messages of the detail's window."""
+# A log that has grown this many messages past its window is written again from the window.
+MAX_HELD = 10 * WINDOW
+
+
+def header(detail: AgentDetail) -> Text:
+    """What changes every step: the name, the count, the loop, the task, memory, problems."""
     window = detail.conversation
     text = Text()
     text.append(f"{detail.name}", style="bold")
     loop = "-" if detail.loop_count is None else detail.loop_count
-    text.append(f"   {window.total} messages, loop {loop}\n", style="dim")
+    text.append(f"   {window.total} messages, loop {loop}", style="dim")
     if detail.task:
-        text.append("task  ", style="bold")
-        text.append(f"{detail.task}\n")
+        text.append("\ntask  ", style="bold")
+        text.append(f"{detail.task}")
     if detail.memory:
-        text.append("memory\n", style="bold")
+        text.append("\nmemory\n", style="bold")
         text.append_text(render_json(detail.memory))
-        text.append("\n")
-    if window.earlier:
-        text.append(
-            f"\n... {window.earlier} earlier messages not shown (e, or scroll up: {WINDOW} more)\n",
-            style="dim italic",
-        )
-    for message in window.messages:
-        text.append("\n")
-        text.append_text(render_message(message))
-        text.append("\n")
     for problem in detail.problems:
         text.append(f"\n! {problem}", style="bold #ff5f5f")
     return text
 
 
-class StateView(VerticalScroll):
-    """Scrollable transcript of the selected agent."""
+def earlier_note(count: int) -> Text:
+    return Text(
+        f"... {count} earlier messages not shown (e, or scroll up: {WINDOW} more)",
+        style="dim italic",
+    )
+
+
+class StateView(Vertical):
+    """The selected agent's header and its transcript, appended to as the agent autosaves."""
 
     @dataclass
     class Loaded(Message):
@@ -74,16 +91,26 @@ class StateView(VerticalScroll):
     def __init__(self, redactor: Redactor, **kwargs) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
-        self.body = Static(id="state-body")
+        self.head = Static(id="state-header")
+        self.log_view = TranscriptLog(id="state-body", wrap=True, auto_scroll=False)
         self.record: AgentRecord | None = None
         self.detail: AgentDetail | None = None
         self.window = WINDOW
         self.cache = DetailCache()
         self._loader: Worker | None = None
         self._reread = False
+        self._head_shape: list[int] = []
+        self._held = (0, 0)  # the log holds messages [first, end) of the conversation
+        self._pieces: list[Text] = []  # what the log was given, for the text a test reads
 
     def compose(self):
-        yield self.body
+        yield self.head
+        yield self.log_view
+
+    @property
+    def text(self) -> str:
+        """All the view holds (scrolled out of sight too), as plain text."""
+        return "\n".join([str(self.head.content), *(p.plain for p in self._pieces)])
 
     def show(self, record: AgentRecord | None) -> None:
         """Read ``record``'s transcript in the background; the same agent again keeps the old
@@ -91,7 +118,9 @@ class StateView(VerticalScroll):
         previous = self.record.folder if self.record is not None else None
         same_folder = record is not None and record.folder == previous
         if not same_folder:
-            self.body.update("" if record is None else LOADING)
+            self.head.update("" if record is None else LOADING)
+            self._head_shape = []
+            self._clear()
             self.detail = None
             self.window = WINDOW
         self.record = record
@@ -132,31 +161,65 @@ class StateView(VerticalScroll):
             self._reread = False
             self._loader = self._load(record.folder, self.window)
         previous, self.detail = self.detail, event.detail
-        if previous is not None and _same_view(previous, event.detail):
-            return  # an autosave that changed nothing shown: no new layout of the transcript
-        following = previous is None or self.scroll_y >= self.max_scroll_y
-        earlier = (
-            previous is not None and event.detail.conversation.first < previous.conversation.first
-        )
-        self.body.update(transcript(event.detail))
-        if following and not earlier:
-            self.call_after_refresh(self.scroll_end, animate=False)
+        head = header(event.detail)
+        if previous is None or header(previous) != head:
+            # A header with the same lines, each as long, keeps its height: no new layout.
+            shape = [len(line) for line in head.plain.splitlines()]
+            self.head.update(head, layout=shape != self._head_shape)
+            self._head_shape = shape
+        self._write(event.detail.conversation)
 
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        if self.scroll_y <= 0:
-            self.load_earlier()
+    def _write(self, window: ConversationWindow) -> None:
+        """Append what is new since the last write; write the window again when the log
+        does not end where the window continues (a new conversation, earlier messages asked
+        for, a log grown too long)."""
+        log = self.log_view
+        first, end = self._held
+        window_end = window.first + len(window.messages)
+        following = log.scroll_y >= log.max_scroll_y
+        appends = bool(self._pieces) and window.first <= end <= window_end and window.first >= first
+        if appends and end - first + window_end - end <= MAX_HELD:
+            for message in window.messages[end - window.first :]:
+                self._append(render_message(message))
+            self._held = (first, window_end)
+            if following:
+                log.scroll_end(animate=False)
+            return
+        lines_before = len(log.lines)
+        earlier = bool(self._pieces) and window.first < first
+        self._clear()
+        if window.earlier:
+            self._append(earlier_note(window.earlier))
+        for message in window.messages:
+            self._append(render_message(message))
+        self._held = (window.first, window_end)
+        if earlier:  # keep the messages that were at the top where the reader left them
+            log.scroll_to(y=max(0, len(log.lines) - lines_before), animate=False)
+        else:
+            log.scroll_end(animate=False)
+        self.call_after_refresh(settle_garbage)
+
+    def _append(self, text: Text) -> None:
+        self._pieces.append(text)
+        self.log_view.write(text, scroll_end=False)
+        self.log_view.write("", scroll_end=False)
+
+    def _clear(self) -> None:
+        self._pieces = []
+        self._held = (0, 0)
+        self.log_view.clear()
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker is self._loader:
-            self.body.update(failure_text(event.worker))
+            self._clear()
+            self.head.update(failure_text(event.worker))
+            self._head_shape = []
 
 
-def _same_view(old: AgentDetail, new: AgentDetail) -> bool:
-    a, b = old.conversation, new.conversation
-    return (
-        (a.total, a.first, old.loop_count, old.task, old.name)
-        == (b.total, b.first, new.loop_count, new.task, new.name)
-        and old.memory == new.memory
-        and old.problems == new.problems
-    )
+class TranscriptLog(RichLog):
+    """The transcript; scrolling up past its top asks the view for earlier messages."""
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.scroll_y <= 0 and isinstance(self.parent, StateView):
+            self.parent.load_earlier()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from agent_tui.format import replay
 from agent_tui.format.journal import JournalRead, parse_records
-from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format
+from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format, Kind
 from agent_tui.format.persistence import (
     WorkspaceFileError,
     open_folder,
@@ -102,6 +102,19 @@ class _Conversation:
     base_seq: int = 0  # records up to this seq are in the state file
     replay: replay.Replay = field(default_factory=replay.Replay)
     problems: list[str] = field(default_factory=list)
+    # Only the last messages are held (``dropped`` came before them): a long run's whole
+    # conversation kept alive would be thousands of objects for every garbage collection to
+    # walk, on the UI's time.
+    keep: int = DEFAULT_WINDOW
+    dropped: int = 0
+
+    def trim(self) -> None:
+        messages = self.replay.conversation
+        self.replay.tool_results = []  # no view shows them
+        if len(messages) > 2 * self.keep:
+            cut = len(messages) - self.keep
+            del messages[:cut]
+            self.dropped += cut
 
 
 class DetailCache:
@@ -148,14 +161,15 @@ def load_detail(
             if settings is not None:
                 conversation = _swarms_conversation(record, settings)
         elif window > 0:
-            conversation = _our_conversation(record, cache, redactor)
+            conversation = _our_conversation(record, cache, redactor, window)
         problems += conversation.problems
         state = conversation.replay
         messages = state.conversation
-        first = max(0, len(messages) - window)
+        start = max(0, len(messages) - window)
         agent_name = record.name if record.format == Format.SWARMS else None
-        shown = [normalize_message(m, agent_name) for m in messages[first:]]
-        total, memory, usage = len(messages), state.memory, dict(state.usage)
+        shown = [normalize_message(m, agent_name) for m in messages[start:]]
+        first, total = conversation.dropped + start, conversation.dropped + len(messages)
+        memory, usage = state.memory, dict(state.usage)
     detail = AgentDetail(
         folder=folder,
         name=record.name,
@@ -250,12 +264,15 @@ def _swarms_conversation(record: AgentRecord, settings: dict[str, Any]) -> _Conv
 
 
 def _our_conversation(
-    record: AgentRecord, cache: DetailCache, redactor: Redactor | None
+    record: AgentRecord, cache: DetailCache, redactor: Redactor | None, window: int
 ) -> _Conversation:
-    """The state file parsed once, then the journal lines appended since the last read."""
+    """The state file parsed once, then the journal lines appended since the last read
+    (again when more messages are asked for than were held)."""
     source = _lstat_key(record.state_file) if record.state_file else None
     journal = _lstat(record.folder / JOURNAL_NAME)
     known = cache._conversations.get(record.path)
+    if known is not None and known.dropped and known.keep < window:
+        known = None
     if known is not None and known.source == source:
         if journal is None and known.journal_ino is None:
             return known
@@ -265,6 +282,8 @@ def _our_conversation(
                 _extend(record, known, journal.st_ino, redactor)
             return known
     fresh = _read_ours(record, source, journal, redactor)
+    fresh.keep = max(window, DEFAULT_WINDOW)
+    fresh.trim()
     cache._keep(cache._conversations, record.path, fresh)
     return fresh
 
@@ -309,6 +328,9 @@ def _extend(record: AgentRecord, read: _Conversation, ino: int, redactor: Redact
     for entry in records:
         if entry["seq"] > read.base_seq:
             replay.apply(read.replay, entry)
+            if entry.get("kind") == Kind.TASK and entry.get("new_conversation"):
+                read.dropped = 0  # the run began afresh: nothing held came before it
+    read.trim()
 
 
 def _appended(record: AgentRecord, read: _Conversation, ino: int | None) -> list[dict[str, Any]]:

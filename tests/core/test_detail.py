@@ -76,3 +76,26 @@ def test_ours_and_swarms_carry_the_same_fields(tmp_path: Path) -> None:
     # Swarms roles are ours once normalized: the views never see "Human" or "System".
     roles = {m["role"] for m in swarms.conversation.messages}
     assert roles <= {"system", "user", "assistant", "tool"}
+
+
+def test_a_cached_long_conversation_holds_only_its_tail_and_counts_right(tmp_path: Path) -> None:
+    """The cache keeps the last messages of a long run, not all of them (every object kept
+    alive is walked by each garbage collection on the UI's time); totals stay exact, and a
+    wider window than was held reads the files again."""
+    steps = 3 * detail_module.DEFAULT_WINDOW
+    folder = long_agent(tmp_path, steps=steps)
+    whole = load_conversation(folder)
+    cache = DetailCache()
+    detail = load_detail(folder, window=10, cache=cache)
+    (held,) = cache._conversations.values()
+    assert len(held.replay.conversation) <= 2 * detail_module.DEFAULT_WINDOW
+    assert held.dropped + len(held.replay.conversation) == len(whole)
+    assert (detail.conversation.total, detail.conversation.first) == (len(whole), len(whole) - 10)
+    for n in range(3 * detail_module.DEFAULT_WINDOW):  # autosaves of a run going on
+        append_step(folder, f"later {n}")
+    detail = load_detail(folder, window=10, cache=cache)
+    assert len(held.replay.conversation) <= 2 * detail_module.DEFAULT_WINDOW
+    assert detail.conversation.messages == load_conversation(folder)[-10:]
+    assert detail.conversation.total == len(load_conversation(folder))
+    wide = load_detail(folder, window=len(whole), cache=cache)
+    assert wide.conversation.messages == load_conversation(folder)[-len(whole) :]

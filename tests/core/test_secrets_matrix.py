@@ -345,7 +345,7 @@ def cli_run(workspace: Path, env: dict[str, str], name: str, task: str, *model: 
 # ----------------------------------------------------------------------- the app
 VIEWS = (
     ("tab-config", "app Config", ("#config-header", "#config-problems", "#config-body")),
-    ("tab-state", "app State", ("#state-body",)),
+    ("tab-state", "app State", ("#state-view",)),
     ("tab-diff", "app Diff", ("#diff-summary", "#diff-body")),
 )
 
@@ -359,7 +359,10 @@ def screen_text(app: AgentTUI) -> str:
 def contents(app: AgentTUI, ids: Iterable[str], root=None) -> str:
     """The whole text of the views (scrolled out of sight too)."""
     root = root or app
-    return "\n".join(str(root.query_one(i, Static).content) for i in ids)
+    return "\n".join(
+        app.state_view.text if i == "#state-view" else str(root.query_one(i, Static).content)
+        for i in ids
+    )
 
 
 def view_ready(app: AgentTUI, tab: str, folder: Path) -> Callable[[], bool]:
@@ -367,7 +370,7 @@ def view_ready(app: AgentTUI, tab: str, folder: Path) -> Callable[[], bool]:
         if tab == "tab-config":
             return app.config_view.document_folder == folder
         view = app.state_view if tab == "tab-state" else app.diff_view
-        ids = ("#state-body",) if tab == "tab-state" else ("#diff-summary", "#diff-body")
+        ids = ("#state-view",) if tab == "tab-state" else ("#diff-summary", "#diff-body")
         shown = contents(app, ids)
         return (
             view.record is not None and view.record.folder == folder

@@ -34,6 +34,8 @@ RELEASE_AFTER = 10.0  # today's code blocks the loop until then: the gap shows i
 
 
 def text_of(app: AgentTUI, selector: str) -> str:
+    if selector == "#state-view":  # a header and a log of messages: all the view holds
+        return app.state_view.text
     return str(app.screen.query_one(selector, Static).content)
 
 
@@ -188,7 +190,7 @@ async def hold(pilot, ticker: Ticker, gate: Gate, seconds: float = 1.0) -> None:
 VIEWS = {
     # tab key, module, loader the view calls, what shows once the read is done
     "config": ("1", config_view, "load_detail", "#config-body", '"agent_name": "alpha"'),
-    "state": ("2", state_view, "load_detail", "#state-body", "count the words for alpha"),
+    "state": ("2", state_view, "load_detail", "#state-view", "count the words for alpha"),
     "diff": ("3", diff_view, "step_history", "#diff-summary", "step 1 -> step 2"),
 }
 

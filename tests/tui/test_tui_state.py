@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from long_agent import append_step, long_agent
-from textual.widgets import Static
 from tui_fixtures import wait_until
 
 from agent_tui.tui.app import AgentTUI
@@ -21,7 +20,7 @@ STEPS = WINDOW * 2 // 3  # 2 * STEPS + 1 messages: more than one window, less th
 
 
 def body(app: AgentTUI) -> str:
-    return str(app.query_one("#state-body", Static).content)
+    return app.state_view.text
 
 
 async def test_a_long_agent_shows_its_last_messages_then_earlier_ones_and_each_autosave(
