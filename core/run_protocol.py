@@ -124,7 +124,7 @@ def decode(document: Any) -> Record | None:
     kind = RECORDS.get(document.get("type"))  # type: ignore[arg-type]
     if kind is None:
         return None
-    values = {}
+    values: dict[str, Any] = {}
     for spec in fields(kind):
         value = document.get(spec.name)
         allowed = _TYPES[str(spec.type)]

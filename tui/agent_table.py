@@ -57,7 +57,7 @@ class AgentTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
         self.records: dict[str, AgentRecord] = {}
-        self.sort = "name"
+        self.order = "name"
         self.needle = ""
         self._shown: set[str] = set()
         self._rebuild_pending = False
@@ -96,12 +96,12 @@ class AgentTable(DataTable):
         visible = matches(record, self.needle)
         if key in self._shown and visible:
             self._update_row(key, record, self.clock())
-            if old is not None and sort_key(self.sort)(old) != sort_key(self.sort)(record):
+            if old is not None and sort_key(self.order)(old) != sort_key(self.order)(record):
                 self.schedule_rebuild()
         elif visible or key in self._shown:
             self.schedule_rebuild()
 
-    def remove(self, key: str) -> None:
+    def remove_record(self, key: str) -> None:
         self.records.pop(key, None)
         if key in self._shown:
             self.remove_row(key)
@@ -112,7 +112,7 @@ class AgentTable(DataTable):
         self.rebuild()
 
     def set_sort(self, sort: str) -> None:
-        self.sort = sort
+        self.order = sort
         self.rebuild()
 
     def schedule_rebuild(self) -> None:
@@ -127,7 +127,7 @@ class AgentTable(DataTable):
         selected = self.selected_key
         now = self.clock()
         ordered = sorted(
-            (r for r in self.records.values() if matches(r, self.needle)), key=sort_key(self.sort)
+            (r for r in self.records.values() if matches(r, self.needle)), key=sort_key(self.order)
         )
         self.clear(columns=False)
         self._shown = set()

@@ -137,7 +137,7 @@ class AgentTUI(App[None]):
         self.root = settings.workspace_root(workspace_dir).absolute()
         self.agents_dir = self.root / "agents"
         self.read_only = read_only
-        self.watch = watch
+        self.watching = watch
         self.clock = clock
         self.redactor = Redactor()
         self.selected: str | None = None
@@ -187,7 +187,7 @@ class AgentTUI(App[None]):
     def on_ready(self) -> None:
         # After the first frame: the scan thread must not compete with it for the GIL.
         self.scan_workspace()
-        if self.watch:
+        if self.watching:
             self._stop_watch = asyncio.Event()
             self.watch_disk()
         for spec in self.start_runs:
@@ -248,7 +248,7 @@ class AgentTUI(App[None]):
             # ``self.selected``: the highlight message of a move may not be handled yet.
             untouched = table.selected_key in (None, self._auto_selected)
             for key in set(table.records) - event.seen:
-                table.remove(key)
+                table.remove_record(key)
             table.rebuild()
             if not self._scanned_once and table.row_count and untouched:
                 table.move_cursor(row=0)
@@ -296,7 +296,7 @@ class AgentTUI(App[None]):
         """Drop rows for folders that are gone (the watcher saw it, or cleanup did it)."""
         table = self.table
         for folder in folders:
-            table.remove(str(folder))
+            table.remove_record(str(folder))
             if isinstance(self.screen, CleanupScreen):
                 self.screen.record_removed(folder)
         if self.selected not in table.records:
@@ -360,7 +360,7 @@ class AgentTUI(App[None]):
             counts[record.status] = counts.get(record.status, 0) + 1
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
         head = f"{shown} of {total} agents" if table.needle else f"{total} agents"
-        text = f"{head}, sort: {table.sort}" + (f"\n{', '.join(parts)}" if parts else "")
+        text = f"{head}, sort: {table.order}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
         if text != str(self.status_line.content):  # every update lays the screen out again
@@ -410,7 +410,7 @@ class AgentTUI(App[None]):
         self.table.focus()
 
     def action_cycle_sort(self) -> None:
-        self.table.set_sort(SORTS[(SORTS.index(self.table.sort) + 1) % len(SORTS)])
+        self.table.set_sort(SORTS[(SORTS.index(self.table.order) + 1) % len(SORTS)])
         self._update_status()
 
     def action_rescan(self) -> None:

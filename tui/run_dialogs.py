@@ -275,8 +275,9 @@ def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict
 def saved_max_loops(config: dict[str, Any]) -> int:
     """The saved run's ``max_loops``, the form's default for the next one."""
     loops = config.get("max_loops")
-    valid = isinstance(loops, int) and not isinstance(loops, bool) and loops > 0
-    return loops if valid else DEFAULT_LOOPS
+    if isinstance(loops, int) and not isinstance(loops, bool) and loops > 0:
+        return loops
+    return DEFAULT_LOOPS
 
 
 class ResumeDialog(FormScreen):

@@ -155,7 +155,7 @@ async def collect_stderr(
             tail.append(redactor.redact_text(text) if redactor is not None else text)
 
 
-def send_next_signal(run: Run) -> tuple[int, float] | None:
+def send_next_signal(run: Run) -> tuple[signal.Signals, float] | None:
     """Send the next signal of :data:`ESCALATION`; returns it and how long to wait for an exit,
     or ``None`` when the process is gone or every signal was sent."""
     process = run.process

@@ -7,7 +7,7 @@ agent's files hold) and a terminal escape never reach stdout or stderr.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from agent_tui.units import clip, format_seconds, utf8_safe
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["ago", "ago_seconds", "clip", "masked_record", "masker", "plural", "table", "write_json"]
 
 
-def table(headers: list[str], rows: list[Sequence[str]], right: set[int] = frozenset()) -> str:
+def table(
+    headers: list[str], rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()
+) -> str:
     """``rows`` under ``headers`` in aligned columns (those in ``right`` right-aligned)."""
     columns = list(zip(headers, *rows, strict=True))
     widths = [max(map(len, column)) for column in columns]

@@ -135,7 +135,7 @@ Criteria combine: a folder is removed only when it meets every one given. Runnin
 def build_parser() -> argparse.ArgumentParser:
     """The ``agent-tui`` argument parser (every subcommand has ``--help`` with examples)."""
     formatter = argparse.RawDescriptionHelpFormatter
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     # SUPPRESS in the subcommands, so --workspace works before or after the command name.
     common.add_argument(
         "--workspace",
@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str) -> _Parser:
         return commands.add_parser(
             name,
             help=help_text,

@@ -277,7 +277,7 @@ def _our_conversation(
         if journal is None and known.journal_ino is None:
             return known
         grown = journal is not None and known.journal_ino in (None, journal.st_ino)
-        if grown and journal.st_size >= known.journal_end:
+        if grown and journal is not None and journal.st_size >= known.journal_end:
             if journal.st_size > known.journal_end:
                 _extend(record, known, journal.st_ino, redactor)
             return known

@@ -209,7 +209,7 @@ async def test_filter_and_sort(workspace: Path) -> None:
         assert await wait_until(pilot, lambda: shown(app) == {alpha.name, beta.name})
         await pilot.press("s", "s")  # name -> age -> size
         table = app.query_one(AgentTable)
-        assert table.sort == "size"
+        assert table.order == "size"
         first = table.coordinate_to_cell_key((0, 0)).row_key.value
         assert first == str(beta)  # the longer run is bigger
 
@@ -315,3 +315,18 @@ async def test_a_cursor_move_just_before_the_scan_ends_is_kept(workspace: Path) 
         await pilot.pause()
         assert table.selected_key == picked
         assert await wait_until(pilot, lambda: app.selected == picked)
+
+
+async def test_the_app_and_its_table_keep_textuals_methods(workspace: Path) -> None:
+    """Attributes named like Textual's methods hid them (the type checker found these):
+    ``AgentTUI.watch`` (a flag) hid ``App.watch``, the table's ``sort`` and ``remove`` hid
+    ``DataTable.sort`` and ``Widget.remove``."""
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        seen: list[str] = []
+        app.watch(app, "sub_title", lambda value: seen.append(value), init=False)
+        app.sub_title = "watched"
+        assert await wait_until(pilot, lambda: seen == ["watched"])
+        assert callable(app.table.sort)
+        await app.table.remove()
+        assert not app.query(AgentTable)

@@ -58,14 +58,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     conversation: list[dict[str, Any]] | None = None
     unreadable: list[str] = []
     if record.status != "broken" or (folder / "config.json").is_file():
-        for what, load in (("config", load_config), ("conversation", load_conversation)):
-            try:
-                if what == "config":
-                    config = load(folder)
-                else:
-                    conversation = load(folder)
-            except WorkspaceFileError as exc:
-                unreadable.append(f"{what}: {exc}")
+        try:
+            config = load_config(folder)
+        except WorkspaceFileError as exc:
+            unreadable.append(f"config: {exc}")
+        try:
+            conversation = load_conversation(folder)
+        except WorkspaceFileError as exc:
+            unreadable.append(f"conversation: {exc}")
     # Foreign files (swarms keeps API keys in config.json and error.txt) must not leak onto a
     # screen or a log: everything printed is masked with what this agent's files hold.
     mask = masker(config)
@@ -95,8 +95,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             and isinstance(v, str | int | float | bool)
         }
         print("\nsettings:")
-        for key, value in settings.items():
-            print(f"  {key}: {clip(str(value), 100)}")
+        for key, shown in settings.items():
+            print(f"  {key}: {clip(str(shown), 100)}")
     if conversation is not None:
         print(f"\nconversation ({len(conversation)} messages):")
         for message in conversation:
