@@ -1,6 +1,7 @@
 """A headless agent run in its own process, reporting on stdout as JSON lines.
 
-``python -m agent_tui.runner '<spec JSON>'`` (or ``-`` to read the spec from stdin) builds an
+``python -m agent_tui.runner -`` reads the spec (JSON) from stdin, never from argv, where any
+user of the machine could read it in the process list, and builds an
 :class:`agent_tui.agent.Agent` with the tools its spec names (none unless it names some),
 optionally loads a saved agent (ours or swarms'), runs it and prints the records of
 :mod:`agent_tui.run_protocol`, one JSON object a line: ``start`` once the agent is ready,
@@ -300,7 +301,7 @@ def resume_agent(
 
 
 def _watch_parent(parent: int) -> None:
-    # Signals belong to the main thread (see agent_tui.autosave_thread).
+    # Signals belong to the main thread (see agent_tui.agent.autosaver).
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     # The parent died (its pipe may stay open in a grandchild): interrupt, as Ctrl-C would.
     while True:
@@ -355,11 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     reporter = Reporter(out)
-    if len(argv) != 1:
-        print("usage: python -m agent_tui.runner '<spec JSON>' | -", file=sys.stderr)
+    if argv != ["-"]:
+        print("usage: python -m agent_tui.runner -   (the spec, JSON, on stdin)", file=sys.stderr)
         return EXIT_BAD_SPEC
     try:
-        spec = RunSpec.from_json(sys.stdin.read() if argv[0] == "-" else argv[0])
+        spec = RunSpec.from_json(sys.stdin.read())
     except (SpecError, TypeError) as exc:
         reporter.emit(End.of("error", str(exc)))
         return EXIT_BAD_SPEC

@@ -17,13 +17,19 @@ from agent_tui.workspace import load_config, load_state
 
 def runner(spec: RunSpec | str, env: dict[str, str], **kwargs) -> subprocess.Popen:
     raw = spec if isinstance(spec, str) else spec.to_json()
-    return subprocess.Popen(
-        [sys.executable, "-m", "agent_tui.runner", raw],
+    child = subprocess.Popen(
+        [sys.executable, "-m", "agent_tui.runner", "-"],
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         **kwargs,
     )
+    assert child.stdin is not None
+    child.stdin.write(raw.encode())
+    child.stdin.close()
+    child.stdin = None  # written: communicate() has nothing more to send
+    return child
 
 
 def records(out: bytes) -> list[dict]:
@@ -144,3 +150,15 @@ def test_a_line_that_is_no_record_or_has_odd_fields_decodes_leniently() -> None:
     assert decode(orjson.loads(encode(Event("autosave", {"file": "config.json"})))) == Event(
         "autosave", {"file": "config.json"}
     )
+
+
+def test_the_spec_is_read_from_stdin_never_from_argv(child_env: dict[str, str]) -> None:
+    """argv is world-readable (ps, /proc/PID/cmdline); the spec goes on stdin."""
+    spec = RunSpec(agent_name="argv", task="t", model="offline/demo", max_loops=1)
+    given = subprocess.run(
+        [sys.executable, "-m", "agent_tui.runner", spec.to_json()],
+        env=child_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert given.returncode == 2
+    assert "the spec, JSON, on stdin" in given.stderr
+    assert given.stdout == ""
