@@ -16,13 +16,6 @@ a UI can show. Everything here reads; nothing writes.
 
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.format.swarms import normalize_message
-from agent_tui.workspace.detail import (
-    DEFAULT_WINDOW,
-    AgentDetail,
-    ConversationWindow,
-    DetailCache,
-    load_detail,
-)
 from agent_tui.workspace.documents import load_config, load_conversation, load_state
 from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.history import StepHistory, StepSnapshot, step_history
@@ -31,6 +24,18 @@ from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.scan import PARALLEL_MIN, iter_agent_folders, scan, scan_map
 from agent_tui.workspace.status import parse_timestamp
 from agent_tui.workspace.walk import folder_size
+
+# The views' details load on first use: `agent-tui ls` and the CLI never need them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from agent_tui.workspace.detail import (
+        DEFAULT_WINDOW,
+        AgentDetail,
+        ConversationWindow,
+        DetailCache,
+        load_detail,
+    )
+_DETAIL = ("DEFAULT_WINDOW", "AgentDetail", "ConversationWindow", "DetailCache", "load_detail")
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -57,3 +62,11 @@ __all__ = [
     "scan_map",
     "step_history",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _DETAIL:
+        from agent_tui.workspace import detail
+
+        return getattr(detail, name)
+    raise AttributeError(f"module 'agent_tui.workspace' has no attribute {name!r}")
