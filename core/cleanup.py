@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent_tui import settings
-from agent_tui.format.layout import LOCK_NAME, TEMP_SUFFIX
+from agent_tui.format.layout import LOCK_NAME, TEMP_SUFFIX, Status
 from agent_tui.format.lock import lock_holder
 from agent_tui.format.persistence import FOLDER_FLAGS, READ_FLAGS, is_temp_file
 from agent_tui.units import format_bytes, format_span
@@ -145,7 +145,7 @@ def plan(
             record.last_activity,
         )
         refusal = _refusal(record.folder, agents, resolved)
-        if refusal is None and record.status == "running":
+        if refusal is None and record.status == Status.RUNNING:
             refusal = f"running ({record.holder or 'a live process holds it'})"
         if refusal:
             item.reason = refusal

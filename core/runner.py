@@ -33,6 +33,7 @@ from typing import IO, Any
 import orjson
 
 from agent_tui.defaults import CONTINUE_TASK
+from agent_tui.format.layout import Status
 from agent_tui.redaction import Redactor, StreamRedactor
 from agent_tui.run_protocol import End, Event, Record, Start, Text, encode, redacted
 
@@ -262,14 +263,14 @@ def resume_agent(
     own beside it: theirs stays read-only. Raises ``SpecError`` (running, broken, nothing to
     load), ``StateFileError`` or ``WorkspaceFileError`` with a message for the user."""
     from agent_tui.agent import Agent
-    from agent_tui.format.layout import Format
+    from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format
     from agent_tui.format.naming import stable_agent_id
     from agent_tui.workspace import load_config, read_agent
 
     record = read_agent(folder)
-    if record.status == "running":
+    if record.status == Status.RUNNING:
         raise SpecError(f"{record.name!r} is running now ({record.holder}); wait for it to finish")
-    if record.status == "broken":
+    if record.status == Status.BROKEN:
         raise SpecError(f"cannot resume {folder}: {'; '.join(record.problems) or 'broken'}")
     config = load_config(folder)
     saved_loops = config.get("max_loops")
@@ -291,8 +292,8 @@ def resume_agent(
         **agent_kwargs,
     )
     if swarms:
-        agent.load(folder / "config.json")
-    elif record.state_file is not None or (folder / "journal.jsonl").is_file():
+        agent.load(folder / CONFIG_NAME)
+    elif record.state_file is not None or (folder / JOURNAL_NAME).is_file():
         # The folder given is the agent: a copied folder resumes in the copy.
         agent.load(record.state_file or folder)
     else:

@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedCont
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui import settings
+from agent_tui.format.layout import Status
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.listing import SORTS
 from agent_tui.redaction import Redactor
@@ -440,10 +441,10 @@ class AgentTUI(App[None]):
         if record is None:
             self.notify("Select an agent on the left first.", severity="warning")
             return
-        if record.status == "running":
+        if record.status == Status.RUNNING:
             self.notify(f"{record.name} is running now; wait for it to finish.", severity="warning")
             return
-        if record.status == "broken":
+        if record.status == Status.BROKEN:
             problem = "; ".join(record.problems) or "unreadable"
             self.notify(f"{record.folder.name} cannot be resumed: {problem}", severity="error")
             return

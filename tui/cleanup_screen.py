@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from agent_tui.cleanup import CleanupItem, CleanupPlan, CleanupResult, execute, format_bytes, plan
+from agent_tui.format.layout import Status
 from agent_tui.listing import sort_key
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
@@ -150,7 +151,7 @@ class CleanupScreen(Screen):
     def update_summary(self) -> None:
         total = sum(r.size_bytes for r in self.records.values())
         freed = sum(self.records[k].size_bytes for k in self.marked)
-        running = sum(r.status == "running" for r in self.records.values())
+        running = sum(r.status == Status.RUNNING for r in self.records.values())
         text = Text()
         text.append(f"{len(self.marked)} marked", style="bold")
         text.append(f", {format_bytes(freed)} to free", style="bold #ff5f5f" if freed else "")
@@ -166,7 +167,7 @@ class CleanupScreen(Screen):
         self.update_summary()
 
     def _mark(self, keys: set[str]) -> None:
-        self.marked = {k for k in keys if self.records[k].status != "running"}
+        self.marked = {k for k in keys if self.records[k].status != Status.RUNNING}
         self._refresh_marks()
 
     def record_changed(self, record: AgentRecord) -> None:
@@ -174,7 +175,7 @@ class CleanupScreen(Screen):
         key = str(record.folder)
         known = key in self.records
         self.records[key] = record
-        if record.status == "running":
+        if record.status == Status.RUNNING:
             self.marked.discard(key)
         if known:
             table = self.query_one("#cleanup-table", DataTable)
@@ -209,7 +210,7 @@ class CleanupScreen(Screen):
         if key is None or self._refuse_if_read_only():
             return
         record = self.records[key]
-        if record.status == "running":
+        if record.status == Status.RUNNING:
             self.notify(
                 f"{record.folder.name} is running; it cannot be marked.", severity="warning"
             )
@@ -265,7 +266,7 @@ class CleanupScreen(Screen):
         chosen = event.chosen
         # A folder may have gone while the plan was made.
         self._mark({str(item.folder) for item in chosen.items} & self.records.keys())
-        protected = [i for i in chosen.skipped if i.status == "running"]
+        protected = [i for i in chosen.skipped if i.status == Status.RUNNING]
         note = f"Marked {len(self.marked)} folders"
         if protected:
             note += f"; {len(protected)} running, left alone"

@@ -21,7 +21,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from agent_tui.format.layout import Format
+from agent_tui.format.layout import Format, Status
 from agent_tui.format.naming import agent_folder_name, stable_agent_id
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.offline import is_offline, parse_model
@@ -210,7 +210,7 @@ class NewRunDialog(FormScreen):
             self.fail(problem)
             return None
         existing = self._existing(name)
-        if existing is not None and existing.status == "running":
+        if existing is not None and existing.status == Status.RUNNING:
             self.fail(f"{name!r} is running now; pick another name or wait for it.")
             return None
         return RunSpec(

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.widgets import Button, ContentSwitcher, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
+from agent_tui.format.layout import Status
 from agent_tui.run_protocol import End, Event, Start, decode
 from agent_tui.run_render import Line, Tag
 from agent_tui.runner import RunSpec
@@ -165,7 +166,7 @@ class RunView(Vertical):
         elif run.live:
             text.append("\nwaiting for the first autosave...", style="dim")
         if run.error and not run.live:
-            style = STYLES[Tag.STOPPED if run.status == "interrupted" else Tag.ERROR]
+            style = STYLES[Tag.STOPPED if run.status == Status.INTERRUPTED else Tag.ERROR]
             text.append(f"\n{run.error}", style=style)
         self.header.update(text)
         where = self.query_one(".run-where", Static)

@@ -49,6 +49,7 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from agent_tui.format.layout import CONFIG_NAME, Status
     from agent_tui.format.persistence import WorkspaceFileError
     from agent_tui.workspace import load_config, load_conversation, read_agent, resolve_agent
 
@@ -57,7 +58,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     config: dict[str, Any] | None = None
     conversation: list[dict[str, Any]] | None = None
     unreadable: list[str] = []
-    if record.status != "broken" or (folder / "config.json").is_file():
+    if record.status != Status.BROKEN or (folder / CONFIG_NAME).is_file():
         try:
             config = load_config(folder)
         except WorkspaceFileError as exc:
