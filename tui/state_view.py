@@ -20,7 +20,9 @@ from pathlib import Path
 from rich.text import Text
 from textual import events, on, work
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import RichLog, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -218,7 +220,22 @@ class StateView(Vertical):
 
 
 class TranscriptLog(RichLog):
-    """The transcript; scrolling up past its top asks the view for earlier messages."""
+    """The transcript; scrolling up past its top asks the view for earlier messages.
+
+    A message appended changes only the log's own scroll range: its virtual size is not a
+    layout of the whole screen here (RichLog's is, one per write: 15-28 ms each on a slow
+    machine, the largest cost of an autosave left on the UI). The screen is laid out only when
+    the log starts or stops overflowing (its scrollbar comes or goes)."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        height = self.scrollable_content_region.height
+        if (old.height > height) != (new.height > height) or old.width != new.width:
+            self.refresh(layout=True)
+        else:
+            self._scroll_update(new)
+            self.refresh()
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0 and isinstance(self.parent, StateView):
