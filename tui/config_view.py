@@ -35,6 +35,7 @@ from agent_tui.tui.display import (
     unreadable,
     utc_now,
 )
+from agent_tui.tui.steady_static import SteadyStatic
 from agent_tui.workspace import AgentDetail, AgentRecord, DetailCache, load_detail
 
 HIGHLIGHT_SECONDS = 1.5
@@ -88,10 +89,12 @@ class ConfigView(Vertical):
         self._reread = False
 
     def compose(self) -> ComposeResult:
-        yield Static("Select an agent on the left.", id="config-header", classes="view-header")
-        yield Static(id="config-problems", classes="problems")
+        yield SteadyStatic(
+            "Select an agent on the left.", id="config-header", classes="view-header"
+        )
+        yield SteadyStatic(id="config-problems", classes="problems")
         with VerticalScroll(id="config-scroll"):
-            yield Static(id="config-body")
+            yield SteadyStatic(id="config-body")
 
     def show(self, record: AgentRecord | None) -> None:
         """Show ``record`` now (header, problems) and its config once read; when it is the same

@@ -23,7 +23,7 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
-from textual.widgets import RichLog, Static
+from textual.widgets import RichLog
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.redaction import Redactor
@@ -34,6 +34,7 @@ from agent_tui.tui.display import (
     render_message,
     settle_garbage,
 )
+from agent_tui.tui.steady_static import SteadyStatic
 from agent_tui.workspace import (
     AgentDetail,
     AgentRecord,
@@ -93,7 +94,7 @@ class StateView(Vertical):
     def __init__(self, redactor: Redactor, **kwargs) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
-        self.head = Static(id="state-header")
+        self.head = SteadyStatic(id="state-header")
         self.log_view = TranscriptLog(id="state-body", wrap=True, auto_scroll=False)
         self.record: AgentRecord | None = None
         self.detail: AgentDetail | None = None
@@ -101,7 +102,6 @@ class StateView(Vertical):
         self.cache = DetailCache()
         self._loader: Worker | None = None
         self._reread = False
-        self._head_shape: list[int] = []
         self._held = (0, 0)  # the log holds messages [first, end) of the conversation
         self._pieces: list[Text] = []  # what the log was given, for the text a test reads
 
@@ -121,7 +121,6 @@ class StateView(Vertical):
         same_folder = record is not None and record.folder == previous
         if not same_folder:
             self.head.update("" if record is None else LOADING)
-            self._head_shape = []
             self._clear()
             self.detail = None
             self.window = WINDOW
@@ -162,13 +161,8 @@ class StateView(Vertical):
         if self._reread:  # the folder changed while it was read: once more
             self._reread = False
             self._loader = self._load(record.folder, self.window)
-        previous, self.detail = self.detail, event.detail
-        head = header(event.detail)
-        if previous is None or header(previous) != head:
-            # A header with the same lines, each as long, keeps its height: no new layout.
-            shape = [len(line) for line in head.plain.splitlines()]
-            self.head.update(head, layout=shape != self._head_shape)
-            self._head_shape = shape
+        self.detail = event.detail
+        self.head.update(header(event.detail))
         self._write(event.detail.conversation)
 
     def _write(self, window: ConversationWindow) -> None:
@@ -216,7 +210,6 @@ class StateView(Vertical):
         if event.state == WorkerState.ERROR and event.worker is self._loader:
             self._clear()
             self.head.update(failure_text(event.worker))
-            self._head_shape = []
 
 
 class TranscriptLog(RichLog):
