@@ -102,6 +102,7 @@ class StateView(Vertical):
         self.cache = DetailCache()
         self._loader: Worker | None = None
         self._reread = False
+        self._last: dict | None = None  # the last message the log holds
         self._held = (0, 0)  # the log holds messages [first, end) of the conversation
         self._pieces: list[Text] = []  # what the log was given, for the text a test reads
 
@@ -173,11 +174,18 @@ class StateView(Vertical):
         first, end = self._held
         window_end = window.first + len(window.messages)
         following = log.scroll_y >= log.max_scroll_y
-        appends = bool(self._pieces) and window.first <= end <= window_end and window.first >= first
-        if appends and end - first + window_end - end <= MAX_HELD:
+        # The window goes on from the log's last message (the same one, not a new run's).
+        appends = (
+            bool(self._pieces)
+            and first <= window.first < end <= window_end
+            and window.messages[end - 1 - window.first] == self._last
+            and window_end - first <= MAX_HELD
+        )
+        if appends:
             for message in window.messages[end - window.first :]:
                 self._append(render_message(message))
             self._held = (first, window_end)
+            self._last = window.messages[-1]
             if following:
                 log.scroll_end(animate=False)
             return
@@ -189,6 +197,7 @@ class StateView(Vertical):
         for message in window.messages:
             self._append(render_message(message))
         self._held = (window.first, window_end)
+        self._last = window.messages[-1] if window.messages else None
         if earlier:  # keep the messages that were at the top where the reader left them
             log.scroll_to(y=max(0, len(log.lines) - lines_before), animate=False)
         else:

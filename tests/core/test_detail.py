@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from long_agent import SECRET, append_step, long_agent
+from long_agent import SECRET, append_step, count_parses, long_agent
 from workspace_fixtures import write_ours, write_swarms
 
 from agent_tui.format.layout import CONFIG_NAME
@@ -31,14 +31,7 @@ def test_an_autosave_is_read_from_the_journal_without_parsing_the_state_file_aga
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = long_agent(tmp_path)
-    parsed: list[str] = []
-    real = detail_module.parse_json
-
-    def counting(data: bytes, path):
-        parsed.append(Path(path).name)
-        return real(data, path)
-
-    monkeypatch.setattr(detail_module, "parse_json", counting)
+    parsed = count_parses(monkeypatch)
     cache = DetailCache()
     before = load_detail(folder, window=5, cache=cache)
     append_step(folder, "the newest answer")

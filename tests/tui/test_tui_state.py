@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from long_agent import append_step, long_agent
+from long_agent import append_step, count_parses, long_agent
 from tui_fixtures import wait_until
 
 from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.state_view import WINDOW
 from agent_tui.tui.watcher import AgentChanged
-from agent_tui.workspace import detail as detail_module
 from agent_tui.workspace import load_conversation, read_agent
 
 STEPS = WINDOW * 2 // 3  # 2 * STEPS + 1 messages: more than one window, less than two
@@ -29,14 +28,7 @@ async def test_a_long_agent_shows_its_last_messages_then_earlier_ones_and_each_a
     folder = long_agent(workspace, steps=STEPS)
     total = len(load_conversation(folder))
     state_name = next(folder.glob("*_state.json")).name
-    parsed: list[str] = []
-    real = detail_module.parse_json
-
-    def counting(data: bytes, path):
-        parsed.append(Path(path).name)
-        return real(data, path)
-
-    monkeypatch.setattr(detail_module, "parse_json", counting)
+    parsed = count_parses(monkeypatch)
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
         assert await wait_until(pilot, lambda: str(folder) in app.table.records)
@@ -58,3 +50,20 @@ async def test_a_long_agent_shows_its_last_messages_then_earlier_ones_and_each_a
         assert await wait_until(pilot, lambda: "the newest answer" in body(app))
         assert f"{total + 1} messages" in body(app)
     assert parsed.count(state_name) == 1
+
+
+async def test_a_run_begun_afresh_is_written_again_not_appended(workspace: Path) -> None:
+    """A new conversation longer than the old one must not read as its continuation."""
+    folder = long_agent(workspace, steps=2)  # 5 messages
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: str(folder) in app.table.records)
+        app.select(str(folder))
+        await pilot.press("2")
+        assert await wait_until(pilot, lambda: "answer 2" in body(app))
+        append_step(folder, "fresh answer", new_run=[f"fresh task {n}" for n in range(8)])
+        app.post_message(AgentChanged(read_agent(folder)))
+        assert await wait_until(pilot, lambda: "fresh answer" in body(app))
+        shown = body(app)
+        assert "answer 2" not in shown and "fresh task 0" in shown
+        assert shown.count("fresh task") == 8
