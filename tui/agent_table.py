@@ -14,6 +14,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
 from agent_tui.listing import sort_key
 from agent_tui.tui.display import Clock, age_text, loops_text, size_text, status_badge, utc_now
@@ -144,9 +145,26 @@ class AgentTable(DataTable):
         for key in self._shown:
             age = age_text(self.records[key], now)
             if self.get_cell(key, "age").plain != age:
-                self.update_cell(key, "age", Text(age, justify="right"))
+                self.set_cells(key, {"age": Text(age, justify="right")})
 
     def _update_row(self, key: str, record: AgentRecord, now: datetime) -> None:
-        for (column, _, _), cell in zip(COLUMNS, _cells(record, now), strict=True):
-            if self.get_cell(key, column) != cell:
-                self.update_cell(key, column, cell)
+        changed = {
+            column: cell
+            for (column, _, _), cell in zip(COLUMNS, _cells(record, now), strict=True)
+            if self.get_cell(key, column) != cell
+        }
+        self.set_cells(key, changed)
+
+    def set_cells(self, key: str, cells: dict[str, CellType]) -> None:
+        """``update_cell`` for cells of one row, redrawing that row alone.
+
+        ``DataTable.update_cell`` redraws the whole table: on every autosave of a running agent
+        that was every visible line of the list, the largest part of the frame.
+        """
+        if not cells:
+            return
+        row = self._data[RowKey(key)]
+        for column, cell in cells.items():
+            row[ColumnKey(column)] = cell
+        self._update_count += 1  # the key of DataTable's line caches: rendered lines are stale
+        self.refresh_row(self.get_row_index(key))

@@ -86,6 +86,33 @@ def test_app_never_imports_litellm(workspace: Path, child_env: dict[str, str]) -
     assert out.stdout.strip() == "False"
 
 
+async def test_an_autosave_redraws_that_agents_row_and_no_other(workspace: Path) -> None:
+    # A running agent rewrites its config.json several times a second: its row changes, the
+    # other rows of the list do not, and drawing them all again was most of each frame.
+    folders = [write_ours(workspace, f"agent-{n:02d}", loop_count=2) for n in range(12)]
+    app = AgentTUI(workspace_dir=workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        table = app.query_one(AgentTable)
+        assert await wait_until(pilot, lambda: len(table.rows) == 12)
+        await pilot.pause(0.3)
+        drawn: list[int] = []
+        draw = table.render_line
+
+        def counting(y: int):
+            drawn.append(y)
+            return draw(y)
+
+        table.render_line = counting  # type: ignore[method-assign]
+        busy = folders[5]
+        await asyncio.to_thread(rewrite_config, busy, loop_count=9)
+        assert await wait_until(pilot, lambda: cell(app, busy, "loops") == "9")
+        await pilot.pause(0.2)
+        row_y = table.get_row_index(str(busy)) + 1  # under the header line
+        assert drawn, "the changed row was not drawn"
+        assert set(drawn) == {row_y}, f"lines drawn again: {sorted(set(drawn))}"
+        assert [cell(app, f, "loops") for f in folders if f != busy] == ["2"] * 11
+
+
 async def test_config_rewritten_on_disk_appears_with_new_loop_count(workspace: Path) -> None:
     folder = run_agent(workspace, "alpha", loops=2)
     app = AgentTUI(workspace_dir=workspace)
