@@ -7,9 +7,10 @@ the journal lines it appended, not a new parse of the state file. Only the last
 :data:`WINDOW` messages are read and masked; scrolling up past the top (or ``e``) asks for
 :data:`WINDOW` more.
 
-The transcript is a :class:`~textual.widgets.RichLog`: an autosave appends the new messages,
-rendered once, instead of laying out the whole transcript again (which is what a refresh cost
-the UI when it was one text); the small header above it holds what changes every step.
+The transcript is a :class:`~agent_tui.tui.transcript.Transcript`, a log of messages: an
+autosave appends the new messages instead of laying out the whole transcript again (which is
+what a refresh cost the UI when it was one text); the small header above it holds what changes
+every step.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ from pathlib import Path
 from rich.text import Text
 from textual import events, on, work
 from textual.containers import Vertical
-from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import Reactive
-from textual.widgets import RichLog
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.redaction import Redactor
@@ -35,6 +33,7 @@ from agent_tui.tui.display import (
     settle_garbage,
 )
 from agent_tui.tui.steady_static import SteadyStatic
+from agent_tui.tui.transcript import Transcript
 from agent_tui.workspace import (
     AgentDetail,
     AgentRecord,
@@ -95,7 +94,7 @@ class StateView(Vertical):
         super().__init__(**kwargs)
         self.redactor = redactor
         self.head = SteadyStatic(id="state-header")
-        self.log_view = TranscriptLog(id="state-body", wrap=True, auto_scroll=False)
+        self.log_view = TranscriptLog(id="state-body")
         self.record: AgentRecord | None = None
         self.detail: AgentDetail | None = None
         self.window = WINDOW
@@ -104,7 +103,6 @@ class StateView(Vertical):
         self._reread = False
         self._last: dict | None = None  # the last message the log holds
         self._held = (0, 0)  # the log holds messages [first, end) of the conversation
-        self._pieces: list[Text] = []  # what the log was given, for the text a test reads
 
     def compose(self):
         yield self.head
@@ -113,7 +111,7 @@ class StateView(Vertical):
     @property
     def text(self) -> str:
         """All the view holds (scrolled out of sight too), as plain text."""
-        return "\n".join([str(self.head.content), *(p.plain for p in self._pieces)])
+        return "\n".join([str(self.head.content), *(p.plain for p in self.log_view.pieces)])
 
     def show(self, record: AgentRecord | None) -> None:
         """Read ``record``'s transcript in the background; the same agent again keeps the old
@@ -176,7 +174,7 @@ class StateView(Vertical):
         following = log.scroll_y >= log.max_scroll_y
         # The window goes on from the log's last message (the same one, not a new run's).
         appends = (
-            bool(self._pieces)
+            bool(self.log_view.pieces)
             and first <= window.first < end <= window_end
             and window.messages[end - 1 - window.first] == self._last
             and window_end - first <= MAX_HELD
@@ -189,8 +187,8 @@ class StateView(Vertical):
             if following:
                 log.scroll_end(animate=False)
             return
-        lines_before = len(log.lines)
-        earlier = bool(self._pieces) and window.first < first
+        lines_before = log.line_count
+        earlier = bool(self.log_view.pieces) and window.first < first
         self._clear()
         if window.earlier:
             self._append(earlier_note(window.earlier))
@@ -199,18 +197,15 @@ class StateView(Vertical):
         self._held = (window.first, window_end)
         self._last = window.messages[-1] if window.messages else None
         if earlier:  # keep the messages that were at the top where the reader left them
-            log.scroll_to(y=max(0, len(log.lines) - lines_before), animate=False)
+            log.scroll_to(y=max(0, log.line_count - lines_before), animate=False)
         else:
             log.scroll_end(animate=False)
         self.call_after_refresh(settle_garbage)
 
     def _append(self, text: Text) -> None:
-        self._pieces.append(text)
-        self.log_view.write(text, scroll_end=False)
-        self.log_view.write("", scroll_end=False)
+        self.log_view.write(text)
 
     def _clear(self) -> None:
-        self._pieces = []
         self._held = (0, 0)
         self.log_view.clear()
 
@@ -221,23 +216,8 @@ class StateView(Vertical):
             self.head.update(failure_text(event.worker))
 
 
-class TranscriptLog(RichLog):
-    """The transcript; scrolling up past its top asks the view for earlier messages.
-
-    A message appended changes only the log's own scroll range: its virtual size is not a
-    layout of the whole screen here (RichLog's is, one per write: 15-28 ms each on a slow
-    machine, the largest cost of an autosave left on the UI). The screen is laid out only when
-    the log starts or stops overflowing (its scrollbar comes or goes)."""
-
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
-
-    def watch_virtual_size(self, old: Size, new: Size) -> None:
-        height = self.scrollable_content_region.height
-        if (old.height > height) != (new.height > height) or old.width != new.width:
-            self.refresh(layout=True)
-        else:
-            self._scroll_update(new)
-            self.refresh()
+class TranscriptLog(Transcript):
+    """The transcript; scrolling up past its top asks the view for earlier messages."""
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0 and isinstance(self.parent, StateView):

@@ -22,6 +22,13 @@ def body(app: AgentTUI) -> str:
     return app.state_view.text
 
 
+async def open_state_tab(pilot, app: AgentTUI, folder: Path, showing: str) -> None:
+    assert await wait_until(pilot, lambda: str(folder) in app.table.records)
+    app.select(str(folder))
+    await pilot.press("2")
+    assert await wait_until(pilot, lambda: showing in body(app))
+
+
 async def test_a_long_agent_shows_its_last_messages_then_earlier_ones_and_each_autosave(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -31,10 +38,7 @@ async def test_a_long_agent_shows_its_last_messages_then_earlier_ones_and_each_a
     parsed = count_parses(monkeypatch)
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
-        assert await wait_until(pilot, lambda: str(folder) in app.table.records)
-        app.select(str(folder))
-        await pilot.press("2")
-        assert await wait_until(pilot, lambda: f"answer {STEPS}" in body(app))
+        await open_state_tab(pilot, app, folder, f"answer {STEPS}")
         shown = body(app)
         assert f"{total} messages" in shown
         assert f"{total - WINDOW} earlier messages not shown" in shown
@@ -57,13 +61,36 @@ async def test_a_run_begun_afresh_is_written_again_not_appended(workspace: Path)
     folder = long_agent(workspace, steps=2)  # 5 messages
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
-        assert await wait_until(pilot, lambda: str(folder) in app.table.records)
-        app.select(str(folder))
-        await pilot.press("2")
-        assert await wait_until(pilot, lambda: "answer 2" in body(app))
+        await open_state_tab(pilot, app, folder, "answer 2")
         append_step(folder, "fresh answer", new_run=[f"fresh task {n}" for n in range(8)])
         app.post_message(AgentChanged(read_agent(folder)))
         assert await wait_until(pilot, lambda: "fresh answer" in body(app))
         shown = body(app)
         assert "answer 2" not in shown and "fresh task 0" in shown
         assert shown.count("fresh task") == 8
+
+
+def transcript_lines(app: AgentTUI) -> list[str]:
+    """The transcript's lines on screen (what it draws in its region), right-trimmed."""
+    log = app.state_view.log_view
+    return [log.render_line(y).text.rstrip() for y in range(log.scrollable_content_region.height)]
+
+
+async def test_the_transcript_wraps_again_when_the_terminal_narrows(workspace: Path) -> None:
+    words = [f"word{n:03d}" for n in range(30)]  # 239 characters: lines at any width
+    folder = long_agent(workspace, steps=2)
+    append_step(folder, " ".join(words))
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_state_tab(pilot, app, folder, "word029")
+        for size in ((160, 45), (100, 30), (160, 45)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            width = app.state_view.log_view.scrollable_content_region.width
+            lines = transcript_lines(app)
+            shown = [w for line in lines for w in line.split() if w.startswith("word")]
+            assert shown == words, f"at {size}: {lines}"
+            assert all(len(line) <= width for line in lines)
+            wrapped = [line for line in lines if "word" in line]
+            # Wrapped at this width: each line but the last too full for the next word.
+            assert all(len(line) + len(" word000") > width for line in wrapped[:-1]), size
