@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -397,8 +399,14 @@ class AgentTUI(App[None]):
     # Actions (each one is a binding, so also a command in the palette).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Browser actions make no sense over the cleanup screen or a dialog: hide them there.
-        return action not in MAIN_SCREEN_ACTIONS or self.screen is self.screen_stack[0]
+        # Browser actions make no sense over the cleanup screen or a dialog: hide them there
+        # (the command palette is not such a screen: it offers the actions of the one below).
+        working = next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
+        return action not in MAIN_SCREEN_ACTIONS or working is self.screen_stack[0]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Quit is one of the app's keys, offered with them: not a second time.
+        return (c for c in super().get_system_commands(screen) if c.title != "Quit")
 
     def action_help(self) -> None:
         bindings = [b for _, b in bindings_of(self.screen, self)]

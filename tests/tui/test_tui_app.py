@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.command import CommandPalette
 from textual.widgets import Static
 from tui_fixtures import rewrite_config, run_agent, wait_until, word_count
 from workspace_fixtures import write_broken_corpus, write_ours, write_swarms
@@ -257,6 +258,34 @@ async def test_help_screen_and_command_palette_list_every_action(workspace: Path
         (run_help,) = [run for title, _, run in provider._commands() if title.startswith("Help:")]
         app.call_later(run_help)
         assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+def palette_prompts(app: AgentTUI) -> list[str]:
+    from textual.command import CommandList
+
+    options = app.screen.query_one(CommandList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_the_palette_on_the_main_screen_offers_and_runs_its_commands(
+    workspace: Path,
+) -> None:
+    from agent_tui.tui.cleanup_screen import CleanupScreen
+
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"quit")
+        assert await wait_until(pilot, lambda: any("Quit" in p for p in palette_prompts(app)))
+        await pilot.pause(0.3)  # every provider has answered
+        assert sum(p.startswith("Quit") for p in palette_prompts(app)) == 1, palette_prompts(app)
+        for _ in "quit":
+            await pilot.press("backspace")
+        await pilot.press(*"cleanup")
+        assert await wait_until(pilot, lambda: any("Cleanup" in p for p in palette_prompts(app)))
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, CleanupScreen))
 
 
 def test_the_console_script_opens_the_app_with_the_flags_given(monkeypatch) -> None:
