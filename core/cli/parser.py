@@ -23,6 +23,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+DISTRIBUTION = "agent-tui-workspace"
+_WORKSPACE_HELP = "workspace root (default: $WORKSPACE_DIR, else ./agent_workspace)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,6 +32,41 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        # argparse's own check lists every choice; a near miss is better answered with a guess.
+        if action.choices is None or value in action.choices:
+            return
+        from difflib import get_close_matches
+
+        names = [str(choice) for choice in action.choices]
+        close = get_close_matches(str(value), names, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"choose from {', '.join(names)}"
+        if isinstance(action, argparse._SubParsersAction):
+            raise argparse.ArgumentError(None, f"unknown command {value!r}; {hint}")
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}; {hint}")
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"{PROG} {installed_version()}")
+        parser.exit()
+
+
+def installed_version() -> str:
+    """The version of the installed distribution, else ``0+unknown`` (a source tree that was
+    never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 # ------------------------------------------------------------------------- argument types
@@ -141,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workspace",
         metavar="PATH",
         default=argparse.SUPPRESS,
-        help="workspace root (default: $WORKSPACE_DIR, else ./agent_workspace)",
+        help=_WORKSPACE_HELP,
     )
     parser = _Parser(
         prog=PROG,
@@ -150,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_MAIN_EPILOG,
         formatter_class=formatter,
     )
-    parser.add_argument("--workspace", metavar="PATH", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    parser.add_argument("--workspace", metavar="PATH", default=None, help=_WORKSPACE_HELP)
     parser.add_argument(
         "--read-only", action="store_true", help="app: disable cleanup and every destructive action"
     )

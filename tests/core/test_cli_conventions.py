@@ -1,0 +1,133 @@
+"""The conventions of a well-made CLI: --version, a global --workspace in the usage,
+"did you mean", a missing workspace said as such, output that fits the terminal, plurals,
+no ``None`` on screen, and shell completion generated from the parser."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from children import agent_tui
+from workspace_fixtures import write_ours
+
+from agent_tui import cli
+
+SCRIPT = Path(sys.executable).parent / "agent-tui"
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "agent_tui.cli"]
+
+
+def exits(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``agent-tui ARGV`` in this process, for an argv that argparse ends with SystemExit."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return exited.value.code or 0, out, err
+
+
+# ------------------------------------------------------------------------- --version
+def test_version_prints_the_installed_distributions_version() -> None:
+    done = subprocess.run([*COMMAND, "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    expected = importlib.metadata.version("agent-tui-workspace")
+    assert done.stdout == f"agent-tui {expected}\n"
+    assert done.stderr == ""
+
+
+def test_version_without_an_installed_distribution(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    assert exits(capsys, "--version") == (0, "agent-tui 0+unknown\n", "")
+
+
+# ------------------------------------------------------------------------- --workspace
+def test_workspace_is_in_the_top_level_usage_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = exits(capsys, "--help")
+    assert code == 0
+    usage = out.split("\n\n")[0]
+    assert usage.startswith("usage: agent-tui") and "[--workspace PATH]" in usage
+    options = out.split("options:")[1].split("commands:")[0]
+    assert "--workspace PATH" in options and "$WORKSPACE_DIR" in options
+    assert "--version" in options and "print the version" in options
+
+
+# ------------------------------------------------------------------------- did you mean
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("sho", "show"), ("lss", "ls"), ("dif", "diff"), ("reusme", "resume")]
+)
+def test_a_mistyped_command_gets_a_suggestion(
+    typed: str, meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = exits(capsys, typed)
+    assert code == 2
+    assert out == ""
+    assert f"did you mean `{meant}`?" in err
+    assert err.startswith("agent-tui: error: ") and len(err.splitlines()) == 1
+
+
+def test_a_command_like_nothing_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = exits(capsys, "xyzzy")
+    assert (code, out) == (2, "")
+    assert "did you mean" not in err
+    assert "unknown command 'xyzzy'" in err and "ls, show, diff" in err
+
+
+def test_a_mistyped_choice_gets_a_suggestion_too(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = exits(capsys, "ls", "--sort", "sise")
+    assert (code, out) == (2, "")
+    assert "invalid choice: 'sise'; did you mean `size`?" in err
+
+
+# ------------------------------------------------------------------------- missing workspace
+def _not_a_workspace(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "a-file").write_text("not a folder")
+    return {"missing": tmp_path / "nonexistent", "file": tmp_path / "a-file"}
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ls"],
+        ["ls", "--json"],
+        ["show", "alpha"],
+        ["diff", "a", "b"],
+        ["diff", "a", "--steps", "0", "1"],
+        ["resume", "alpha"],
+    ],  # fmt: skip
+)
+def test_a_workspace_that_is_not_a_folder_is_named(
+    kind: str, argv: list[str], tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    root = _not_a_workspace(tmp_path)[kind]
+    done = agent_tui(*argv, "--workspace", str(root), env=child_env)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"agent-tui: error: no workspace at {root}: ")
+    assert ("no such folder" if kind == "missing" else "it is a file, not a folder") in line
+
+
+def test_the_environments_workspace_is_checked_too(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["ls"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and f"no workspace at {workspace}: no such folder" in err
+
+
+def test_an_agent_given_by_path_needs_no_workspace_one_given_by_name_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_ours(tmp_path / "elsewhere", "alpha")
+    missing = tmp_path / "nonexistent"
+    assert cli.main(["show", str(folder), "--workspace", str(missing)]) == 0
+    assert "name:" in capsys.readouterr().out
+    assert cli.main(["show", "alpha", "--workspace", str(missing)]) == 1
+    assert f"no workspace at {missing}: no such folder" in capsys.readouterr().err
