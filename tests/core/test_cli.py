@@ -136,9 +136,10 @@ def test_ls_sorting(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_ls_empty_and_workspace_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "ls", "--workspace", str(tmp_path / "none"))
+    (tmp_path / "empty").mkdir()
+    code, out, _ = run_cli(capsys, "ls", "--workspace", str(tmp_path / "empty"))
     assert code == 0
-    assert out.strip() == f"no agents in {tmp_path / 'none' / 'agents'}"
+    assert out.strip() == f"no agents in {tmp_path / 'empty' / 'agents'}"
     write_ours(tmp_path / "elsewhere", "far")
     # --workspace works before the command too.
     _, out, _ = run_cli(capsys, "--workspace", str(tmp_path / "elsewhere"), "ls")
@@ -397,6 +398,7 @@ def test_unexpected_errors_are_one_line(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(ws, "scan_map", explode)
+    workspace.mkdir()
     code, _, err = run_cli(capsys, "ls")
     assert_one_line_error(code, err, "unexpected RuntimeError: boom")
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from agent_tui.cli.commands import workspace_root
+from agent_tui.cli.commands import find_agent, workspace_root
 from agent_tui.cli.errors import CliError
 
 
@@ -14,13 +14,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from agent_tui import diff as structural
     from agent_tui.compare import agent_document, compare
     from agent_tui.format.persistence import read_json
-    from agent_tui.workspace import resolve_agent, step_history
+    from agent_tui.workspace import step_history
 
     root = workspace_root(args)
     if args.steps is not None:
         if args.b is not None:
             raise CliError("give one agent with --steps N M, not two")
-        history = step_history(resolve_agent(args.a, root))
+        history = step_history(find_agent(args.a, root))
         first, second = args.steps
         old, new = history.document(first), history.document(second)
     elif args.b is None:
@@ -32,8 +32,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         elif any(files):
             raise CliError("compare two JSON files or two agents, not one of each")
         else:
-            old = agent_document(resolve_agent(args.a, root))
-            new = agent_document(resolve_agent(args.b, root))
+            old = agent_document(find_agent(args.a, root))
+            new = agent_document(find_agent(args.b, root))
     changes = compare(old, new, ignore_noise=args.ignore_noise)
     if args.json:
         sys.stdout.buffer.write(structural.to_json(changes) + b"\n")

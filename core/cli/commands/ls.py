@@ -8,7 +8,7 @@ import time
 from operator import itemgetter
 from typing import Any
 
-from agent_tui.cli.commands import workspace_root
+from agent_tui.cli.commands import existing_workspace
 from agent_tui.cli.output import ago_seconds, clip, masked_record, plural, table, write_json
 from agent_tui.listing import sort_key
 from agent_tui.units import format_bytes
@@ -23,7 +23,7 @@ HEADERS = ["NAME", "STATUS", "LOOPS", "SAVED", "SIZE", "MODEL", "FORMAT", "FOLDE
 def cmd_ls(args: argparse.Namespace) -> int:
     from agent_tui.workspace import scan_map
 
-    root = workspace_root(args)
+    root = existing_workspace(args)
     key = sort_key(args.sort)
     # ls keeps every row until it prints and makes no reference cycles: the cyclic collector
     # would only re-walk the growing list (a tenth of the scan's time on 10,000 folders).

@@ -7,16 +7,20 @@ import argparse
 import sys
 from typing import Any
 
-from agent_tui.cli.commands import workspace_root
+from agent_tui.cli.commands import find_agent, workspace_root
 from agent_tui.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, CliError
 from agent_tui.defaults import CONTINUE_TASK
 
 
 def _run_agent(agent: Any, task: str) -> int:
     from agent_tui.agent import AgentInterrupted
-    from agent_tui.models import ModelError
+    from agent_tui.models import MissingKeyError, ModelError
     from agent_tui.run_render import Tag, TerminalPrinter
 
+    try:
+        agent.check_keys()  # before its folder is made: a run that cannot start leaves nothing
+    except MissingKeyError as exc:
+        raise CliError(str(exc)) from None
     # The answer to stdout, progress to stderr; the autosaves of every step only in the app.
     printer = TerminalPrinter(agent._redactor, hide=frozenset({Tag.SAVED}))
     agent.on_event = printer.event
@@ -60,9 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from agent_tui.runner import SpecError, resume_agent
-    from agent_tui.workspace import resolve_agent
 
-    folder = resolve_agent(args.agent, workspace_root(args))
+    folder = find_agent(args.agent, workspace_root(args))
     try:
         from agent_tui.demo import DEMO_TOOLS
 

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from agent_tui.cli.commands import workspace_root
+from agent_tui.cli.commands import find_agent, workspace_root
 from agent_tui.cli.output import ago, clip, masker, write_json
 from agent_tui.units import format_bytes, printable
 
@@ -51,9 +51,9 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
 def cmd_show(args: argparse.Namespace) -> int:
     from agent_tui.format.layout import CONFIG_NAME, Status
     from agent_tui.format.persistence import WorkspaceFileError
-    from agent_tui.workspace import load_config, load_conversation, read_agent, resolve_agent
+    from agent_tui.workspace import load_config, load_conversation, read_agent
 
-    folder = resolve_agent(args.agent, workspace_root(args))
+    folder = find_agent(args.agent, workspace_root(args))
     record = read_agent(folder)
     config: dict[str, Any] | None = None
     conversation: list[dict[str, Any]] | None = None
