@@ -23,18 +23,58 @@ __all__ = ["ago", "ago_seconds", "clip", "masked_record", "masker", "plural", "t
 
 
 def table(
-    headers: list[str], rows: Sequence[Sequence[str]], right: Collection[int] = frozenset()
+    headers: list[str],
+    rows: Sequence[Sequence[str]],
+    right: Collection[int] = frozenset(),
+    *,
+    width: int | None = None,
+    shrink: Collection[int] = frozenset(),
 ) -> str:
-    """``rows`` under ``headers`` in aligned columns (those in ``right`` right-aligned)."""
+    """``rows`` under ``headers`` in aligned columns (those in ``right`` right-aligned).
+
+    With a ``width`` (a terminal's), every line fits in it: the widest of the ``shrink``
+    columns is narrowed, one character at a time, down to its header's width, its cells cut
+    with an ellipsis; should that not be enough, each line is cut at ``width``.
+    """
     columns = list(zip(headers, *rows, strict=True))
     widths = [max(map(len, column)) for column in columns]
+    if width is not None:
+        fitted = _fit(widths, [len(h) for h in headers], shrink, width - 2 * (len(widths) - 1))
+        cut = [i for i, (old, new) in enumerate(zip(widths, fitted, strict=True)) if new < old]
+        if cut:
+            rows = [_cut(row, cut, fitted) for row in rows]
+            widths = fitted
     # One %-format for every row (faster than str.format): ls prints tens of thousands.
     last = len(widths) - 1
     fmt = "  ".join(
-        "%s" if i == last else ("%" if i in right else "%-") + f"{width}s"
-        for i, width in enumerate(widths)
+        "%s" if i == last else ("%" if i in right else "%-") + f"{size}s"
+        for i, size in enumerate(widths)
     )
-    return "\n".join([(fmt % tuple(row)).rstrip() for row in [headers, *rows]])
+    lines = [(fmt % tuple(row)).rstrip() for row in [headers, *rows]]
+    if width is not None and any(len(line) > width for line in lines):
+        lines = [clip(line, width) for line in lines]
+    return "\n".join(lines)
+
+
+def _fit(widths: list[int], floors: list[int], shrink: Collection[int], room: int) -> list[int]:
+    """``widths`` with the widest of the ``shrink`` columns narrowed (never below its floor)
+    until they add up to ``room``, or can narrow no more."""
+    fitted = list(widths)
+    excess = sum(fitted) - room
+    while excess > 0:
+        narrowable = [i for i in shrink if fitted[i] > floors[i]]
+        if not narrowable:
+            break
+        fitted[max(narrowable, key=fitted.__getitem__)] -= 1
+        excess -= 1
+    return fitted
+
+
+def _cut(row: Sequence[str], cut: list[int], widths: list[int]) -> list[str]:
+    cells = list(row)
+    for i in cut:
+        cells[i] = clip(cells[i], widths[i])
+    return cells
 
 
 def plural(count: int, noun: str) -> str:

@@ -4,14 +4,19 @@ no ``None`` on screen, and shell completion generated from the parser."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib.metadata
+import json
+import os
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
 from children import agent_tui
-from workspace_fixtures import write_ours
+from workspace_fixtures import write_ours, write_swarms
 
 from agent_tui import cli
 
@@ -131,3 +136,66 @@ def test_an_agent_given_by_path_needs_no_workspace_one_given_by_name_does(
     assert "name:" in capsys.readouterr().out
     assert cli.main(["show", "alpha", "--workspace", str(missing)]) == 1
     assert f"no workspace at {missing}: no such folder" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------- ls fits the terminal
+LONG_NAME = "a-very-long-agent-name-" + "that-goes-on-" * 6 + "end"
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str], columns: int) -> list[str]:
+    """``agent-tui ARGV`` with a pseudo-terminal ``columns`` wide as its stdout: its lines."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+    with subprocess.Popen(
+        [*COMMAND, *argv], stdout=slave, stderr=subprocess.PIPE, env=env
+    ) as child:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert child.wait(timeout=30) == 0, child.stderr.read() if child.stderr else ""
+    os.close(master)
+    return b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+
+
+def _listed(workspace: Path) -> None:
+    write_ours(workspace, LONG_NAME, loop_count=3)
+    write_ours(workspace, "alpha")
+    write_swarms(workspace, "Bond-Agent", loop_count=None)
+    (workspace / "agents" / "junk").write_text("x")  # a problem in the last column
+
+
+@pytest.mark.parametrize("columns", [80, 120, 40])
+def test_ls_on_a_terminal_fits_its_width(
+    columns: int, workspace: Path, child_env: dict[str, str]
+) -> None:
+    _listed(workspace)
+    lines = _on_a_terminal(["ls"], child_env, columns)
+    table, summary = lines[:-1], lines[-1]
+    assert len(table) == 5 and summary.startswith("4 agents, ")
+    assert all(len(line) <= columns for line in table), [len(line) for line in table]
+    assert LONG_NAME not in "\n".join(lines)
+    assert any(line.startswith(LONG_NAME[:3]) and "…" in line for line in table)
+    if columns >= 80:  # room for every column: only the free text is cut, the rest is whole
+        assert table[0].split() == [
+            "NAME", "STATUS", "LOOPS", "SAVED", "SIZE", "MODEL", "FORMAT", "FOLDER", "PROBLEM"
+        ]  # fmt: skip
+        assert all(status in "\n".join(table) for status in ("completed", "interrupted"))
+
+
+def test_ls_piped_or_as_json_cuts_nothing(workspace: Path, child_env: dict[str, str]) -> None:
+    _listed(workspace)
+    piped = agent_tui("ls", env={**child_env, "COLUMNS": "80"})
+    assert piped.returncode == 0
+    row = next(line for line in piped.stdout.splitlines() if line.startswith(LONG_NAME))
+    assert row.split()[0] == LONG_NAME and "…" not in piped.stdout
+    assert "is a file, expected an agent folder" in piped.stdout  # the problem, whole
+    listed = json.loads(agent_tui("ls", "--json", env={**child_env, "COLUMNS": "80"}).stdout)
+    assert LONG_NAME in [record["name"] for record in listed]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import shutil
+import sys
 import time
 from operator import itemgetter
 from typing import Any
@@ -18,6 +20,13 @@ if TYPE_CHECKING:
     from agent_tui.workspace import AgentRecord
 
 HEADERS = ["NAME", "STATUS", "LOOPS", "SAVED", "SIZE", "MODEL", "FORMAT", "FOLDER", "PROBLEM"]
+# The free-text columns, cut to fit a terminal: name, model, folder, problem.
+SHRINK = frozenset({0, 5, 7, 8})
+
+
+def _cell(text: str) -> str:
+    """``text`` as one printable line, whole: the table cuts it only to fit a terminal."""
+    return clip(text, sys.maxsize)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -43,15 +52,15 @@ def cmd_ls(args: argparse.Namespace) -> int:
         return (
             key(r),
             r.size_bytes,
-            clip(r.name, 40),
+            _cell(r.name),
             r.status,
             "-" if r.loop_count is None else str(r.loop_count),
             "-" if saved is None else ago_seconds(now - saved.timestamp()),
             format_bytes(r.size_bytes),
-            clip(r.model or "-", 24),
+            _cell(r.model or "-"),
             r.format,
-            clip(r.folder_name, 255),
-            clip(r.problems[0], 60) if r.problems else "",
+            _cell(r.folder_name),
+            _cell(r.problems[0]) if r.problems else "",
         )
 
     found = scan_map(root, row, jobs=2)
@@ -59,7 +68,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print(f"no agents in {root / 'agents'}")
         return 0
     found.sort(key=itemgetter(0))
-    print(table(HEADERS, [found_row[2:] for found_row in found], right={2, 4}))
+    # A terminal gets lines that fit it; a pipe or a file gets every character.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    rows = [found_row[2:] for found_row in found]
+    print(table(HEADERS, rows, right={2, 4}, width=width, shrink=SHRINK))
     total = sum(found_row[1] for found_row in found)
     print(f"{plural(len(found), 'agent')}, {format_bytes(total)} in {root / 'agents'}")
     return 0
