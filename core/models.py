@@ -7,9 +7,11 @@ after the environment that keeps it off the network is set. Every failure become
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +23,11 @@ from agent_tui.offline import (
     is_offline,
     tokens_for_chars,
 )
-from agent_tui.settings import configure_litellm_offline
+from agent_tui.settings import configure_litellm_offline, load_env
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
+ERROR_CHARS = 300  # the most of a provider's error message a run keeps
 # Worth another attempt; auth and bad requests will fail the same way again.
 RETRYABLE = frozenset({"rate_limit", "server", "timeout", "connection"})
 
@@ -38,6 +41,96 @@ class ModelError(Exception):
         self.kind = kind
         self.cause = cause
         super().__init__(f"model {model!r} failed ({kind}): {cause}")
+
+
+# What each provider reads from the environment before it can answer (litellm's names): every
+# group must have one of its variables set. A provider not listed (ollama, hosted_vllm, the
+# offline model, anything unknown) needs none that we know of, and is never refused.
+PROVIDER_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "openai": (("OPENAI_API_KEY",),),
+    "anthropic": (("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),),
+    "gemini": (("GEMINI_API_KEY", "GOOGLE_API_KEY"),),
+    "mistral": (("MISTRAL_API_KEY",),),
+    "groq": (("GROQ_API_KEY",),),
+    "cohere": (("COHERE_API_KEY", "CO_API_KEY"),),
+    "cohere_chat": (("COHERE_API_KEY", "CO_API_KEY"),),
+    # AZURE_API_VERSION has a default in litellm; the endpoint and a credential do not.
+    "azure": (("AZURE_API_BASE",), ("AZURE_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_AD_TOKEN")),
+    "openrouter": (("OPENROUTER_API_KEY",),),
+    "deepseek": (("DEEPSEEK_API_KEY",),),
+    "xai": (("XAI_API_KEY",),),
+    "together_ai": (("TOGETHER_API_KEY", "TOGETHERAI_API_KEY", "TOGETHER_AI_TOKEN"),),
+    "fireworks_ai": (("FIREWORKS_AI_API_KEY", "FIREWORKS_API_KEY", "FIREWORKSAI_API_KEY"),),
+    "perplexity": (("PERPLEXITYAI_API_KEY",),),
+    "cerebras": (("CEREBRAS_API_KEY",),),
+    "deepinfra": (("DEEPINFRA_API_KEY",),),
+}
+# Model names litellm routes without a provider prefix.
+_BARE_PROVIDERS = (
+    (re.compile(r"(gpt-|chatgpt-|o[1-9])"), "openai"),
+    (re.compile("claude-"), "anthropic"),
+)
+
+
+class MissingKeyError(ModelError):
+    """The model's provider needs environment variables that are not set: found before the run
+    starts, so nothing is written and litellm is never imported."""
+
+    def __init__(self, model: str, missing: list[tuple[str, ...]]) -> None:
+        self.missing = missing
+        names = " and ".join(
+            group[0] + (f" (or {', '.join(group[1:])})" if group[1:] else "") for group in missing
+        )
+        example = " ".join(f"{group[0]}=..." for group in missing)
+        cause = (
+            f"{names} {'is' if len(missing) == 1 else 'are'} not set: export {example}, "
+            f"or put {example} in a .env file in this folder or a parent "
+            "(offline/demo needs no key)"
+        )
+        super().__init__(model, "auth", cause)
+        self.args = (f"model {model!r} cannot start: {cause}",)
+
+
+def needed_keys(model_name: str) -> tuple[tuple[str, ...], ...]:
+    """The environment variables ``model_name``'s provider needs: groups of alternatives, one
+    of each group to be set; ``()`` when it needs none we know of."""
+    if "/" in model_name:
+        return PROVIDER_KEYS.get(model_name.split("/", 1)[0].lower(), ())
+    for pattern, provider in _BARE_PROVIDERS:
+        if pattern.match(model_name):
+            return PROVIDER_KEYS[provider]
+    return ()
+
+
+def missing_keys(
+    model_name: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    api_key: str | None = None,
+    api_base: str | None = None,
+) -> list[tuple[str, ...]]:
+    """The groups of :func:`needed_keys` that ``model_name`` finds none of; empty when it can
+    run. A key or endpoint given explicitly is the caller's business, never
+    refused. ``environ`` defaults to the environment, with ``.env`` loaded."""
+    if api_key or api_base:
+        return []
+    if environ is None:
+        load_env()
+        environ = os.environ
+    return [
+        group
+        for group in needed_keys(model_name)
+        if not any(environ.get(name, "").strip() for name in group)
+    ]
+
+
+def require_keys(
+    model_name: str, *, api_key: str | None = None, api_base: str | None = None
+) -> None:
+    """Raise :class:`MissingKeyError` when ``model_name`` cannot run for want of a key."""
+    missing = missing_keys(model_name, api_key=api_key, api_base=api_base)
+    if missing:
+        raise MissingKeyError(model_name, missing)
 
 
 class StopRequested(Exception):
@@ -290,4 +383,18 @@ def _first_line(exc: Exception, settings: ModelSettings | None = None) -> str:
     text = Redactor([key] if key else []).redact_text(" ".join(str(exc).split()))
     for marker in (" Original exception:", " Received Model Group", " LiteLLM Retried"):
         text = text.split(marker)[0]
-    return text[:300] or type(exc).__name__
+    return shorten(text, ERROR_CHARS) or type(exc).__name__
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its words that fit and an ellipsis
+    (``…``). A word is cut only when keeping it whole would drop most of the text (a long URL
+    or token)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace():  # the cut falls inside a word: drop that word
+        last_space = re.search(r"\s+\S*\Z", head)
+        if last_space and last_space.start() > limit // 2:
+            head = head[: last_space.start()]
+    return head.rstrip() + "…"

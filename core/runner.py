@@ -34,6 +34,7 @@ import orjson
 
 from agent_tui.defaults import CONTINUE_TASK
 from agent_tui.format.layout import Status
+from agent_tui.models import missing_keys, needed_keys, shorten
 from agent_tui.redaction import Redactor, StreamRedactor
 from agent_tui.run_protocol import End, Event, Record, Start, Text, encode, redacted
 
@@ -45,15 +46,15 @@ MAX_FIELD_CHARS = 2000
 PARENT_POLL_SECONDS = 0.5
 EXIT_OK, EXIT_ERROR, EXIT_BAD_SPEC, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-# Models worth suggesting when their provider's key is in the environment (never the value).
-KEYED_MODELS = (
-    ("OPENAI_API_KEY", "gpt-4o-mini"),
-    ("ANTHROPIC_API_KEY", "claude-3-5-haiku-latest"),
-    ("GEMINI_API_KEY", "gemini/gemini-1.5-flash"),
-    ("GROQ_API_KEY", "groq/llama-3.1-8b-instant"),
-    ("MISTRAL_API_KEY", "mistral/mistral-small-latest"),
-    ("DEEPSEEK_API_KEY", "deepseek/deepseek-chat"),
-    ("OPENROUTER_API_KEY", "openrouter/openai/gpt-4o-mini"),
+# Models worth suggesting when their provider's keys are set (agent_tui.models.needed_keys).
+SUGGESTED_MODELS = (
+    "gpt-4o-mini",
+    "claude-3-5-haiku-latest",
+    "gemini/gemini-1.5-flash",
+    "groq/llama-3.1-8b-instant",
+    "mistral/mistral-small-latest",
+    "deepseek/deepseek-chat",
+    "openrouter/openai/gpt-4o-mini",
 )
 
 
@@ -129,14 +130,19 @@ class RunSpec:
 
 
 def suggested_models(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """``(model, key name)`` for each provider whose key is set (non-empty) in the environment."""
+    """``(model, key names)`` for each suggested model whose keys are set (non-empty) in
+    ``environ`` (default: the environment); the names, never the values."""
     environ = os.environ if environ is None else environ
-    return [(model, key) for key, model in KEYED_MODELS if environ.get(key, "").strip()]
+    return [
+        (model, " ".join(next(n for n in group if environ.get(n, "").strip()) for group in needs))
+        for model in SUGGESTED_MODELS
+        if (needs := needed_keys(model)) and not missing_keys(model, environ)
+    ]
 
 
 def _short(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
-        return value[:MAX_FIELD_CHARS] + "..."
+    if isinstance(value, str):
+        return shorten(value, MAX_FIELD_CHARS)
     if isinstance(value, dict):
         return {k: _short(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -316,7 +322,7 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
     """Run ``spec``; every outcome ends with an ``end`` line. Returns the exit status."""
     from agent_tui.agent import AgentInterrupted
     from agent_tui.format.persistence import WorkspaceFileError
-    from agent_tui.models import ModelError
+    from agent_tui.models import MissingKeyError, ModelError
 
     agent = None
 
@@ -329,6 +335,7 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
 
     try:
         agent = build_agent(spec, reporter)
+        agent.check_keys()  # before Start, which makes its folder
         # The agent's redactor knows its own key and what it learned from a loaded file.
         reporter.use(agent._redactor)
         reporter.on_closed.append(agent.request_stop)
@@ -338,6 +345,9 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
         return end("interrupted", "interrupted (SIGINT / Ctrl-C); state saved", EXIT_INTERRUPTED)
     except AgentInterrupted as exc:
         return end("interrupted", str(exc), EXIT_INTERRUPTED)
+    except MissingKeyError as exc:
+        agent = None  # End.of(agent) would make the folder the run never needed
+        return end("error", str(exc), EXIT_ERROR)
     except ModelError as exc:
         return end("error", str(exc), EXIT_ERROR)
     except (SpecError, WorkspaceFileError, ValueError) as exc:

@@ -33,6 +33,7 @@ from agent_tui.models import (
     ModelError,
     ModelSettings,
     StopRequested,
+    require_keys,
 )
 from agent_tui.offline import is_offline, parse_model
 from agent_tui.redaction import Redactor
@@ -164,13 +165,13 @@ class Agent:
         self._autosaver = Autosaver(
             autosave, self._home, self._state, self._redactor, self._events, self.settings
         )
-        model_settings = ModelSettings(
+        self._model_settings = ModelSettings(
             temperature, max_tokens, timeout, max_retries, api_key, api_base, retry_backoff
         )
         self._step = Step(
             self._state,
             self._tools,
-            model_settings,
+            self._model_settings,
             self._redactor,
             self._events,
             self._signals,
@@ -236,6 +237,13 @@ class Agent:
         return str(folder / state_file_name(self.agent_name))
 
     # ----------------------------------------------------------------- running
+    def check_keys(self) -> None:
+        """Raise :class:`agent_tui.models.MissingKeyError` when the model's provider needs a key
+        that is neither in the environment nor in ``.env`` (nor given as ``api_key=`` /
+        ``api_base=``). Cheap: it imports no model library and writes nothing."""
+        settings = self._model_settings
+        require_keys(self.model_name, api_key=settings.api_key, api_base=settings.api_base)
+
     def request_stop(self) -> None:
         """Ask a run in progress (in another thread) to stop; it saves and raises
         :class:`AgentInterrupted`."""
@@ -252,10 +260,13 @@ class Agent:
 
         Raises :class:`agent_tui.models.ModelError` when the model fails, :class:`AgentInterrupted`
         on SIGTERM or :meth:`request_stop`, ``KeyboardInterrupt`` on Ctrl-C; in every case the
-        state is saved first.
+        state is saved first. A missing key (:meth:`check_keys`) is raised before anything is
+        written.
         """
         if not isinstance(task, str):
             raise TypeError(f"task must be a string, got {type(task).__name__}")
+        # Before the folder is made: a run that cannot start leaves nothing behind.
+        self.check_keys()
         on_chunk = streaming_callback or self.streaming_callback
         if self.autosave:
             self._home.bind()
