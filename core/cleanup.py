@@ -13,7 +13,9 @@ Safety rules the act enforces on every folder, however the plan was made:
   directory descriptors opened with ``O_NOFOLLOW``, and unlinks what is not a folder;
 - no device boundary is crossed (like ``rm --one-file-system``): a mount point inside a folder
   is left whole and reported, and the folder keeps its name;
-- ``freed_bytes`` counts what removing frees: a file with other hard links is not counted.
+- ``freed_bytes`` counts what removing frees: a file with other hard links is not counted;
+- a move to the trash (a folder of the user's, or the desktop trash) obeys every rule above:
+  the folder is moved by name relative to the agents folder's descriptor, with its lock held.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from agent_tui import settings
-from agent_tui.format.layout import LOCK_NAME, TEMP_SUFFIX, Status
+from agent_tui.format.layout import LOCK_NAME, STATUSES, TEMP_SUFFIX, Status
 from agent_tui.format.lock import lock_holder
 from agent_tui.format.persistence import FOLDER_FLAGS, READ_FLAGS, is_temp_file
 from agent_tui.units import format_bytes, format_span
@@ -74,6 +77,80 @@ class CleanupResult:
     freed_bytes: int = 0
     #: Hidden folders an earlier, interrupted clean left half-removed, finished this time.
     finished: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A folder's size as ncdu counts it: ``apparent`` sums ``st_size``, ``disk`` sums
+    ``st_blocks * 512`` (a sparse file is large in one and small in the other). A file with
+    several hard links in the folder counts once; folders themselves count nothing, as in
+    ``agent-tui ls``."""
+
+    apparent: int = 0
+    disk: int = 0
+
+
+def usage(folder: Path) -> Usage:
+    """The :class:`Usage` of ``folder``, never following a link or crossing into another file
+    system (what cleanup would remove). What cannot be read is left out; a link or a file
+    where a folder should be counts as itself."""
+    try:
+        top = os.lstat(folder)
+    except OSError:
+        return Usage()
+    if not stat.S_ISDIR(top.st_mode):
+        return Usage(top.st_size, top.st_blocks * 512)
+    apparent = disk = 0
+    seen: set[int] = set()
+    pending = [os.fspath(folder)]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if info.st_dev == top.st_dev:
+                    pending.append(entry.path)
+                continue
+            if info.st_nlink > 1:
+                if info.st_ino in seen:
+                    continue
+                seen.add(info.st_ino)
+            apparent += info.st_size
+            disk += info.st_blocks * 512
+    return Usage(apparent, disk)
+
+
+def parse_statuses(text: str) -> set[str]:
+    """``"error,interrupted"`` (commas or spaces) -> the set of statuses; ``ValueError``
+    naming the known ones for any other word."""
+    chosen = {word for word in text.replace(",", " ").split()}
+    unknown = chosen - set(STATUSES)
+    if unknown:
+        raise ValueError(
+            f"unknown status {', '.join(sorted(unknown))}; choose from {', '.join(STATUSES)}"
+        )
+    return chosen
+
+
+def matches(record: AgentRecord, statuses: set[str] | None, min_size: int | None) -> bool:
+    """Whether ``record`` passes the status and minimum-size filters (``None``: no filter);
+    the one rule for ``plan`` and the cleanup screen's list."""
+    if statuses and record.status not in statuses:
+        return False
+    return min_size is None or record.size_bytes >= min_size
+
+
+def desktop_trash() -> Path:
+    """The user's desktop trash (freedesktop.org): ``$XDG_DATA_HOME/Trash``, by default
+    ``~/.local/share/Trash``; folders go to its ``files``, a ``.trashinfo`` each to ``info``."""
+    data = os.environ.get("XDG_DATA_HOME", "")
+    return (Path(data) if os.path.isabs(data) else Path.home() / ".local" / "share") / "Trash"
 
 
 class UnsafeAgentsDirError(ValueError):
@@ -128,13 +205,11 @@ def plan(
             if record.path not in beyond_keep:
                 continue
             reasons.append(f"beyond the newest {keep_last} of {record.name!r}")
+        if not matches(record, statuses, min_size):
+            continue
         if statuses:
-            if record.status not in statuses:
-                continue
             reasons.append(f"status {record.status}")
         if min_size is not None:
-            if record.size_bytes < min_size:
-                continue
             reasons.append(f"{format_bytes(record.size_bytes)} >= {format_bytes(min_size)}")
         item = CleanupItem(
             record.folder,
@@ -206,8 +281,11 @@ def execute(
     trash_dir: Path | None = None,
     progress: Progress | None = None,
     workers: int = REMOVERS,
+    *,
+    to_desktop_trash: bool = False,
 ) -> CleanupResult:
-    """Remove (or move to ``trash_dir``) every folder of the plan, re-checking each one first.
+    """Remove (or move to ``trash_dir``, or with ``to_desktop_trash`` to the desktop trash,
+    :func:`desktop_trash`) every folder of the plan, re-checking each one first.
 
     ``workers`` threads remove folders side by side: most of a removal is the file system
     waiting on its journal and the disk, which a lone remover (``rm -rf``) spends idle. The
@@ -223,11 +301,7 @@ def execute(
     resolved: dict[str, str] = {}
     check_agents_dir(cleanup.agents_dir)
     agents = cleanup.agents_dir.resolve()
-    if trash_dir is not None:
-        trash_dir = Path(trash_dir)
-        if trash_dir.resolve() == agents or agents in trash_dir.resolve().parents:
-            raise ValueError(f"the trash folder {trash_dir} must not be inside {agents}")
-        trash_dir.mkdir(parents=True, exist_ok=True)
+    trash = _bin(trash_dir, to_desktop_trash, agents)
     total = len(cleanup.items)
     try:
         # Every removal works by name relative to this descriptor: a path swapped for a link
@@ -246,7 +320,7 @@ def execute(
         if refusal:
             part.skipped.append((item.folder, refusal))
         else:
-            _remove_item(agents_fd, item.folder, trash_dir, part)
+            _remove_item(agents_fd, item.folder, trash, part)
         return part
 
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="cleanup")
@@ -270,6 +344,36 @@ def execute(
     return result
 
 
+@dataclass(frozen=True)
+class _Bin:
+    """Where moved folders go: ``files``; for the desktop trash also ``info``, where a
+    ``.trashinfo`` file records each folder's place (``origin``) and time, so that the desktop
+    can restore it."""
+
+    files: Path
+    info: Path | None = None
+    origin: Path = Path()
+
+
+def _bin(trash_dir: Path | None, desktop: bool, agents: Path) -> _Bin | None:
+    """The trash :func:`execute` moves to, made if missing; ``None`` to delete. ``ValueError``
+    for a trash inside the agents folder (a move there would be listed again)."""
+    if desktop:
+        home = desktop_trash()
+        trash = _Bin(home / "files", home / "info", agents)
+    elif trash_dir is not None:
+        trash = _Bin(Path(trash_dir), None, agents)
+    else:
+        return None
+    resolved = trash.files.resolve()
+    if resolved == agents or agents in resolved.parents:
+        raise ValueError(f"the trash folder {trash.files} must not be inside {agents}")
+    for folder in (trash.files, trash.info):
+        if folder is not None:
+            folder.mkdir(0o700, parents=True, exist_ok=True)
+    return trash
+
+
 # One spelling of "never through a link, never blocking" for every reader and writer.
 _DIR_FLAGS = FOLDER_FLAGS
 REMOVING_PREFIX = ".removing-"
@@ -289,7 +393,7 @@ def _frees(info: os.stat_result) -> bool:
     return info.st_nlink <= 1 or stat.S_ISDIR(info.st_mode)
 
 
-def _remove_item(agents_fd: int, folder: Path, trash: Path | None, result: CleanupResult) -> None:
+def _remove_item(agents_fd: int, folder: Path, trash: _Bin | None, result: CleanupResult) -> None:
     name = folder.name
     try:
         info = os.stat(name, dir_fd=agents_fd, follow_symlinks=False)
@@ -303,7 +407,11 @@ def _remove_item(agents_fd: int, folder: Path, trash: Path | None, result: Clean
         # A link or a stray file: remove the entry itself, never what a link points to.
         try:
             if trash is not None:
-                os.rename(name, _trash_target(trash, name), src_dir_fd=agents_fd)
+                target, trash_info = _reserve(trash, name)
+                try:
+                    os.rename(name, target, src_dir_fd=agents_fd)
+                finally:
+                    _drop_info_unless_moved(trash_info, target)
                 result.trashed.append(folder)
             else:
                 os.unlink(name, dir_fd=agents_fd)
@@ -356,7 +464,7 @@ def _remove_locked_folder(
     folder_fd: int,
     device: int,
     folder: Path,
-    trash: Path | None,
+    trash: _Bin | None,
     result: CleanupResult,
 ) -> None:
     try:
@@ -545,29 +653,63 @@ def _finish_removals(agents_fd: int, agents: Path, result: CleanupResult) -> Non
             result.finished.append(path)
 
 
-def _trash_target(trash: Path, name: str) -> Path:
-    target = trash / name
-    n = 1
-    while os.path.lexists(target):
-        target = trash / f"{name}.{n}"
+def _reserve(trash: _Bin, name: str) -> tuple[Path, Path | None]:
+    """A free place in the trash for ``agents/name``: ``(target, its .trashinfo or None)``.
+    The desktop trash's ``.trashinfo`` is written first (the spec's order), made with
+    ``O_EXCL`` so that two cleans never take one name."""
+    n = 0
+    while True:
+        candidate = f"{name}.{n}" if n else name
         n += 1
-    return target
+        target = trash.files / candidate
+        if os.path.lexists(target):
+            continue
+        if trash.info is None:
+            return target, None
+        info = trash.info / f"{candidate}.trashinfo"
+        try:
+            fd = os.open(info, _INFO_MAKE, 0o600)
+        except FileExistsError:
+            continue
+        # The spec's format: the original path URL-encoded, local time without a zone.
+        when = datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f"[Trash Info]\nPath={quote(os.fsencode(trash.origin / name))}\n")
+            out.write(f"DeletionDate={when}\n")
+        return target, info
 
 
-def _trash(claim: _Claim, trash: Path, result: CleanupResult) -> None:
+_INFO_MAKE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _drop_info_unless_moved(info: Path | None, target: Path) -> None:
+    """A ``.trashinfo`` whose folder never reached the trash would list a ghost: remove it."""
+    if info is not None and not os.path.lexists(target):
+        try:
+            os.unlink(info)
+        except OSError:
+            pass
+
+
+def _trash(claim: _Claim, trash: _Bin, result: CleanupResult) -> None:
     folder = claim.folder
-    target = _trash_target(trash, folder.name)
+    try:
+        target, info = _reserve(trash, folder.name)
+    except OSError as exc:
+        result.failures.append((folder, f"cannot move to the trash: {exc.strerror or exc}"))
+        return
     size = folder_size(folder)[0]
     try:
         os.rename(folder.name, target, src_dir_fd=claim.agents_fd)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             result.failures.append((folder, f"cannot move to the trash: {exc.strerror or exc}"))
-            return
-        _trash_across(claim, target, result)
-        return
-    result.trashed.append(folder)
-    result.freed_bytes += size
+        else:
+            _trash_across(claim, target, result)
+    else:
+        result.trashed.append(folder)
+        result.freed_bytes += size
+    _drop_info_unless_moved(info, target)
 
 
 def _trash_across(claim: _Claim, target: Path, result: CleanupResult) -> None:

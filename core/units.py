@@ -6,6 +6,7 @@ the machinery that deletes folders.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 _UNITS = (("TB", 1 << 40), ("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10))
@@ -31,6 +32,34 @@ def format_seconds(seconds: float) -> str:
         if whole >= size:
             return f"{whole // size}{unit}"
     return f"{max(whole, 0)}s"
+
+
+_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", re.IGNORECASE)
+_AGE_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 86400}
+AGE_FORMS = "a number and a unit: 30m, 12h, 7d or 2w (s, m, h, d, w; a plain number is days)"
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?\s*", re.IGNORECASE)
+_SIZE_POWERS = {None: 0, "k": 1, "m": 2, "g": 3, "t": 4}
+SIZE_FORMS = "a number and a unit: 500K, 10MB or 2G (K, M, G, T or KB, MB, GB, TB: powers of 1024)"
+
+
+def parse_age(text: str) -> timedelta:
+    """``"30m"``, ``"12h"``, ``"7d"``, ``"2w"``, ``"90s"`` -> a timedelta; a plain number is
+    days. ``ValueError`` naming the accepted forms otherwise."""
+    match = _AGE.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not an age; write {AGE_FORMS}")
+    return timedelta(seconds=float(match.group(1)) * _AGE_SECONDS[match.group(2).lower()])
+
+
+def parse_size(text: str) -> int:
+    """``"10MB"``, ``"1.5g"``, ``"500K"``, ``"2048"`` -> bytes (K, M, G, T are powers of 1024;
+    any case). ``ValueError`` naming the accepted forms otherwise."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size; write {SIZE_FORMS}")
+    unit = match.group(2)
+    return int(float(match.group(1)) * 1024 ** _SIZE_POWERS[unit.lower() if unit else None])
 
 
 # Text read from disk or streamed by a model must not drive the terminal: a config can carry

@@ -15,29 +15,31 @@ from agent_tui.units import format_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from agent_tui.cleanup import CleanupItem
+    from agent_tui.cleanup import CleanupItem, Usage
+
+HEADERS = ["FOLDER", "STATUS", "SIZE", "DISK", "SAVED", "REASON"]
 
 
 def _statuses(values: list[str] | None) -> set[str] | None:
     if not values:
         return None
-    from agent_tui.format.layout import STATUSES
+    from agent_tui.cleanup import parse_statuses
 
-    chosen = {s.strip() for value in values for s in value.split(",") if s.strip()}
-    unknown = chosen - set(STATUSES)
-    if unknown:
-        raise CliError(
-            f"unknown status {', '.join(sorted(unknown))}; choose from {', '.join(STATUSES)}"
-        )
-    return chosen
+    try:
+        return parse_statuses(",".join(values)) or None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
-def _item_rows(items: list[CleanupItem], now: datetime) -> list[list[str]]:
+def _item_rows(
+    items: list[CleanupItem], usages: dict[Path, Usage], now: datetime
+) -> list[list[str]]:
     return [
         [
             clip(item.folder.name, 255),
             item.status,
-            format_bytes(item.bytes),
+            format_bytes(usages[item.folder].apparent),
+            format_bytes(usages[item.folder].disk),
             ago(item.last_activity, now),
             clip(item.reason, 200),
         ]
@@ -121,32 +123,23 @@ def cmd_clean(args: argparse.Namespace) -> int:
         agents_dir=agents_dir(root),
     )
     now = datetime.now().astimezone()
+    # Apparent size and disk usage, as ncdu shows them (a sparse file differs in the two).
+    usages = {item.folder: cleanup.usage(item.folder) for item in plan.items + plan.skipped}
     if not args.json:
         if plan.items:
-            print(
-                table(
-                    ["FOLDER", "STATUS", "SIZE", "SAVED", "REASON"],
-                    _item_rows(plan.items, now),
-                    {2},
-                )
-            )
+            print(table(HEADERS, _item_rows(plan.items, usages, now), {2, 3}))
         if plan.skipped:
             print("\nskipped:")
-            print(
-                table(
-                    ["FOLDER", "STATUS", "SIZE", "SAVED", "REASON"],
-                    _item_rows(plan.skipped, now),
-                    {2},
-                )
-            )
-        total = cleanup.format_bytes(plan.total_bytes)
+            print(table(HEADERS, _item_rows(plan.skipped, usages, now), {2, 3}))
+        apparent, disk = _totals(plan.items, usages)
         print(
-            f"{plural(len(plan.items), 'folder')}, {total} to free"
+            f"{plural(len(plan.items), 'folder')}, {format_bytes(apparent)} "
+            f"({format_bytes(disk)} on disk) to free"
             + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
         )
     if not args.yes:
         if args.json:
-            write_json(_plan_json(plan, None))
+            write_json(_plan_json(plan, usages, None))
         elif plan.items:
             print("dry run: nothing removed; run again with --yes to remove them")
         return 0
@@ -166,7 +159,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
         )
         return EXIT_TERMINATED
     if args.json:
-        write_json(_plan_json(plan, result))
+        write_json(_plan_json(plan, usages, result))
     else:
         verb = (
             f"moved {plural(len(result.trashed), 'folder')} to {trash}"
@@ -184,21 +177,34 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_ERROR if result.failures else 0
 
 
-def _plan_json(plan: Any, result: Any) -> dict[str, Any]:
+def _totals(items: list[CleanupItem], usages: dict[Path, Usage]) -> tuple[int, int]:
+    """``(apparent, disk)`` bytes of ``items``."""
+    return (
+        sum(usages[i.folder].apparent for i in items),
+        sum(usages[i.folder].disk for i in items),
+    )
+
+
+def _plan_json(plan: Any, usages: dict[Path, Usage], result: Any) -> dict[str, Any]:
     def item(entry: CleanupItem) -> dict[str, Any]:
         return {
             "folder": str(entry.folder),
             "name": entry.name,
             "bytes": entry.bytes,
+            "apparent_bytes": usages[entry.folder].apparent,
+            "disk_bytes": usages[entry.folder].disk,
             "status": entry.status,
             "reason": entry.reason,
         }
 
+    apparent, disk = _totals(plan.items, usages)
     document: dict[str, Any] = {
         "agents_dir": str(plan.agents_dir),
         "items": [item(i) for i in plan.items],
         "skipped": [item(i) for i in plan.skipped],
         "total_bytes": plan.total_bytes,
+        "total_apparent_bytes": apparent,
+        "total_disk_bytes": disk,
         "dry_run": result is None,
     }
     if result is not None:
