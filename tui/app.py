@@ -23,7 +23,15 @@ from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import (
+    DataTable,
+    Header,
+    Input,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tabs,
+)
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui import settings
@@ -40,6 +48,7 @@ from agent_tui.tui.config_view import ConfigView
 from agent_tui.tui.dialogs import ConfirmDialog
 from agent_tui.tui.diff_view import DiffView
 from agent_tui.tui.display import Clock, settle_garbage, utc_now
+from agent_tui.tui.footer import KeyFooter
 from agent_tui.tui.help_screen import HelpScreen
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
@@ -64,9 +73,16 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "resume",
         "interrupt_run",
         "load_earlier",
+        "zoom",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
+
+
+class DetailTabs(TabbedContent):
+    """The selected agent's tabs: ``z`` gives them the whole screen."""
+
+    ALLOW_MAXIMIZE = True
 
 
 @dataclass
@@ -91,6 +107,8 @@ class AgentTUI(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "agent-tui"
     COMMANDS = App.COMMANDS | {BindingCommands}
+    # Narrower than this, the agent list goes above the tabs (app.tcss: Screen.-narrow).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave agent-tui"),
         Binding("question_mark", "help", "Help", id="help", key_display="?",
@@ -100,9 +118,9 @@ class AgentTUI(App[None]):
         Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Sort by name, then age, then size"),
         Binding("c", "cleanup", "Cleanup", id="cleanup",
                 tooltip="Mark and delete old workspaces (like ncdu)"),
-        Binding("d", "diff_last_step", "Last step", id="diff-last",
+        Binding("d", "diff_last_step", "Last step", id="diff-last", show=False,
                 tooltip="Show what the last step of the selected agent changed"),
-        Binding("r", "rescan", "Rescan", id="rescan", tooltip="Read every agent folder again"),
+        Binding("r", "rescan", "Rescan", id="rescan", show=False, tooltip="Read every agent folder again"),
         Binding("1", "show_tab('tab-config')", "Config", id="tab-config", show=False,
                 tooltip="The selected agent's config.json, live"),
         Binding("2", "show_tab('tab-state')", "State", id="tab-state", show=False,
@@ -115,12 +133,14 @@ class AgentTUI(App[None]):
                 tooltip="Start an agent run (name, model, task, max loops) in the Run tab"),
         Binding("l", "resume", "Resume", id="resume",
                 tooltip="Load the selected agent (ours or swarms') and continue its run"),
-        Binding("ctrl+c", "interrupt_run", "Interrupt", id="interrupt",
+        Binding("ctrl+c", "interrupt_run", "Interrupt", id="interrupt", show=False,
                 tooltip="Stop the run shown in the Run tab; its state is saved as interrupted"),
         Binding("e", "load_earlier", "Earlier", id="state-earlier", show=False,
                 tooltip="State tab: show earlier messages of the conversation"),
         Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
                 tooltip="Back to the agent list"),
+        Binding("z", "zoom", "Zoom", id="zoom",
+                tooltip="The selected agent's tabs on the whole screen; again to go back"),
     ]  # fmt: skip
 
     def __init__(
@@ -162,7 +182,7 @@ class AgentTUI(App[None]):
         self.config_view = ConfigView(self.redactor, self.clock, id="config-view")
         self.state_view = StateView(self.redactor, id="state-view")
         self.diff_view = DiffView(self.redactor, id="diff-view")
-        self.tabs = TabbedContent(id="tabs", initial="tab-config")
+        self.tabs = DetailTabs(id="tabs", initial="tab-config")
         self.status_line = Static("scanning...", id="scan-status")
         self.run_pane = RunPane(id="run-pane")
         yield Header()
@@ -180,7 +200,7 @@ class AgentTUI(App[None]):
                     yield self.diff_view
                 with TabPane("Run", id="tab-run"):
                     yield self.run_pane
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root) + ("  [read-only]" if self.read_only else "")
@@ -416,7 +436,16 @@ class AgentTUI(App[None]):
         self.query_one("#filter", Input).focus()
 
     def action_focus_agents(self) -> None:
+        self.screen.minimize()
         self.table.focus()
+
+    def action_zoom(self) -> None:
+        if self.screen.maximized is None:
+            self.screen.maximize(self.tabs, container=False)
+            self.tabs.query_one(Tabs).focus()  # not the hidden list's filter, which takes keys
+        else:
+            self.screen.minimize()
+            self.table.focus()
 
     def action_cycle_sort(self) -> None:
         self.table.set_sort(SORTS[(SORTS.index(self.table.order) + 1) % len(SORTS)])

@@ -260,6 +260,33 @@ async def test_help_screen_and_command_palette_list_every_action(workspace: Path
         assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (100, 30), (160, 45)])
+async def test_the_panes_fit_the_terminal_and_z_gives_the_tabs_the_screen(
+    workspace: Path, size: tuple[int, int]
+) -> None:
+    write_ours(workspace, "alpha")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    width, height = size
+    async with app.run_test(size=size) as pilot:
+        assert await wait_until(pilot, lambda: app.selected is not None)
+        sidebar, tabs = app.query_one("#sidebar").region, app.tabs.region
+        assert sidebar.right <= width and tabs.right <= width
+        if width < 120:  # stacked: each the whole width, the tabs below the list
+            assert sidebar.width == width and tabs.width == width
+            assert tabs.y >= sidebar.bottom and tabs.height >= height // 3
+        else:  # side by side, the tabs with the larger part
+            assert tabs.x >= sidebar.right and tabs.width > sidebar.width
+        table = app.table.region
+        assert table.height >= 3  # the header and two agents at least
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is app.tabs
+        assert app.tabs.region.width == width and app.tabs.region.height >= height - 2
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None and app.tabs.region == tabs
+
+
 def palette_prompts(app: AgentTUI) -> list[str]:
     from textual.command import CommandList
 

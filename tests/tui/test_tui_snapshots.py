@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tui_fixtures import SNAPSHOT_NOW, SNAPSHOT_ROOT, recorded_run, snapshot_workspace, wait_until
 
 from agent_tui.runner import RunSpec
@@ -9,6 +10,8 @@ from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.display import LOADING
 
 SIZE = (130, 36)
+# The screens a user meets first, on a large terminal and on the smallest usual one.
+SIZES = pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
 
 
 def make_app() -> AgentTUI:
@@ -27,8 +30,20 @@ async def scanned(pilot) -> None:
     await pilot.pause()
 
 
-def test_main_screen(snap_compare) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=scanned)
+@SIZES
+def test_main_screen(snap_compare, size) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=scanned)
+
+
+@SIZES
+def test_new_run_dialog(snap_compare, size) -> None:
+    async def new_run(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("n")
+        assert await wait_until(pilot, lambda: pilot.app.screen.query("#form-start"))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=new_run)
 
 
 def test_broken_agent(snap_compare) -> None:
@@ -54,7 +69,8 @@ def test_diff_view(snap_compare) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=last_step)
 
 
-def test_cleanup_screen(snap_compare) -> None:
+@SIZES
+def test_cleanup_screen(snap_compare, size) -> None:
     async def mark_old(pilot) -> None:
         await scanned(pilot)
         await pilot.press("c")
@@ -62,7 +78,7 @@ def test_cleanup_screen(snap_compare) -> None:
         await pilot.press("space")
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=mark_old)
+    assert snap_compare(make_app(), terminal_size=size, run_before=mark_old)
 
 
 def test_run_pane_mid_run(snap_compare) -> None:
