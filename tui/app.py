@@ -478,12 +478,10 @@ class AgentTUI(App[None]):
         if record is None:
             self.notify("Select an agent on the left first.", severity="warning")
             return
-        if record.status == Status.RUNNING:
-            self.notify(f"{record.name} is running now; wait for it to finish.", severity="warning")
-            return
-        if record.status == Status.BROKEN:
-            problem = "; ".join(record.problems) or "unreadable"
-            self.notify(f"{record.folder.name} cannot be resumed: {problem}", severity="error")
+        refusal = record.resume_refusal()
+        if refusal is not None:
+            severity = "warning" if record.status == Status.RUNNING else "error"
+            self.notify(f"{refusal}.", severity=severity)
             return
 
         def started(spec: RunSpec | None) -> None:

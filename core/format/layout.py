@@ -13,6 +13,8 @@ CONFIG_NAME = "config.json"
 STATE_SUFFIX = "_state.json"
 JOURNAL_NAME = "journal.jsonl"
 LOCK_NAME = "agent.lock"
+# swarms' persistent memory of an agent: agents/<raw name>/MEMORY.md, no config beside it.
+SWARMS_MEMORY_NAME = "MEMORY.md"
 ERROR_TXT = "error.txt"  # swarms writes it when a run fails
 TEMP_SUFFIX = ".tmp"
 

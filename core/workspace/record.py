@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent_tui.format.layout import Format, Status
+from agent_tui.format.layout import SWARMS_MEMORY_NAME, Format, Status
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+
+def _is_regular(path: str) -> bool:
+    """A regular file there, not followed if a link."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def from_ns(ns: int) -> datetime | None:
@@ -72,6 +81,17 @@ class AgentRecord:
     def last_activity(self) -> datetime | None:
         """The autosave time, or the newest file's mtime when the config has none."""
         return self.last_autosave or self.modified
+
+    def resume_refusal(self) -> str | None:
+        """Why this folder cannot be loaded and continued, or ``None`` when it can."""
+        if self.status == Status.RUNNING:
+            return f"{self.name} is running now; wait for it to finish"
+        if self.status == Status.BROKEN or self.format == Format.UNKNOWN:
+            problem = "; ".join(self.problems) or "no agent state found"
+            if _is_regular(os.path.join(self.path, SWARMS_MEMORY_NAME)):
+                problem += f" (a swarms {SWARMS_MEMORY_NAME} memory folder, not a saved agent)"
+            return f"{self.folder_name} cannot be resumed: {problem}"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (paths and times as strings)."""
