@@ -1,4 +1,4 @@
-"""``agent-tui``: the headless commands (ls, show, diff, run, resume, clean, demo).
+"""``agent-tui``: the headless commands (ls, show, diff, run, resume, clean, demo, completion).
 
 Start-up cost matters (``agent-tui --help`` must answer in well under 0.3 s): the parser
 (:mod:`agent_tui.cli.parser`) loads only the standard library, and a command's module
@@ -37,6 +37,7 @@ COMMANDS = {
     "resume": "run",
     "clean": "clean",
     "demo": "demo",
+    "completion": "completion",
 }
 
 

@@ -24,6 +24,7 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 DISTRIBUTION = "agent-tui-workspace"
+SHELLS = ("bash", "zsh", "fish")
 _WORKSPACE_HELP = "workspace root (default: $WORKSPACE_DIR, else ./agent_workspace)"
 
 
@@ -166,6 +167,16 @@ examples:
 Criteria combine: a folder is removed only when it meets every one given. Running agents
 (a live process holds agent.lock) are never removed; links are never followed.
 """,
+    "completion": """\
+examples:
+  source <(agent-tui completion bash)             bash, for this shell only
+  agent-tui completion bash > ~/.local/share/bash-completion/completions/agent-tui
+  agent-tui completion zsh > "${fpath[1]}/_agent-tui"   zsh, then start a new shell
+  agent-tui completion fish > ~/.config/fish/completions/agent-tui.fish
+
+The script is generated from this parser: it completes the commands, their options, the
+choices an option takes, and folders and files where a path goes.
+""",
 }
 
 
@@ -258,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--trash", metavar="DIR", help="move folders here instead of deleting")
     clean.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
     clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
+
+    completion = command("completion", "print a shell completion script for agent-tui")
+    completion.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")
 
     # Options after `demo` go to agent_tui.demo untouched (main() passes the unparsed rest).
     # The demo has its own parser (agent_tui.demo.main): its options and --help pass straight through.

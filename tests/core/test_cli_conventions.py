@@ -8,6 +8,9 @@ import fcntl
 import importlib.metadata
 import json
 import os
+import re
+import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -199,3 +202,153 @@ def test_ls_piped_or_as_json_cuts_nothing(workspace: Path, child_env: dict[str, 
     assert "is a file, expected an agent folder" in piped.stdout  # the problem, whole
     listed = json.loads(agent_tui("ls", "--json", env={**child_env, "COLUMNS": "80"}).stdout)
     assert LONG_NAME in [record["name"] for record in listed]
+
+
+# ------------------------------------------------------------------------- shell completion
+def _script(shell: str, tmp_path: Path) -> Path:
+    done = subprocess.run([*COMMAND, "completion", shell], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / f"agent-tui.{shell}"
+    path.write_text(done.stdout)
+    return path
+
+
+def _bash_completes(script: Path, *words: str) -> list[str]:
+    """COMPREPLY of the function ``script`` registers for agent-tui, the cursor on the last
+    of ``words`` (what bash does on TAB)."""
+    line = " ".join(words)
+    code = f"""
+source {shlex.quote(str(script))}
+function=$(complete -p agent-tui | sed -n 's/.* -F \\([^ ]*\\) .*/\\1/p')
+COMP_WORDS=({" ".join(shlex.quote(word) for word in words)})
+COMP_CWORD=$(({len(words) - 1}))
+COMP_LINE={shlex.quote(line)}
+COMP_POINT={len(line)}
+"$function" agent-tui {shlex.quote(words[-1])} {shlex.quote(words[-2])}
+printf '%s\\n' "${{COMPREPLY[@]}}"
+"""
+    done = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", code], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout.splitlines()
+
+
+def test_bash_completes_commands_options_and_their_values(tmp_path: Path) -> None:
+    script = _script("bash", tmp_path)
+    assert _bash_completes(script, "agent-tui", "sh") == ["show"]
+    assert "completion" in _bash_completes(script, "agent-tui", "")
+    assert _bash_completes(script, "agent-tui", "ls", "--so") == ["--sort"]
+    assert set(_bash_completes(script, "agent-tui", "ls", "--sort", "")) == {
+        "name", "size", "age", "status"
+    }  # fmt: skip
+    assert _bash_completes(script, "agent-tui", "diff", "a", "--ignore") == ["--ignore-noise"]
+    assert _bash_completes(script, "agent-tui", "clean", "--ye") == ["--yes"]
+    # The global option before the command, and its value skipped to find the command.
+    assert _bash_completes(script, "agent-tui", "--workspace", "/tmp", "ls", "--js") == ["--json"]
+    assert _bash_completes(script, "agent-tui", "--wor") == ["--workspace"]
+    assert set(_bash_completes(script, "agent-tui", "completion", "")) == {"bash", "zsh", "fish"}
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    assert _bash_completes(script, "agent-tui", "ls", "--workspace", str(tmp_path / "a f")) == [
+        str(folder)
+    ]
+
+
+def test_every_command_and_option_is_in_each_script(tmp_path: Path) -> None:
+    from agent_tui.cli.commands.completion import grammar
+
+    top, commands = grammar(cli.build_parser())
+    names = {command.name for command in commands}
+    assert names == {"ls", "show", "diff", "run", "resume", "clean", "completion", "demo"}
+    for shell in ("bash", "zsh", "fish"):
+        text = _script(shell, tmp_path).read_text()
+        for command in commands:
+            assert re.search(rf"\b{command.name}\b", text), (shell, command.name)
+            for option in command.options:
+                flag = option.flags[-1]
+                assert (flag if shell != "fish" else f"-l {flag[2:]}") in text, (shell, flag)
+        assert "--workspace" in text or "-l workspace" in text
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completes_commands_and_options(tmp_path: Path) -> None:
+    script = _script("zsh", tmp_path)
+    assert subprocess.run(["zsh", "-n", str(script)], capture_output=True).returncode == 0
+    typed = {
+        "agent-tui sh": "agent-tui show ",
+        "agent-tui ls --so": "agent-tui ls --sort ",
+        "agent-tui ls --sort a": "agent-tui ls --sort age ",
+        "agent-tui --wor": "agent-tui --workspace ",
+        "agent-tui clean --ye": "agent-tui clean --yes ",
+        "agent-tui completion f": "agent-tui completion fish ",
+    }
+    # A real interactive zsh in a pseudo-terminal (zsh/zpty): each line is typed, then TAB,
+    # then ^T, bound to a widget that prints the line as completion left it, between << >>.
+    driver = f"""
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z 'autoload -U compinit; compinit -u -D; source {script}; \\
+  report() {{ print -rn -- "<<$BUFFER>>"; BUFFER=; }}; zle -N report; bindkey "^T" report; \\
+  print RE""ADY'
+zpty -r z seen '*READY*'
+for line in {" ".join(shlex.quote(line) for line in typed)}; do
+    zpty -w -n z "$line"$'\\t\\C-t'
+    zpty -r z seen '*<<*>>*' && print -r -- "${{${{seen##*<<}}%%>>*}}"
+done
+zpty -d z
+"""
+    done = subprocess.run(["zsh", "-f", "-c", driver], capture_output=True, text=True, timeout=30)
+    assert done.stdout.splitlines() == list(typed.values()), done.stderr
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes_commands_and_options(tmp_path: Path) -> None:
+    script = _script("fish", tmp_path)
+    assert subprocess.run(["fish", "--no-execute", str(script)]).returncode == 0
+
+    def completes(line: str) -> list[str]:
+        code = f"source {shlex.quote(str(script))}; complete -C {shlex.quote(line)}"
+        done = subprocess.run(["fish", "--no-config", "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return [row.split("\t")[0] for row in done.stdout.splitlines()]
+
+    assert completes("agent-tui sh") == ["show"]
+    assert completes("agent-tui ls --so") == ["--sort"]
+    assert set(completes("agent-tui ls --sort ")) == {"name", "size", "age", "status"}
+    assert set(completes("agent-tui completion ")) == {"bash", "zsh", "fish"}
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = exits(capsys, "completion", "bsh")
+    assert (code, out) == (2, "")
+    assert "invalid choice: 'bsh'; did you mean `bash`?" in err
+    code, out, err = exits(capsys, "completion", "powershell")
+    assert (code, out) == (2, "")
+    assert "choose from bash, zsh, fish" in err
+    code, out, _ = exits(capsys, "completion", "--help")
+    assert code == 0 and "Print a shell completion script" in out and "SHELL" in out
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["completion", "bash"], ["completion", "zsh"]])
+def test_version_and_completion_load_no_runtime(argv: list[str], child_env: dict[str, str]) -> None:
+    code = f"""
+import contextlib, io, sys
+from agent_tui.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        main({argv!r})
+    except SystemExit as exited:
+        assert not exited.code, exited.code
+assert out.getvalue().startswith(("agent-tui ", "# bash completion", "#compdef")), out.getvalue()
+print(sorted(m for m in sys.modules if m.split('.')[0] in ('litellm', 'textual', 'orjson')
+             or m in ('agent_tui.agent', 'agent_tui.workspace')))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=child_env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
