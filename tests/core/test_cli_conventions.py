@@ -352,3 +352,40 @@ print(sorted(m for m in sys.modules if m.split('.')[0] in ('litellm', 'textual',
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------- plurals, no None
+def _one_of_each(workspace: Path) -> Path:
+    """A swarms agent of one file (its config) holding one message, whose tool call has
+    neither a name nor arguments."""
+    folder = write_swarms(workspace, "Solo-Agent")
+    for path in folder.iterdir():
+        if path.name != "config.json":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    config = json.loads((folder / "config.json").read_text())
+    call = {"id": "c1", "type": "function", "function": {"arguments": None}}
+    config["short_memory"] = [{"role": "Solo-Agent", "content": "hm", "tool_calls": [call]}]
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_show_says_one_file_one_message_and_never_none(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _one_of_each(workspace)
+    (workspace / "agents" / "empty-folder").mkdir()
+    assert cli.main(["show", "Solo-Agent"]) == 0
+    out = capsys.readouterr().out
+    assert " in 1 file\n" in out and "conversation (1 message):" in out
+    assert "  -> -()" in out
+    assert "None" not in out
+    assert cli.main(["show", "empty-folder"]) == 0
+    out = capsys.readouterr().out
+    assert "\nlast autosave: -\n" in out and " in 0 files\n" in out
+    assert "None" not in out
+
+
+def test_resume_says_one_message(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _one_of_each(workspace)
+    assert cli.main(["resume", "Solo-Agent", "go on", "--model", "offline/demo"]) == 0
+    assert "after step 1 (1 message) in " in capsys.readouterr().err

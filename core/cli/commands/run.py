@@ -9,6 +9,7 @@ from typing import Any
 
 from agent_tui.cli.commands import find_agent, workspace_root
 from agent_tui.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, PROG, CliError
+from agent_tui.cli.output import plural
 from agent_tui.defaults import CONTINUE_TASK
 
 
@@ -74,7 +75,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(
         f"resuming {agent.agent_name!r} after step {agent.loop_count} "
-        f"({len(agent.conversation)} messages) in {agent._get_agent_workspace_dir()}",
+        f"({plural(len(agent.conversation), 'message')}) in {agent._get_agent_workspace_dir()}",
         file=sys.stderr,
     )
     return _run_agent(agent, args.task or CONTINUE_TASK)

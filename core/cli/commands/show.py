@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from agent_tui.cli.commands import find_agent, workspace_root
-from agent_tui.cli.output import ago, clip, masker, write_json
+from agent_tui.cli.output import ago, clip, masker, plural, write_json
 from agent_tui.units import format_bytes, printable
 
 TYPE_CHECKING = False
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def _describe(record: AgentRecord) -> list[tuple[str, str]]:
     now = datetime.now().astimezone()
-    saved = record.last_autosave.isoformat() if record.last_autosave else "-"
+    saved = record.last_autosave
     fields = [
         ("name", record.name),
         ("id", record.agent_id or "-"),
@@ -25,9 +25,9 @@ def _describe(record: AgentRecord) -> list[tuple[str, str]]:
         ("format", record.format),
         ("status", record.status + (f" (held by {record.holder})" if record.holder else "")),
         ("loops", "-" if record.loop_count is None else str(record.loop_count)),
-        ("last autosave", f"{saved} ({ago(record.last_autosave, now)})"),
+        ("last autosave", f"{saved.isoformat()} ({ago(saved, now)})" if saved else "-"),
         ("model", record.model or "-"),
-        ("size", f"{format_bytes(record.size_bytes)} in {record.file_count} files"),
+        ("size", f"{format_bytes(record.size_bytes)} in {plural(record.file_count, 'file')}"),
         ("state file", record.state_file.name if record.state_file else "-"),
     ]
     if record.error:
@@ -44,7 +44,8 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
     for call in message.get("tool_calls") or []:
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict):
-            lines.append(f"  -> {function.get('name')}({function.get('arguments', '')})")
+            name, arguments = function.get("name") or "-", function.get("arguments") or ""
+            lines.append(f"  -> {name}({arguments})")
     return lines
 
 
@@ -99,7 +100,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for key, shown in settings.items():
             print(f"  {key}: {clip(str(shown), 100)}")
     if conversation is not None:
-        print(f"\nconversation ({len(conversation)} messages):")
+        print(f"\nconversation ({plural(len(conversation), 'message')}):")
         for message in conversation:
             print(printable("\n".join(_message_lines(message))))
     return 0
