@@ -24,6 +24,7 @@ from agent_tui.offline import (
     tokens_for_chars,
 )
 from agent_tui.settings import configure_litellm_offline, load_env
+from agent_tui.units import shorten
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 2
@@ -384,17 +385,3 @@ def _first_line(exc: Exception, settings: ModelSettings | None = None) -> str:
     for marker in (" Original exception:", " Received Model Group", " LiteLLM Retried"):
         text = text.split(marker)[0]
     return shorten(text, ERROR_CHARS) or type(exc).__name__
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` if it fits in ``limit`` characters, else its words that fit and an ellipsis
-    (``…``). A word is cut only when keeping it whole would drop most of the text (a long URL
-    or token)."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if not text[limit - 1].isspace():  # the cut falls inside a word: drop that word
-        last_space = re.search(r"\s+\S*\Z", head)
-        if last_space and last_space.start() > limit // 2:
-            head = head[: last_space.start()]
-    return head.rstrip() + "…"

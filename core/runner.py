@@ -34,9 +34,10 @@ import orjson
 
 from agent_tui.defaults import CONTINUE_TASK
 from agent_tui.format.layout import Status
-from agent_tui.models import missing_keys, needed_keys, shorten
+from agent_tui.models import missing_keys, needed_keys
 from agent_tui.redaction import Redactor, StreamRedactor
 from agent_tui.run_protocol import End, Event, Record, Start, Text, encode, redacted
+from agent_tui.units import shorten
 
 _TOOL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 

@@ -106,8 +106,23 @@ def utf8_safe(text: str) -> str:
     return text.translate(_SURROGATES)
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its words that fit and an ellipsis
+    (``…``). A word is cut only when keeping it whole would drop most of the text (a long URL
+    or token)."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace():  # the cut falls inside a word: drop that word
+        last_space = re.search(r"\s+\S*\Z", head)
+        if last_space and last_space.start() > limit // 2:
+            head = head[: last_space.start()]
+    return head.rstrip() + "…"
+
+
 def clip(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters, safe to print (see :func:`printable`)."""
+    """One line of at most ``limit`` characters, safe to print (see :func:`printable`), cut
+    between words (see :func:`shorten`)."""
     if not text.isprintable():  # a newline, tab or control character (the rare case)
         text = printable(text.replace("\n", " ").replace("\t", " "))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit)

@@ -15,7 +15,7 @@ import orjson
 from rich.text import Text
 
 from agent_tui.diff import key_path
-from agent_tui.units import format_bytes, format_span
+from agent_tui.units import format_bytes, format_span, shorten
 from agent_tui.workspace import AgentRecord
 
 if TYPE_CHECKING:
@@ -97,8 +97,7 @@ def child_path(parent: str, key: object) -> str:
 
 def _scalar(value: Any) -> Text:
     if isinstance(value, str):
-        shown = value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "..."
-        return Text(orjson.dumps(shown).decode(), style="#87d787")
+        return Text(orjson.dumps(shorten(value, MAX_VALUE_CHARS)).decode(), style="#87d787")
     if value is None or isinstance(value, bool):
         return Text(orjson.dumps(value).decode(), style="italic #d787d7")
     if isinstance(value, int | float):
@@ -159,7 +158,7 @@ def render_json(value: Any, changed: frozenset[str] = frozenset()) -> Text:
 
 def _arguments(raw: Any) -> str:
     text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode()
-    return text if len(text) <= 300 else text[:299] + "..."
+    return shorten(text, 300)
 
 
 def render_message(message: dict[str, Any]) -> Text:
@@ -176,10 +175,8 @@ def render_message(message: dict[str, Any]) -> Text:
     text.append_text(head)
     content = str(message.get("content") or "")
     if content:
-        if len(content) > MAX_VALUE_CHARS:
-            content = content[:MAX_VALUE_CHARS] + "..."
         text.append("\n")
-        text.append(content)
+        text.append(shorten(content, MAX_VALUE_CHARS))
     for call in message.get("tool_calls") or []:
         if not isinstance(call, dict):
             continue

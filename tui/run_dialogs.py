@@ -24,11 +24,13 @@ from textual.worker import Worker, WorkerState
 from agent_tui.format.layout import Format, Status
 from agent_tui.format.naming import agent_folder_name, stable_agent_id
 from agent_tui.format.persistence import WorkspaceFileError
+from agent_tui.models import MissingKeyError, missing_keys
 from agent_tui.offline import is_offline, parse_model
 from agent_tui.redaction import Redactor
 from agent_tui.runner import CONTINUE_TASK, RunSpec, suggested_models
 from agent_tui.settings import load_env
 from agent_tui.tui.display import LOADING, failure_text, render_message
+from agent_tui.units import shorten
 from agent_tui.workspace import (
     AgentRecord,
     load_config,
@@ -53,8 +55,8 @@ PREVIEW_CHARS = 240
 
 
 def check_model(model: str) -> str | None:
-    """Why ``model`` cannot run, or ``None``. Only the offline model's options can be checked
-    here; any other string is litellm's to judge (the run shows its error)."""
+    """Why ``model`` cannot run, or ``None``: the offline model's options, and a provider whose
+    key is not set (refused with the words a run would use); the rest is litellm's to judge."""
     if not model:
         return "Type a model string (offline/demo needs no key and no network)."
     if " " in model:
@@ -64,6 +66,9 @@ def check_model(model: str) -> str | None:
             parse_model(model)
         except ValueError as exc:
             return str(exc)
+    missing = missing_keys(model)  # the environment and .env; litellm is not imported
+    if missing:
+        return str(MissingKeyError(model, missing))
     return None
 
 
@@ -262,9 +267,7 @@ def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict
         text.append(f"\n\nlast {len(shown)} messages", style="bold")
     for message in shown:
         message = dict(message)
-        content = str(message.get("content") or "")
-        if len(content) > PREVIEW_CHARS:
-            message["content"] = content[:PREVIEW_CHARS] + "..."
+        message["content"] = shorten(str(message.get("content") or ""), PREVIEW_CHARS)
         text.append("\n")
         text.append_text(render_message(message))
     for problem in problems:

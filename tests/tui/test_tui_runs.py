@@ -149,7 +149,9 @@ async def test_failing_model_shows_its_error_and_the_app_stays_up(workspace: Pat
         assert app.tabs.active == "tab-state"
 
 
-async def test_form_explains_bad_input(workspace: Path) -> None:
+async def test_form_explains_bad_input(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(workspace.parent)  # no .env of the developer's found above
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("n")
@@ -170,7 +172,12 @@ async def test_form_explains_bad_input(workspace: Path) -> None:
         form.query_one("#run-model", Input).value = "offline/demo?speed=9"
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: "unknown option 'speed'" in error())
+        # A provider whose key is not set: refused here, in the words a run would use.
+        form.query_one("#run-model", Input).value = "openai/gpt-4o-mini"
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: "OPENAI_API_KEY is not set" in error())
         assert app.screen is form and not app.run_pane.runs
+        assert not (workspace / "agents").exists() or not any((workspace / "agents").iterdir())
         await pilot.press("escape")
         assert await wait_until(pilot, lambda: not isinstance(app.screen, NewRunDialog))
 
