@@ -1,43 +1,106 @@
 """The cleanup screen (``c``): like ncdu for agent workspaces.
 
-A table of folders with size, age and status; mark with space (never a running one); presets
-that mark by age or keep the newest N per name (:func:`agent_tui.cleanup.plan`, in a worker: it
-resolves folders on disk); a summary of the bytes to free; a confirmation; then
+A table of folders with apparent size, disk usage (measured in a worker), age (ticking) and
+status; filters by status and minimum size that narrow the list, as ``agent-tui clean --status
+--min-size`` do; mark with space (never a running one); presets that add to the marks: by age,
+all but the newest N per name (:func:`agent_tui.cleanup.plan`, in a worker: it resolves folders
+on disk) or every folder shown; a summary of the bytes to free; a confirmation that says whether
+the folders go to the desktop trash or are deleted (``T`` chooses); then
 :func:`agent_tui.cleanup.execute` in a worker, which re-checks every folder's lock before removing
 it, with a progress bar. ``--read-only`` disables marking and deleting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from agent_tui.cleanup import CleanupItem, CleanupPlan, CleanupResult, execute, format_bytes, plan
+from agent_tui.cleanup import (
+    CleanupItem,
+    CleanupPlan,
+    CleanupResult,
+    Usage,
+    desktop_trash,
+    execute,
+    matches,
+    parse_statuses,
+    plan,
+    usage,
+)
 from agent_tui.format.layout import Status
 from agent_tui.listing import sort_key
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
+from agent_tui.units import AGE_FORMS, SIZE_FORMS, format_bytes, parse_age, parse_size
 from agent_tui.workspace import AgentRecord
 
 if TYPE_CHECKING:
     from agent_tui.tui.app import AgentTUI
 
-DESTRUCTIVE = frozenset({"toggle_mark", "mark_older", "mark_keep_last", "delete", "unmark_all"})
+# Actions that change marks or folders; with them the trash toggle, which only a delete needs.
+DESTRUCTIVE = frozenset(
+    {"toggle_mark", "mark_older", "mark_keep_last", "mark_shown", "delete", "unmark_all",
+     "toggle_trash"}
+)  # fmt: skip
 CLEANUP_SORTS = {"size": "size", "age": "age", "name": "name", "status": "status"}
 MARK_ON, MARK_OFF = Text("[x]", style="bold #ff5f5f"), Text("[ ]", style="dim")
+COLUMNS = ("mark", "size", "disk", "age", "status", "name")
+UNMEASURED = "..."
+T = TypeVar("T")
+
+
+def _folders(count: int) -> str:
+    return f"{count} folder" if count == 1 else f"{count} folders"
+
+
+def _size_or_all(text: str) -> int:
+    """The minimum size typed: ``"10MB"``; empty (or 0) for every size."""
+    return parse_size(text) if text.strip() else 0
+
+
+class ValuePrompt(ModalScreen[T | None], Generic[T]):
+    """Ask for a value ``parse`` reads; dismisses with it, or None when cancelled. A value
+    ``parse`` refuses (``ValueError``) keeps the prompt open and its message on screen."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="value-cancel", tooltip="Close")]
+
+    def __init__(self, question: str, default: str, parse: Callable[[str], T]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.default = default
+        self.parse = parse
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-question")
+            yield Input(self.default, id="value")
+            yield Label("Enter to apply, Escape to cancel", classes="dialog-hint", id="value-hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            value = self.parse(event.value)
+        except ValueError as exc:
+            self.query_one("#value-hint", Label).update(str(exc))
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 @dataclass
@@ -45,6 +108,13 @@ class CleanupPlanned(Message):
     """Posted by the plan worker: the folders a preset chose, and those it left alone."""
 
     chosen: CleanupPlan
+
+
+@dataclass
+class CleanupMeasured(Message):
+    """Posted by the usage worker: apparent size and disk usage of some folders, by key."""
+
+    usages: dict[str, Usage]
 
 
 @dataclass
@@ -63,24 +133,36 @@ class CleanupFinished(Message):
 
 
 class CleanupScreen(Screen):
-    """Mark agent folders and delete them."""
+    """Mark agent folders and delete them (or move them to the desktop trash)."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="cleanup-back", tooltip="Back to the browser"),
         Binding("space", "toggle_mark", "Mark", id="cleanup-mark",
                 tooltip="Mark or unmark the folder under the cursor (not a running one)"),
         Binding("o", "mark_older", "Older than", id="cleanup-older",
-                tooltip="Mark every folder older than N days"),
+                tooltip="Also mark the folders shown older than an age: 30m, 12h, 7d, 2w"),
         Binding("k", "mark_keep_last", "Keep last", id="cleanup-keep",
-                tooltip="Mark all but the newest N folders of each agent name"),
+                tooltip="Also mark all but the newest N folders shown of each agent name"),
+        Binding("asterisk", "mark_shown", "Mark shown", id="cleanup-mark-shown", key_display="*",
+                tooltip="Also mark every folder shown (not a running one)"),
+        Binding("f", "filter_status", "Status filter", id="cleanup-filter-status",
+                tooltip="Show only these statuses, e.g. error,interrupted (empty: all)"),
+        Binding("m", "filter_size", "Min size", id="cleanup-filter-size",
+                tooltip="Show only folders of at least this size, e.g. 10MB (empty: all)"),
         Binding("u", "unmark_all", "Unmark all", id="cleanup-unmark", tooltip="Clear every mark"),
+        Binding("T", "toggle_trash", "Trash/delete", id="cleanup-trash",
+                tooltip="Choose what d does: move to the desktop trash, or delete permanently"),
         Binding("d,delete", "delete", "Delete marked", id="cleanup-delete",
-                tooltip="Delete the marked folders (asks first)"),
+                tooltip="Delete the marked folders, or move them to the trash (asks first)"),
         Binding("s", "sort('size')", "Size", id="cleanup-sort-size", show=False, tooltip="Sort by size"),
         Binding("a", "sort('age')", "Age", id="cleanup-sort-age", show=False, tooltip="Sort by age, newest first"),
         Binding("n", "sort('name')", "Name", id="cleanup-sort-name", show=False, tooltip="Sort by name"),
         Binding("t", "sort('status')", "Status", id="cleanup-sort-status", show=False, tooltip="Sort by status"),
     ]  # fmt: skip
+
+    #: How often the ages are drawn again (the main screen's rhythm); a class attribute so a
+    #: test can quicken it.
+    AGE_REFRESH_SECONDS = 10.0
 
     def __init__(
         self,
@@ -96,7 +178,13 @@ class CleanupScreen(Screen):
         self.read_only = read_only
         self.clock = clock
         self.marked: set[str] = set()
+        self.usages: dict[str, Usage] = {}
+        # The keys of the rows shown, in their order (a dict: membership is asked per event).
+        self.shown: dict[str, None] = {}
         self.sort = "size"
+        self.statuses: set[str] = set()
+        self.min_size = 0
+        self.to_trash = False
         self.deleting = False
 
     def compose(self) -> ComposeResult:
@@ -113,86 +201,153 @@ class CleanupScreen(Screen):
         self.query_one("#cleanup-banner").display = self.read_only
         self.query_one("#cleanup-progress").display = False
         table = self.query_one("#cleanup-table", DataTable)
-        for key, label, width in (("mark", "", 3), ("size", "size", 9), ("age", "age", 5),
-                                  ("status", "status", 12), ("name", "folder", None)):  # fmt: skip
+        for key, label, width in (("mark", "", 3), ("size", "size", 9), ("disk", "disk", 9),
+                                  ("age", "age", 5), ("status", "status", 12),
+                                  ("name", "folder", None)):  # fmt: skip
             table.add_column(label, key=key, width=width)
         self.rebuild()
         table.focus()
+        self.measure(list(self.records))
+        self.set_interval(self.AGE_REFRESH_SECONDS, self.refresh_ages)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DESTRUCTIVE and (self.read_only or self.deleting):
             return None
         return True
 
+    # The table.
+
     def _cells(self, key: str) -> tuple[Text, ...]:
         record = self.records[key]
+        measured = self.usages.get(key)
+        apparent = measured.apparent if measured else record.size_bytes
         return (
             MARK_ON if key in self.marked else MARK_OFF,
-            Text(format_bytes(record.size_bytes), justify="right"),
+            Text(format_bytes(apparent), justify="right"),
+            Text(format_bytes(measured.disk) if measured else UNMEASURED, justify="right"),
             Text(age_text(record, self.clock()), justify="right"),
             status_badge(record.status),
             Text(record.folder.name, overflow="ellipsis", no_wrap=True),
         )
 
+    def _passes(self, record: AgentRecord) -> bool:
+        return matches(record, self.statuses, self.min_size)
+
     def rebuild(self) -> None:
         table = self.query_one("#cleanup-table", DataTable)
-        selected = None
-        if table.row_count:
-            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        ordered = sorted(self.records.values(), key=sort_key(self.sort))
+        selected = self._cursor_key()
+        shown = [r for r in self.records.values() if self._passes(r)]
+        self.shown = dict.fromkeys(str(r.folder) for r in sorted(shown, key=sort_key(self.sort)))
         table.clear()
-        for record in ordered:
-            key = str(record.folder)
+        for key in self.shown:
             table.add_row(*self._cells(key), key=key)
-        if selected in self.records:
+        if selected in self.shown:
             table.move_cursor(row=table.get_row_index(selected))
         self.update_summary()
 
+    def _update_row(self, key: str) -> None:
+        """Draw again the cells of one shown row that changed."""
+        table = self.query_one("#cleanup-table", DataTable)
+        for column, cell in zip(COLUMNS, self._cells(key), strict=True):
+            if table.get_cell(key, column) != cell:
+                table.update_cell(key, column, cell)
+
+    def refresh_ages(self) -> None:
+        """Re-render the ages of the rows shown (cells that did not change are left alone)."""
+        table = self.query_one("#cleanup-table", DataTable)
+        now = self.clock()
+        for key in self.shown:
+            age = age_text(self.records[key], now)
+            if table.get_cell(key, "age").plain != age:
+                table.update_cell(key, "age", Text(age, justify="right"))
+
+    def _total(self, keys: Iterable[str]) -> str:
+        """``"1.2 MB (8.0 KB on disk)"`` of ``keys`` (the scan's size until measured)."""
+        apparent = disk = 0
+        measuring = False
+        for key in keys:
+            measured = self.usages.get(key)
+            apparent += measured.apparent if measured else self.records[key].size_bytes
+            disk += measured.disk if measured else 0
+            measuring = measuring or measured is None
+        return (
+            f"{format_bytes(apparent)} ({UNMEASURED if measuring else format_bytes(disk)} on disk)"
+        )
+
     def update_summary(self) -> None:
-        total = sum(r.size_bytes for r in self.records.values())
-        freed = sum(self.records[k].size_bytes for k in self.marked)
         running = sum(r.status == Status.RUNNING for r in self.records.values())
+        hidden = len(self.marked.difference(self.shown))
         text = Text()
         text.append(f"{len(self.marked)} marked", style="bold")
-        text.append(f", {format_bytes(freed)} to free", style="bold #ff5f5f" if freed else "")
-        text.append(f"   (of {len(self.records)} folders, {format_bytes(total)})")
+        text.append(
+            f", {self._total(self.marked)} to free", style="bold #ff5f5f" if self.marked else ""
+        )
+        if hidden:
+            text.append(f" ({hidden} not shown)", style="bold")
+        text.append("   d: " + ("to the trash" if self.to_trash else "delete permanently"))
+        if self.statuses or self.min_size:
+            text.append("   shown: " + self._filter_text(), style="bold #ffd75f")
+        text.append(
+            f"   {len(self.shown)} of {_folders(len(self.records))}, {self._total(self.shown)}"
+        )
         if running:
             text.append(f"   {running} running (protected)", style="#5fd7ff")
         self.query_one("#cleanup-summary", Static).update(text)
 
+    def _filter_text(self) -> str:
+        parts = [",".join(sorted(self.statuses))] if self.statuses else []
+        if self.min_size:
+            parts.append(f">= {format_bytes(self.min_size)}")
+        return " ".join(parts)
+
     def _refresh_marks(self) -> None:
         table = self.query_one("#cleanup-table", DataTable)
-        for key in self.records:
+        for key in self.shown:
             table.update_cell(key, "mark", MARK_ON if key in self.marked else MARK_OFF)
         self.update_summary()
 
-    def _mark(self, keys: set[str]) -> None:
-        self.marked = {k for k in keys if self.records[k].status != Status.RUNNING}
-        self._refresh_marks()
+    # What the watcher and the workers report.
 
     def record_changed(self, record: AgentRecord) -> None:
         """The watcher saw a folder change: a folder that is now running loses its mark."""
         key = str(record.folder)
-        known = key in self.records
+        was_shown = key in self.shown
         self.records[key] = record
+        self.usages.pop(key, None)
         if record.status == Status.RUNNING:
             self.marked.discard(key)
-        if known:
-            table = self.query_one("#cleanup-table", DataTable)
-            for column, cell in zip(
-                ("mark", "size", "age", "status", "name"), self._cells(key), strict=True
-            ):
-                table.update_cell(key, column, cell)
+        self.measure([key])
+        if was_shown != self._passes(record):
+            self.rebuild()  # a new row, or one that enters or leaves the filter
+        elif was_shown:
+            self._update_row(key)
             self.update_summary()
-        else:
-            self.rebuild()
 
     def record_removed(self, folder: Path) -> None:
         key = str(folder)
         if self.records.pop(key, None) is not None:
             self.marked.discard(key)
-            self.query_one("#cleanup-table", DataTable).remove_row(key)
+            self.usages.pop(key, None)
+            if key in self.shown:
+                del self.shown[key]
+                self.query_one("#cleanup-table", DataTable).remove_row(key)
             self.update_summary()
+
+    @work(thread=True, group="cleanup-usage", exit_on_error=False,
+          description="measure disk usage")  # fmt: skip
+    def measure(self, keys: list[str]) -> None:
+        self.post_message(CleanupMeasured({key: usage(Path(key)) for key in keys}))
+
+    @on(CleanupMeasured)
+    def _measured(self, event: CleanupMeasured) -> None:
+        for key, measured in event.usages.items():
+            if key in self.records:
+                self.usages[key] = measured
+                if key in self.shown:
+                    self._update_row(key)
+        self.update_summary()
+
+    # Marks.
 
     def _cursor_key(self) -> str | None:
         table = self.query_one("#cleanup-table", DataTable)
@@ -221,9 +376,23 @@ class CleanupScreen(Screen):
         self.update_summary()
         table.action_cursor_down()
 
+    def _add_marks(self, keys: set[str]) -> int:
+        """Mark ``keys`` (never a running folder) beside the marks there are; returns how many
+        were not marked before."""
+        added = {k for k in keys if self.records[k].status != Status.RUNNING} - self.marked
+        self.marked |= added
+        self._refresh_marks()
+        return len(added)
+
     def action_unmark_all(self) -> None:
         self.marked = set()
         self._refresh_marks()
+
+    def action_mark_shown(self) -> None:
+        if self._refuse_if_read_only():
+            return
+        added = self._add_marks(set(self.shown))
+        self.notify(f"Marked {added} more; {len(self.marked)} marked in all.")
 
     def action_sort(self, sort: str) -> None:
         self.sort = CLEANUP_SORTS.get(sort, "size")
@@ -233,11 +402,12 @@ class CleanupScreen(Screen):
         if self._refuse_if_read_only():
             return
 
-        def apply(days: int | None) -> None:
-            if days is not None:
-                self._apply_plan(older_than=timedelta(days=days))
+        def apply(age: timedelta | None) -> None:
+            if age is not None:
+                self._apply_plan(older_than=age)
 
-        self.app.push_screen(NumberPrompt("Mark folders older than how many days?", 7), apply)
+        question = f"Mark the folders shown older than what age? Write {AGE_FORMS}."
+        self.app.push_screen(ValuePrompt(question, "7", parse_age), apply)
 
     def action_mark_keep_last(self) -> None:
         if self._refuse_if_read_only():
@@ -253,7 +423,7 @@ class CleanupScreen(Screen):
         self, *, older_than: timedelta | None = None, keep_last: int | None = None
     ) -> None:
         choose = partial(plan, older_than=older_than, keep_last=keep_last)
-        self.plan_marks(list(self.records.values()), choose)
+        self.plan_marks([self.records[k] for k in self.shown], choose)
 
     @work(thread=True, group="cleanup-plan", exclusive=True, exit_on_error=False,
           description="choose folders to mark")  # fmt: skip
@@ -265,12 +435,44 @@ class CleanupScreen(Screen):
     def _planned(self, event: CleanupPlanned) -> None:
         chosen = event.chosen
         # A folder may have gone while the plan was made.
-        self._mark({str(item.folder) for item in chosen.items} & self.records.keys())
+        added = self._add_marks({str(item.folder) for item in chosen.items} & self.records.keys())
         protected = [i for i in chosen.skipped if i.status == Status.RUNNING]
-        note = f"Marked {len(self.marked)} folders"
+        note = f"Marked {added} more; {len(self.marked)} marked in all"
         if protected:
             note += f"; {len(protected)} running, left alone"
         self.notify(note + ".")
+
+    # Filters: they narrow the list, and so what a preset can mark; marks stay.
+
+    def action_filter_status(self) -> None:
+        def apply(statuses: set[str] | None) -> None:
+            if statuses is not None:
+                self.statuses = statuses
+                self.rebuild()
+
+        current = ",".join(sorted(self.statuses))
+        question = "Show which statuses? e.g. error,interrupted (empty: every status)"
+        self.app.push_screen(ValuePrompt(question, current, parse_statuses), apply)
+
+    def action_filter_size(self) -> None:
+        def apply(size: int | None) -> None:
+            if size is not None:
+                self.min_size = size
+                self.rebuild()
+
+        current = format_bytes(self.min_size).replace(" ", "") if self.min_size else ""
+        question = f"Show folders of at least what size? Write {SIZE_FORMS}; empty: every size."
+        self.app.push_screen(ValuePrompt(question, current, _size_or_all), apply)
+
+    # Deleting.
+
+    def action_toggle_trash(self) -> None:
+        self.to_trash = not self.to_trash
+        if self.to_trash:
+            self.notify(f"d moves the marked folders to the trash ({desktop_trash()}).")
+        else:
+            self.notify("d deletes the marked folders permanently.")
+        self.update_summary()
 
     def action_delete(self) -> None:
         if self._refuse_if_read_only() or self.deleting:
@@ -278,14 +480,22 @@ class CleanupScreen(Screen):
         if not self.marked:
             self.notify("Nothing is marked. Mark folders with space first.")
             return
-        freed = format_bytes(sum(self.records[k].size_bytes for k in self.marked))
-        question = f"Delete {len(self.marked)} marked folders ({freed})? This cannot be undone."
+        what = f"{_folders(len(self.marked))}, {self._total(self.marked)},"
+        hidden = len(self.marked.difference(self.shown))
+        if hidden:
+            what += f" ({hidden} not shown by the filter)"
+        if self.to_trash:
+            question = f"Move {what} to the trash ({desktop_trash()})?"
+            label = "Move to trash"
+        else:
+            question = f"Delete {what} permanently? This cannot be undone."
+            label = "Delete"
 
         def answer(yes: bool | None) -> None:
             if yes:
                 self._start_delete()
 
-        self.app.push_screen(ConfirmDialog(question), answer)
+        self.app.push_screen(ConfirmDialog(question, label), answer)
 
     def _start_delete(self) -> None:
         items = [
@@ -297,15 +507,16 @@ class CleanupScreen(Screen):
         bar.update(total=len(items), progress=0)
         bar.display = True
         self.refresh_bindings()
-        self.delete_folders(CleanupPlan(self.agents_dir, items))
+        self.delete_folders(CleanupPlan(self.agents_dir, items), self.to_trash)
 
     @work(thread=True, group="cleanup", exclusive=True, exit_on_error=False,
           description="delete marked workspaces")  # fmt: skip
-    def delete_folders(self, chosen: CleanupPlan) -> None:
+    def delete_folders(self, chosen: CleanupPlan, to_trash: bool) -> None:
         def progress(done: int, total: int, _item: CleanupItem) -> None:
             self.post_message(CleanupProgress(done, total))
 
-        self.post_message(CleanupFinished(execute(chosen, progress=progress)))
+        result = execute(chosen, progress=progress, to_desktop_trash=to_trash)
+        self.post_message(CleanupFinished(result))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -333,7 +544,10 @@ class CleanupScreen(Screen):
             self.record_removed(folder)
         self.marked -= {str(f) for f in gone}
         cast("AgentTUI", self.app).forget_folders(gone)
-        note = f"Deleted {len(gone)} folders, freed {format_bytes(result.freed_bytes)}."
+        if result.trashed:
+            note = f"Moved {_folders(len(result.trashed))} to the trash."
+        else:
+            note = f"Deleted {_folders(len(gone))}, freed {format_bytes(result.freed_bytes)}."
         for folder, why in result.skipped + result.failures:
             note += f"\n{folder.name}: {why}"
         self.notify(

@@ -11,7 +11,7 @@ from workspace_fixtures import BASE_TIME, live_run, write_ours
 
 from agent_tui.format.lock import WorkspaceLock
 from agent_tui.tui.app import AgentTUI
-from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.cleanup_screen import CleanupScreen, ValuePrompt
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 
 
@@ -85,7 +85,7 @@ async def test_presets_mark_old_folders_and_keep_the_newest_per_name(workspace: 
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_cleanup(pilot, app, 3)
         await pilot.press("o")
-        assert await wait_until(pilot, lambda: isinstance(app.screen, NumberPrompt))
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ValuePrompt))
         await answer(pilot, app, "10")
         assert await wait_until(pilot, lambda: screen.marked == {str(old)})
         await pilot.press("k")
