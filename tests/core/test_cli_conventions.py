@@ -389,3 +389,13 @@ def test_resume_says_one_message(workspace: Path, capsys: pytest.CaptureFixture[
     _one_of_each(workspace)
     assert cli.main(["resume", "Solo-Agent", "go on", "--model", "offline/demo"]) == 0
     assert "after step 1 (1 message) in " in capsys.readouterr().err
+
+
+def test_the_new_command_and_options_say_what_they_do(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = exits(capsys, "--help")
+    assert re.search(r"\n +completion +print a shell completion script for agent-tui\n", out)
+    assert re.search(r"\n +--version +print the version and exit\n", out)
+    code, out, _ = exits(capsys, "completion", "--help")
+    assert code == 0 and out.startswith("usage: agent-tui completion [-h] [--workspace PATH] SHELL")
+    examples = out.split("examples:")[1]
+    assert all(f"agent-tui completion {shell}" in examples for shell in ("bash", "zsh", "fish"))
