@@ -26,6 +26,7 @@ from agent_tui.format.persistence import (
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 SWARMS_STATE = re.compile(r"^agent-[A-Za-z0-9]{32}_state\.json$")
@@ -33,11 +34,19 @@ _SWARMS_ROLES = {"system": "system", "human": "user", "user": "user", "tool": "t
 _MESSAGE_KEYS = ("tool_calls", "tool_call_id", "name", "ts", "step")
 
 
-def swarms_status(folder: str, loop_count: object, has_error: bool) -> tuple[str, str | None]:
+def swarms_status(
+    folder: str, loop_count: object, has_error: bool, messages: Sequence[object] = ()
+) -> tuple[str, str | None]:
     """The status of a swarms agent and its error line, the one rule every reader and
     ``Agent.load()`` use: a non-empty ``error.txt`` means ``error`` (its first line is the
-    error); else a ``null`` loop count (swarms' mark of an error or Ctrl-C) ``interrupted``;
-    else ``completed``."""
+    error); else a ``null`` loop count (what swarms writes on an error and on Ctrl-C alike)
+    is ``error`` when the conversation ``messages`` holds the system prompt alone, and
+    ``interrupted`` otherwise; else ``completed``.
+
+    Swarms (v16) drops a failed run's turns from its memory before it saves ("so a fallback
+    model starts from clean history"), the task included; on Ctrl-C the task stays. So a first
+    run that died on a model error is told apart; a later one looks like an interruption.
+    """
     if has_error:
         try:
             head = read_bytes(os.path.join(folder, ERROR_TXT), limit=2000, head=True)
@@ -46,8 +55,17 @@ def swarms_status(folder: str, loop_count: object, has_error: bool) -> tuple[str
             text = f"error.txt: {exc.reason}"
         return Status.ERROR, (text.splitlines()[0] if text else None)
     if loop_count is None:
+        if messages and all(_is_system(m) for m in messages):
+            return Status.ERROR, ROLLED_BACK
         return Status.INTERRUPTED, None
     return Status.COMPLETED, None
+
+
+ROLLED_BACK = "the run failed before its first step (swarms dropped its messages; see its log)"
+
+
+def _is_system(message: object) -> bool:
+    return isinstance(message, dict) and str(message.get("role", "")).lower() == "system"
 
 
 def normalize_message(message: object, agent_name: str | None = None) -> dict[str, Any]:
@@ -133,7 +151,7 @@ def swarms_state(document: dict[str, Any], path: Path) -> dict[str, Any]:
         has_error = stat.S_ISREG(info.st_mode) and info.st_size > 0
     except OSError:
         has_error = False
-    status, error = swarms_status(str(path.parent), loop_count, has_error)
+    status, error = swarms_status(str(path.parent), loop_count, has_error, raw)
     return {
         "format": Format.SWARMS,
         "conversation": conversation,

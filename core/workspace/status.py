@@ -147,10 +147,11 @@ def fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) -> 
         probe_lock(record, top)
     if record.format == Format.SWARMS:
         try:
-            swarms_messages(config, f"{record.path}/{CONFIG_NAME}")
+            messages = swarms_messages(config, f"{record.path}/{CONFIG_NAME}")
         except WorkspaceFileError as exc:
             record.problems.append(f"config.json: {exc.reason}")
-        status = _swarms_status(record, top, meta)
+            messages = []
+        status = _swarms_status(record, top, meta, messages)
     else:
         status = _our_status(record, meta)
     record.status = Status.RUNNING if record.holder else status
@@ -172,10 +173,13 @@ def _our_status(record: AgentRecord, meta: dict[str, Any]) -> str:
     return Status.UNKNOWN
 
 
-def _swarms_status(record: AgentRecord, top: dict, meta: dict[str, Any]) -> str:
+def _swarms_status(
+    record: AgentRecord, top: dict, meta: dict[str, Any], messages: list[Any]
+) -> str:
     error_info = top.get(ERROR_TXT)
     has_error = error_info is not None and error_info.st_size > 0
-    status, record.error = swarms_status(record.path, meta.get("loop_count"), has_error)
+    loop_count = meta.get("loop_count")
+    status, record.error = swarms_status(record.path, loop_count, has_error, messages)
     return status
 
 

@@ -45,6 +45,32 @@ def test_a_swarms_error_txt_means_error_for_readers_and_for_load(workspace: Path
     assert state["error"] == "RateLimitError"
 
 
+def _swarms_run_that_stopped(workspace: Path, name: str, kept: int) -> Path:
+    """What swarms v16 leaves when a first run ends with loop_count null: on a model error it
+    drops the run's turns (the system prompt alone is kept), on Ctrl-C the task stays."""
+    folder = write_swarms(workspace, name, loop_count=None)
+    (folder / "error.txt").unlink()
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    config["short_memory"] = config["short_memory"][:kept]
+    assert config["short_memory"][0]["role"] == "System"
+    (folder / "config.json").write_text(json.dumps(config), "utf-8")
+    return folder
+
+
+def test_a_swarms_run_that_died_on_a_model_error_is_an_error_not_an_interruption(
+    workspace: Path, child_env: dict[str, str]
+) -> None:
+    failed = _swarms_run_that_stopped(workspace, "Failed-Model", kept=1)
+    stopped = _swarms_run_that_stopped(workspace, "Stopped-Run", kept=2)
+    assert read_agent(failed).status == "error" and read_agent(stopped).status == "interrupted"
+    for folder, status in ((failed, "error"), (stopped, "interrupted")):
+        state = Agent(model_name="offline/demo", agent_name="x").load(folder / "config.json")
+        assert state["status"] == status
+    plan = agent_tui("clean", "--status", "error", "--json", env=child_env)  # a dry run
+    assert plan.returncode == 0, plan.stderr
+    assert str(failed) in plan.stdout and str(stopped) not in plan.stdout
+
+
 def test_a_changed_key_is_found_whatever_characters_it_holds() -> None:
     old = {"naïve": 1, "odd key": [1], "plain": {"x": 1}, "données": {"é": 1}}
     new = {"naïve": 2, "odd key": [2], "plain": {"x": 2}, "données": {"é": 2}}
