@@ -23,6 +23,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.diff import diff
+from agent_tui.format.layout import Status
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import (
     LOADING,
@@ -52,9 +53,22 @@ def problems_text(record: AgentRecord, redactor: Redactor, *, error: bool = True
         text.append("! ", style="bold #ff5f5f")
         text.append(redactor.redact_text(problem))
     if record.error and error:
-        text.append(("\n" if record.problems else "") + "error: ", style="bold #ff5f5f")
+        # An interrupted run says why it stopped: a reason, not a failure.
+        label, style = (
+            ("stopped: ", "bold #ffd75f")
+            if record.status == Status.INTERRUPTED
+            else ("error: ", "bold #ff5f5f")
+        )
+        text.append(("\n" if record.problems else "") + label, style=style)
         text.append(redactor.redact_text(record.error))
     return text
+
+
+def show_problems(box: Static, record: AgentRecord, text: Text) -> None:
+    """The problems box: red for problems and errors, amber when it only says why a run
+    stopped."""
+    box.update(text)
+    box.set_class(record.status == Status.INTERRUPTED and not record.problems, "-stopped")
 
 
 class ConfigView(Vertical):
@@ -115,7 +129,7 @@ class ConfigView(Vertical):
             self.document = self.document_folder = None
             self.query_one("#config-body", Static).update(LOADING)
         learned = record.folder == self.document_folder
-        problems.update(problems_text(record, self.redactor, error=learned))
+        show_problems(problems, record, problems_text(record, self.redactor, error=learned))
         problems.display = bool(record.problems or (record.error and learned))
         self.tick()
         if self._loader is not None and not self._loader.is_finished and same_folder:
@@ -159,7 +173,7 @@ class ConfigView(Vertical):
         body.update(render_json(document, self.changed))
         if record.error:  # the redactor knows this agent's secrets now
             problems = self.query_one("#config-problems", Static)
-            problems.update(problems_text(record, self.redactor))
+            show_problems(problems, record, problems_text(record, self.redactor))
             problems.display = True
         if self.changed:
             self._start_fade()

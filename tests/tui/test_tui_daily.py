@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_fixtures import wait_until
+from textual.widgets import Static
+from tui_fixtures import rewrite_config, wait_until
 from workspace_fixtures import write_ours
 
 from agent_tui.tui.app import AgentTUI
@@ -17,8 +18,10 @@ def notes(app: AgentTUI) -> list[str]:
 
 
 async def pick(pilot, app: AgentTUI, folder: Path) -> None:
-    assert await wait_until(pilot, lambda: str(folder) in app.table.records)
-    app.select(str(folder))
+    """Move the list's cursor to ``folder``, as a user does, and wait for the tabs to follow."""
+    table = app.table
+    assert await wait_until(pilot, lambda: str(folder) in table.rows)
+    table.move_cursor(row=table.get_row_index(str(folder)))
     assert await wait_until(pilot, lambda: app.selected == str(folder))
 
 
@@ -40,3 +43,21 @@ async def test_resume_is_refused_with_the_reason_for_a_folder_that_holds_no_agen
         await pick(pilot, app, ours)  # a saved agent of ours still opens the dialog
         await pilot.press("l")
         assert await wait_until(pilot, lambda: isinstance(app.screen, ResumeDialog))
+
+
+async def test_an_interrupted_run_says_why_it_stopped_not_that_it_failed(
+    workspace: Path,
+) -> None:
+    stopped = write_ours(workspace, "stopped", status="interrupted")
+    rewrite_config(stopped, error="interrupted (stop requested)")
+    failed = write_ours(workspace, "failed", status="error")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        box = app.query_one("#config-problems", Static)
+        await pick(pilot, app, stopped)
+        assert await wait_until(pilot, lambda: "stop requested" in str(box.content))
+        assert str(box.content) == "stopped: interrupted (stop requested)"
+        assert box.has_class("-stopped")
+        await pick(pilot, app, failed)
+        assert await wait_until(pilot, lambda: "model exploded" in str(box.content))
+        assert str(box.content) == "error: model exploded" and not box.has_class("-stopped")
