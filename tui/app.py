@@ -43,13 +43,13 @@ from agent_tui.runner import RunSpec
 from agent_tui.tui import safe_text
 from agent_tui.tui.agent_table import AgentTable
 from agent_tui.tui.cleanup_screen import CleanupScreen
-from agent_tui.tui.commands import BindingCommands, bindings_of
+from agent_tui.tui.commands import BindingCommands, available_bindings
 from agent_tui.tui.config_view import ConfigView
 from agent_tui.tui.dialogs import ConfirmDialog
 from agent_tui.tui.diff_view import DiffView
 from agent_tui.tui.display import Clock, settle_garbage, utc_now
 from agent_tui.tui.footer import KeyFooter
-from agent_tui.tui.help_screen import HelpScreen
+from agent_tui.tui.help_screen import INTRO, HelpScreen
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.state_view import StateView
@@ -134,7 +134,8 @@ class AgentTUI(App[None]):
         Binding("l", "resume", "Resume", id="resume",
                 tooltip="Load the selected agent (ours or swarms') and continue its run"),
         Binding("ctrl+c", "interrupt_run", "Interrupt", id="interrupt", show=False,
-                tooltip="Stop the run shown in the Run tab; its state is saved as interrupted"),
+                tooltip="Stop the run shown in the Run tab (saved as interrupted); with text "
+                "selected, ctrl+c copies it instead"),
         Binding("e", "load_earlier", "Earlier", id="state-earlier", show=False,
                 tooltip="State tab: show earlier messages of the conversation"),
         Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
@@ -421,16 +422,21 @@ class AgentTUI(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Browser actions make no sense over the cleanup screen or a dialog: hide them there
         # (the command palette is not such a screen: it offers the actions of the one below).
-        working = next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
-        return action not in MAIN_SCREEN_ACTIONS or working is self.screen_stack[0]
+        return action not in MAIN_SCREEN_ACTIONS or self.working_screen is self.screen_stack[0]
+
+    @property
+    def working_screen(self) -> Screen:
+        """The screen the user works on: under the command palette while it is open."""
+        return next(s for s in reversed(self.screen_stack) if not isinstance(s, CommandPalette))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Quit is one of the app's keys, offered with them: not a second time.
         return (c for c in super().get_system_commands(screen) if c.title != "Quit")
 
     def action_help(self) -> None:
-        bindings = [b for _, b in bindings_of(self.screen, self)]
-        self.push_screen(HelpScreen(bindings))
+        screen = self.working_screen
+        bindings = [b for _, b in available_bindings(screen, self)]
+        self.push_screen(HelpScreen(bindings, getattr(screen, "HELP_INTRO", INTRO)))
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()

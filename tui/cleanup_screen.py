@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from agent_tui.cleanup import (
@@ -45,6 +45,7 @@ from agent_tui.format.layout import Status
 from agent_tui.listing import sort_key
 from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
+from agent_tui.tui.footer import KeyFooter
 from agent_tui.units import AGE_FORMS, SIZE_FORMS, format_bytes, parse_age, parse_size
 from agent_tui.workspace import AgentRecord
 
@@ -135,25 +136,31 @@ class CleanupFinished(Message):
 class CleanupScreen(Screen):
     """Mark agent folders and delete them (or move them to the desktop trash)."""
 
+    HELP_INTRO = (
+        "Cleanup, as ncdu does it: every agent folder with its size on disk and its age.\n"
+        "Mark folders by hand or with a preset (presets add to the marks), then delete them\n"
+        "or move them to the trash. A running agent is never marked or removed.\n"
+    )
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="cleanup-back", tooltip="Back to the browser"),
         Binding("space", "toggle_mark", "Mark", id="cleanup-mark",
                 tooltip="Mark or unmark the folder under the cursor (not a running one)"),
+        Binding("d,delete", "delete", "Delete", id="cleanup-delete",
+                tooltip="Delete the marked folders, or move them to the trash (asks first)"),
         Binding("o", "mark_older", "Older than", id="cleanup-older",
                 tooltip="Also mark the folders shown older than an age: 30m, 12h, 7d, 2w"),
-        Binding("k", "mark_keep_last", "Keep last", id="cleanup-keep",
+        Binding("k", "mark_keep_last", "Keep last", id="cleanup-keep", show=False,
                 tooltip="Also mark all but the newest N folders shown of each agent name"),
-        Binding("asterisk", "mark_shown", "Mark shown", id="cleanup-mark-shown", key_display="*",
+        Binding("asterisk", "mark_shown", "Mark shown", id="cleanup-mark-shown", key_display="*", show=False,
                 tooltip="Also mark every folder shown (not a running one)"),
-        Binding("f", "filter_status", "Status filter", id="cleanup-filter-status",
+        Binding("f", "filter_status", "Status filter", id="cleanup-filter-status", show=False,
                 tooltip="Show only these statuses, e.g. error,interrupted (empty: all)"),
-        Binding("m", "filter_size", "Min size", id="cleanup-filter-size",
+        Binding("m", "filter_size", "Min size", id="cleanup-filter-size", show=False,
                 tooltip="Show only folders of at least this size, e.g. 10MB (empty: all)"),
-        Binding("u", "unmark_all", "Unmark all", id="cleanup-unmark", tooltip="Clear every mark"),
-        Binding("T", "toggle_trash", "Trash/delete", id="cleanup-trash",
+        Binding("u", "unmark_all", "Unmark all", id="cleanup-unmark", show=False,
+                tooltip="Clear every mark"),
+        Binding("T", "toggle_trash", "Trash", id="cleanup-trash",
                 tooltip="Choose what d does: move to the desktop trash, or delete permanently"),
-        Binding("d,delete", "delete", "Delete marked", id="cleanup-delete",
-                tooltip="Delete the marked folders, or move them to the trash (asks first)"),
         Binding("s", "sort('size')", "Size", id="cleanup-sort-size", show=False, tooltip="Sort by size"),
         Binding("a", "sort('age')", "Age", id="cleanup-sort-age", show=False, tooltip="Sort by age, newest first"),
         Binding("n", "sort('name')", "Name", id="cleanup-sort-name", show=False, tooltip="Sort by name"),
@@ -194,7 +201,7 @@ class CleanupScreen(Screen):
         yield DataTable(id="cleanup-table", cursor_type="row")
         yield Static(id="cleanup-summary")
         yield ProgressBar(id="cleanup-progress", show_eta=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Cleanup"

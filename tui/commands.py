@@ -18,14 +18,20 @@ def bindings_of(*nodes: DOMNode) -> Iterator[tuple[DOMNode, Binding]]:
                 yield node, binding
 
 
+def available_bindings(*nodes: DOMNode) -> Iterator[tuple[DOMNode, Binding]]:
+    """:func:`bindings_of` those that do something now: the node's ``check_action`` allows
+    them (the browser's keys are not offered over the cleanup screen)."""
+    for node, binding in bindings_of(*nodes):
+        if node.check_action(binding.action.split("(")[0], ()) is True:
+            yield node, binding
+
+
 class BindingCommands(Provider):
     """Offers every described binding of the app and of the screen the palette opened on."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         commands: list[tuple[str, str, Callable[[], object]]] = []
-        for node, binding in bindings_of(self.screen, self.app):
-            if node.check_action(binding.action.split("(")[0], ()) is not True:
-                continue
+        for node, binding in available_bindings(self.screen, self.app):
             title = binding.description
             if binding.tooltip:
                 title = f"{binding.description}: {binding.tooltip}"

@@ -16,8 +16,8 @@ INTRO = (
 )
 
 
-def help_text(bindings: list[Binding]) -> Text:
-    text = Text(INTRO + "\n")
+def help_text(bindings: list[Binding], intro: str = INTRO) -> Text:
+    text = Text(intro + "\n")
     for binding in bindings:
         keys = binding.key_display or binding.key
         text.append(f"{keys:>12}  ", style="bold #ffd75f")
@@ -35,10 +35,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close", id="help-close", tooltip="Back")
     ]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, bindings: list[Binding], intro: str = INTRO) -> None:
         super().__init__(classes="dialog-screen")
         self.listed = bindings
+        self.intro = intro
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help"):
-            yield Static(help_text(self.listed))
+            yield Static(help_text(self.listed, self.intro))

@@ -61,3 +61,35 @@ async def test_an_interrupted_run_says_why_it_stopped_not_that_it_failed(
         await pick(pilot, app, failed)
         assert await wait_until(pilot, lambda: "model exploded" in str(box.content))
         assert str(box.content) == "error: model exploded" and not box.has_class("-stopped")
+
+
+def help_lines(app: AgentTUI) -> list[str]:
+    return str(app.screen.query_one(Static).content).splitlines()
+
+
+async def test_each_screens_help_lists_the_keys_that_work_there_each_once(
+    workspace: Path,
+) -> None:
+    from agent_tui.tui.cleanup_screen import CleanupScreen
+    from agent_tui.tui.help_screen import HelpScreen
+
+    write_ours(workspace, "alpha")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_until(pilot, lambda: app.selected is not None)
+        for keys in ((), ("c",)):
+            await pilot.press(*keys)
+            await pilot.pause(0.2)
+            under = app.screen
+            await pilot.press("question_mark")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            keys = [line.split()[0] for line in help_lines(app) if line.startswith("  ")]
+            assert len(keys) == len(set(keys)), keys  # no key with two meanings
+            text = "\n".join(help_lines(app))
+            if isinstance(under, CleanupScreen):
+                assert "Delete" in text and "Cleanup, as ncdu" in text
+                assert "Last step" not in text and "New run" not in text and "Rescan" not in text
+            else:
+                assert "New run" in text and "Interrupt" in text and "copies it instead" in text
+            await pilot.press("escape")
+            assert await wait_until(pilot, lambda under=under: app.screen is under)

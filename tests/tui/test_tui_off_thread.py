@@ -21,8 +21,7 @@ from tui_fixtures import run_agent, wait_until
 
 from agent_tui.tui import cleanup_screen, config_view, diff_view, run_dialogs, state_view
 from agent_tui.tui.app import AgentTUI
-from agent_tui.tui.cleanup_screen import CleanupScreen
-from agent_tui.tui.dialogs import NumberPrompt
+from agent_tui.tui.cleanup_screen import CleanupScreen, ValuePrompt
 from agent_tui.tui.run_dialogs import ResumeDialog
 from agent_tui.workspace import read_agent
 
@@ -286,7 +285,7 @@ async def test_cleanup_marks_by_age_off_the_ui_thread(
         assert await wait_until(pilot, lambda: isinstance(app.screen, CleanupScreen))
         screen = app.screen
         await pilot.press("o")
-        assert await wait_until(pilot, lambda: isinstance(app.screen, NumberPrompt))
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ValuePrompt))
         asked = time.monotonic()
         await pilot.press("backspace", "0", "enter")
         assert await wait_until(pilot, lambda: app.screen is screen)
