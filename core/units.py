@@ -126,3 +126,8 @@ def clip(text: str, limit: int) -> str:
     if not text.isprintable():  # a newline, tab or control character (the rare case)
         text = printable(text.replace("\n", " ").replace("\t", " "))
     return shorten(text, limit)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 step``, ``2 steps``: the count and the noun, an ``s`` added but for one."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")

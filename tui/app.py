@@ -50,6 +50,7 @@ from agent_tui.tui.diff_view import DiffView
 from agent_tui.tui.display import Clock, settle_garbage, utc_now
 from agent_tui.tui.footer import KeyFooter
 from agent_tui.tui.help_screen import INTRO, HelpScreen
+from agent_tui.tui.notices import RunNotices
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.state_view import StateView
@@ -77,6 +78,15 @@ MAIN_SCREEN_ACTIONS = frozenset(
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
+
+
+@dataclass(frozen=True)
+class UserConfig:  # stand-in until agent_tui.user_config lands
+    notify: bool = True
+    bell: bool = False
+
+
+DEFAULT_CONFIG = UserConfig()
 
 
 class DetailTabs(TabbedContent):
@@ -151,6 +161,7 @@ class AgentTUI(App[None]):
         watch: bool = True,
         clock: Clock = utc_now,
         start_runs: Sequence[RunSpec] = (),
+        config: UserConfig | None = None,
     ) -> None:
         # Before anything is drawn: escape sequences in names or messages stay text.
         safe_text.install()
@@ -170,6 +181,8 @@ class AgentTUI(App[None]):
         self._scanned_once = False
         self._auto_selected: str | None = None  # picked by the scan, not by the user
         self.first_rows_at: float | None = None
+        self.user_config: UserConfig = config if config is not None else DEFAULT_CONFIG
+        self.notices = RunNotices()
 
     def notify(self, message: str, *, title: str = "", **options: object) -> None:
         """Every notification (the app's, a screen's, a widget's) is masked: an error or a
@@ -295,7 +308,10 @@ class AgentTUI(App[None]):
         record = event.record
         if not self.table.is_attached:
             return
+        before = self.table.records.get(str(record.folder))
         self.table.upsert(record)
+        if before is not None and before.status == Status.RUNNING:  # a run seen ending
+            self.say_ended(record.path, record.name, record.status, record.loop_count, record.error)
         if isinstance(self.screen, CleanupScreen):
             self.screen.record_changed(record)
         key = str(record.folder)
@@ -406,7 +422,26 @@ class AgentTUI(App[None]):
 
     @on(RunPane.AgentStarted)
     def _run_agent_started(self, event: RunPane.AgentStarted) -> None:
+        self.notices.started(event.folder)
         self.reveal_agent(event.folder)
+
+    @on(RunPane.Exited)
+    def _run_exited(self, event: RunPane.Exited) -> None:
+        run = event.pane.runs.get(event.key)
+        if run is not None and run.folder:
+            self.say_ended(run.folder, run.name, run.status, run.loop, run.error)
+
+    def say_ended(
+        self, folder: str, name: str, status: str, loops: int | None, error: str | None
+    ) -> None:
+        """A toast (and the bell, if the config asks) when a run ends, once per end."""
+        notice = self.notices.ended(folder, name, status, loops=loops, error=error)
+        if notice is None or not self.user_config.notify:
+            return
+        message, severity = notice
+        self.notify(message, title="run ended", severity=severity)  # type: ignore[arg-type]
+        if self.user_config.bell:
+            self.bell()
 
     def reveal_agent(self, key: str) -> None:
         """Put the list's cursor on agent ``key`` (now, or when the watcher first sees it)."""

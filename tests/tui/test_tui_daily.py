@@ -93,3 +93,25 @@ async def test_each_screens_help_lists_the_keys_that_work_there_each_once(
                 assert "New run" in text and "Interrupt" in text and "copies it instead" in text
             await pilot.press("escape")
             assert await wait_until(pilot, lambda under=under: app.screen is under)
+
+
+async def test_a_run_of_another_process_that_ends_is_a_toast(workspace: Path) -> None:
+    from workspace_fixtures import live_run
+
+    folder = write_ours(workspace, "elsewhere", loop_count=3)
+    failed = write_ours(workspace, "crashing", loop_count=1)
+    app = AgentTUI(workspace_dir=workspace, watch=True)
+    with live_run(folder), live_run(failed):
+        async with app.run_test(size=(160, 45)) as pilot:
+            running = lambda: {r.status for r in app.table.records.values()} == {"running"}  # noqa: E731
+            assert await wait_until(pilot, running)
+            assert not notes(app)  # agents seen running are no news
+            rewrite_config(folder, status="completed", loop_count=4)
+            rewrite_config(failed, status="error", error="RateLimitError: slow down")
+            assert await wait_until(pilot, lambda: len(notes(app)) == 2)
+            assert sorted(notes(app)) == [
+                "crashing failed after 1 step: RateLimitError: slow down",
+                "elsewhere finished after 4 steps",
+            ]
+            severities = {n.message.split()[0]: n.severity for n in app._notifications}
+            assert severities == {"crashing": "error", "elsewhere": "information"}

@@ -238,3 +238,17 @@ async def test_the_run_tab_shows_the_progress_lines_the_cli_prints(
         shown = log_text(app, run).splitlines()
     assert len(progress(printed)) >= 7  # steps, tool calls, results, saves, the end
     assert progress(shown) == progress(printed)
+
+
+@pytest.mark.parametrize("watch", [False, True], ids=["run-tab-only", "with-watcher"])
+async def test_a_run_started_here_that_ends_is_said_once(workspace: Path, watch: bool) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=watch)
+    async with app.run_test(size=(140, 40)) as pilot:
+        run = await start_from_form(pilot, app, "noisy", "offline/demo", "count", loops="2")
+        await finished(pilot, run)
+        assert await wait_until(
+            pilot, lambda: any("noisy" in n.message for n in app._notifications)
+        )
+        await pilot.pause(1.0)  # the watcher's view of the same end comes in too
+        said = [n.message for n in app._notifications if "noisy" in n.message]
+        assert said == ["noisy finished after 2 steps"], said
