@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
@@ -51,14 +52,24 @@ def _cells(record: AgentRecord, now: datetime) -> tuple[Text | str, ...]:
     )
 
 
+# A column's header, clicked, sorts by it (again: the other way round).
+COLUMN_SORTS = {"status": "status", "name": "name", "loops": "steps", "age": "age", "size": "size"}
+
+
 class AgentTable(DataTable):
     """Agent folders with status badge, loop count, age and size; filterable and sortable."""
+
+    BINDINGS = [
+        Binding("home,g", "scroll_top", "First", show=False),
+        Binding("end,G", "scroll_bottom", "Last", show=False),
+    ]
 
     def __init__(self, clock: Clock = utc_now, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.clock = clock
         self.records: dict[str, AgentRecord] = {}
         self.order = "name"
+        self.reverse = False
         self.needle = ""
         self._shown: set[str] = set()
         self._rebuild_pending = False
@@ -112,8 +123,8 @@ class AgentTable(DataTable):
         self.needle = needle.strip()
         self.rebuild()
 
-    def set_sort(self, sort: str) -> None:
-        self.order = sort
+    def set_sort(self, sort: str, *, reverse: bool = False) -> None:
+        self.order, self.reverse = sort, reverse
         self.rebuild()
 
     def schedule_rebuild(self) -> None:
@@ -128,7 +139,9 @@ class AgentTable(DataTable):
         selected = self.selected_key
         now = self.clock()
         ordered = sorted(
-            (r for r in self.records.values() if matches(r, self.needle)), key=sort_key(self.order)
+            (r for r in self.records.values() if matches(r, self.needle)),
+            key=sort_key(self.order),
+            reverse=self.reverse,
         )
         self.clear(columns=False)
         self._shown = set()

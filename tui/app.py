@@ -41,7 +41,7 @@ from agent_tui.listing import SORTS
 from agent_tui.redaction import Redactor
 from agent_tui.runner import RunSpec
 from agent_tui.tui import safe_text
-from agent_tui.tui.agent_table import AgentTable
+from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.commands import BindingCommands, available_bindings
 from agent_tui.tui.config_view import ConfigView
@@ -55,6 +55,7 @@ from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.state_view import StateView
 from agent_tui.tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
+from agent_tui.units import plural
 from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
 
 SCAN_CHUNK = 500
@@ -65,6 +66,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
     {
         "focus_filter",
         "cycle_sort",
+        "reverse_sort",
         "cleanup",
         "diff_last_step",
         "rescan",
@@ -125,7 +127,10 @@ class AgentTUI(App[None]):
                 tooltip="Every key and what it does"),
         Binding("slash", "focus_filter", "Filter", id="filter", key_display="/",
                 tooltip="Type to filter agents by name, folder, status or model"),
-        Binding("s", "cycle_sort", "Sort", id="sort", tooltip="Sort by name, then age, then size"),
+        Binding("s", "cycle_sort", "Sort", id="sort",
+                tooltip="Sort by name, age, size, status, steps, cost in turn (or click a header)"),
+        Binding("S", "reverse_sort", "Reverse", id="reverse-sort", show=False,
+                tooltip="The same order the other way round (a header clicked again, too)"),
         Binding("c", "cleanup", "Cleanup", id="cleanup",
                 tooltip="Mark and delete old workspaces (like ncdu)"),
         Binding("d", "diff_last_step", "Last step", id="diff-last", show=False,
@@ -149,7 +154,7 @@ class AgentTUI(App[None]):
         Binding("e", "load_earlier", "Earlier", id="state-earlier", show=False,
                 tooltip="State tab: show earlier messages of the conversation"),
         Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
-                tooltip="Back to the agent list"),
+                tooltip="Back to the whole agent list: the filter cleared"),
         Binding("z", "zoom", "Zoom", id="zoom",
                 tooltip="The selected agent's tabs on the whole screen; again to go back"),
     ]  # fmt: skip
@@ -351,9 +356,10 @@ class AgentTUI(App[None]):
 
     @on(DataTable.HeaderSelected, "#agents")
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        sort = {"name": "name", "age": "age", "size": "size"}.get(str(event.column_key.value))
+        sort = COLUMN_SORTS.get(str(event.column_key.value))
         if sort:
-            self.table.set_sort(sort)
+            table = self.table
+            table.set_sort(sort, reverse=sort == table.order and not table.reverse)
             self._update_status()
 
     def select(self, key: str | None) -> None:
@@ -399,8 +405,9 @@ class AgentTUI(App[None]):
         for record in table.records.values():
             counts[record.status] = counts.get(record.status, 0) + 1
         parts = [f"{n} {status}" for status, n in sorted(counts.items())]
-        head = f"{shown} of {total} agents" if table.needle else f"{total} agents"
-        text = f"{head}, sort: {table.order}" + (f"\n{', '.join(parts)}" if parts else "")
+        head = f"{shown} of {plural(total, 'agent')}" if table.needle else plural(total, "agent")
+        order = f"{table.order}, reversed" if table.reverse else table.order
+        text = f"{head}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
         if text != str(self.status_line.content):  # every update lays the screen out again
@@ -477,7 +484,9 @@ class AgentTUI(App[None]):
         self.query_one("#filter", Input).focus()
 
     def action_focus_agents(self) -> None:
+        """Escape: back to the whole list (the filter cleared, as k9s and lazygit do)."""
         self.screen.minimize()
+        self.query_one("#filter", Input).value = ""
         self.table.focus()
 
     def action_zoom(self) -> None:
@@ -490,6 +499,10 @@ class AgentTUI(App[None]):
 
     def action_cycle_sort(self) -> None:
         self.table.set_sort(SORTS[(SORTS.index(self.table.order) + 1) % len(SORTS)])
+        self._update_status()
+
+    def action_reverse_sort(self) -> None:
+        self.table.set_sort(self.table.order, reverse=not self.table.reverse)
         self._update_status()
 
     def action_rescan(self) -> None:

@@ -57,6 +57,7 @@ class AgentRecord:
     # Newest mtime of any file in the folder: the age of a folder whose config cannot be read.
     modified_ns: int = 0
     holder: str | None = None
+    cost: float | None = None  # dollars spent so far, from the config's usage (ours)
     _folder: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -112,4 +113,5 @@ class AgentRecord:
             "error": self.error,
             "modified": modified.isoformat() if modified else None,
             "holder": self.holder,
+            "cost": self.cost,
         }

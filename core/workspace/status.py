@@ -130,6 +130,11 @@ def fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) -> 
     if config.get("model_name") is not None and not isinstance(config["model_name"], str):
         record.problems.append("config.json: model_name is not text")
 
+    usage = meta.get("usage")
+    if isinstance(usage, dict):
+        cost = usage.get("cost")
+        if isinstance(cost, int | float) and not isinstance(cost, bool) and cost >= 0:
+            record.cost = float(cost)
     if "loop_count" in meta and meta["loop_count"] is not None:
         record.loop_count = whole_number(meta["loop_count"])
         if record.loop_count is None:

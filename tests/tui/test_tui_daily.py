@@ -115,3 +115,51 @@ async def test_a_run_of_another_process_that_ends_is_a_toast(workspace: Path) ->
             ]
             severities = {n.message.split()[0]: n.severity for n in app._notifications}
             assert severities == {"crashing": "error", "elsewhere": "information"}
+
+
+def names(app: AgentTUI) -> list[str]:
+    table = app.table
+    return [Path(table.coordinate_to_cell_key((row, 0)).row_key.value).name.split("-")[0]
+            for row in range(table.row_count)]  # fmt: skip
+
+
+async def test_the_list_moves_sorts_and_filters_as_k9s_and_lazygit_do(workspace: Path) -> None:
+    for name, loops in (("bravo", 5), ("alpha", 2), ("delta", 9), ("charlie", 1)):
+        write_ours(workspace, name, loop_count=loops)
+    rewrite_config(next((workspace / "agents").glob("charlie-*")), usage={"cost": 0.75})
+    rewrite_config(next((workspace / "agents").glob("alpha-*")), usage={"cost": 0.10})
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = app.table
+        assert await wait_until(pilot, lambda: table.row_count == 4)
+        assert names(app) == ["alpha", "bravo", "charlie", "delta"]
+        await pilot.press("G")
+        assert table.cursor_row == 3
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == 3
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("S")  # the same order, the other way round
+        assert names(app) == ["delta", "charlie", "bravo", "alpha"]
+        assert "sort: name, reversed" in str(app.status_line.content)
+        for _ in range(4):  # name -> age -> size -> status -> steps
+            await pilot.press("s")
+        assert table.order == "steps" and not table.reverse
+        assert names(app) == ["delta", "bravo", "alpha", "charlie"]
+        await pilot.press("s")
+        assert table.order == "cost"
+        assert names(app) == ["charlie", "alpha", "bravo", "delta"]  # no cost: last, by name
+        # A header clicked sorts by its column; clicked again, the other way round.
+        await pilot.click("#agents", offset=(2, 0))  # the "status" header
+        assert table.order == "status" and not table.reverse
+        await pilot.click("#agents", offset=(2, 0))
+        assert table.order == "status" and table.reverse
+        # Esc clears the filter and goes back to the whole list.
+        await pilot.press("slash", *"del")
+        assert await wait_until(pilot, lambda: table.row_count == 1)
+        assert "1 of 4 agents" in str(app.status_line.content)
+        await pilot.press("escape")
+        assert await wait_until(pilot, lambda: table.row_count == 4)
+        assert app.query_one("#filter").value == "" and app.focused is table
