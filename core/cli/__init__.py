@@ -13,7 +13,7 @@ import sys
 from importlib import import_module
 
 from agent_tui.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, PROG, report
-from agent_tui.cli.parser import build_parser, parse_duration, parse_size
+from agent_tui.cli.parser import build_parser
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     OpenApp = Callable[..., int]  # (workspace, *, read_only, watch) -> exit code
     OpenDemo = Callable[[Path, RunSpec], int]
 
-__all__ = ["build_parser", "main", "parse_duration", "parse_size"]
+__all__ = ["build_parser", "main"]
 
 # command -> the module under agent_tui.cli.commands that defines cmd_<command>
 COMMANDS = {

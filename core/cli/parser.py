@@ -1,14 +1,12 @@
 """The ``agent-tui`` argument parser: every command, flag, help text and example.
 
-Only the standard library and two small modules of ours load here: ``agent-tui --help`` and a
-usage error answer before any command module is imported.
+Only the standard library and three small modules of ours load here: ``agent-tui --help`` and
+a usage error answer before any command module is imported.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import timedelta
 
 from agent_tui.cli.errors import EXIT_USAGE, PROG
 from agent_tui.defaults import CONTINUE_TASK
@@ -17,15 +15,25 @@ from agent_tui.listing import SORTS
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from collections.abc import Callable
+    from typing import Any, NoReturn
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
 DISTRIBUTION = "agent-tui-workspace"
 SHELLS = ("bash", "zsh", "fish")
 _WORKSPACE_HELP = "workspace root (default: $WORKSPACE_DIR, else ./agent_workspace)"
+
+
+class _ConfigHelp(str):
+    """--config's help, which names the platform's config folder: looked up (platformdirs,
+    ~14 ms) only when argparse fills the help in, never for a command that runs."""
+
+    def __mod__(self, params: object) -> str:
+        from agent_tui.user_config import CONFIG_ENV, default_config_path
+
+        return f"the user config file (default: {default_config_path()}; env {CONFIG_ENV})"
+
+
+_CONFIG_HELP = _ConfigHelp("the user config file (default: the platform's config folder)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,20 +79,25 @@ def installed_version() -> str:
 
 
 # ------------------------------------------------------------------------- argument types
-def parse_duration(text: str) -> timedelta:
-    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"``, ``"2w"`` -> a timedelta."""
-    match = _DURATION.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 7d, 12h, 30m or 2w")
-    return timedelta(seconds=float(match.group(1)) * _SECONDS[match.group(2).lower()])
+def _argument_type(module: str, name: str) -> Callable[[str], Any]:
+    """``module.name`` (a parser that raises ``ValueError`` naming the accepted forms) as an
+    argparse type: the error becomes a usage error, exit 2. The module is imported only when
+    the option is given, so ``--help`` stays light."""
+
+    def convert(text: str) -> Any:
+        from importlib import import_module
+
+        try:
+            return getattr(import_module(module), name)(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
-def parse_size(text: str) -> int:
-    """``"10MB"``, ``"1.5G"``, ``"500k"``, ``"2048"`` -> bytes (K/M/G/T are powers of 1024)."""
-    match = _SIZE.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 10MB, 500K or 2G")
-    return int(float(match.group(1)) * 1024 ** _POWERS[match.group(2).lower()])
+_age = _argument_type("agent_tui.units", "parse_age")
+_size = _argument_type("agent_tui.units", "parse_size")
+_statuses = _argument_type("agent_tui.cleanup", "parse_statuses")
 
 
 def _whole_number(minimum: int):
@@ -163,6 +176,7 @@ examples:
   agent-tui clean --keep-last 3 --yes             keep the newest 3 folders of each agent
   agent-tui clean --status error,interrupted --min-size 10MB --yes
   agent-tui clean --older-than 30d --trash ~/agent-trash --yes
+  agent-tui clean --older-than 14 --desktop-trash --yes   to the desktop trash (restorable)
 
 Criteria combine: a folder is removed only when it meets every one given. Running agents
 (a live process holds agent.lock) are never removed; links are never followed.
@@ -191,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help=_WORKSPACE_HELP,
     )
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=_CONFIG_HELP)
     parser = _Parser(
         prog=PROG,
         description="Durable, visible LLM agent runs: list, inspect, diff, run, resume and "
@@ -200,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument("--workspace", metavar="PATH", default=None, help=_WORKSPACE_HELP)
+    parser.add_argument("--config", metavar="PATH", default=None, help=_CONFIG_HELP)
     parser.add_argument(
         "--read-only", action="store_true", help="app: disable cleanup and every destructive action"
     )
@@ -256,17 +272,26 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--max-loops", type=_positive, help="most steps (default: as before)")
 
     clean = command("clean", "remove old agent workspaces (a dry run unless --yes)")
-    clean.add_argument("--older-than", type=parse_duration, metavar="AGE", help="e.g. 7d, 12h")
+    clean.add_argument(
+        "--older-than", type=_age, metavar="AGE", help="e.g. 7d, 12h, 2w; a plain number is days"
+    )
     clean.add_argument("--keep-last", type=_count, metavar="N", help="keep newest N per name")
     clean.add_argument(
         "--status",
         action="append",
+        type=_statuses,
         metavar="STATUS",
         help="only these statuses (repeat or comma-separate): completed, error, interrupted, "
         "unknown, broken",
     )
-    clean.add_argument("--min-size", type=parse_size, metavar="SIZE", help="e.g. 10MB, 500K")
-    clean.add_argument("--trash", metavar="DIR", help="move folders here instead of deleting")
+    clean.add_argument("--min-size", type=_size, metavar="SIZE", help="e.g. 10MB, 500K, 2G")
+    where = clean.add_mutually_exclusive_group()
+    where.add_argument("--trash", metavar="DIR", help="move folders here instead of deleting")
+    where.add_argument(
+        "--desktop-trash",
+        action="store_true",
+        help="move folders to the desktop trash ($XDG_DATA_HOME/Trash) instead of deleting",
+    )
     clean.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
     clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
 

@@ -22,6 +22,7 @@ from children import agent_tui
 from workspace_fixtures import write_ours, write_swarms
 
 from agent_tui import cli
+from agent_tui.listing import SORTS
 
 SCRIPT = Path(sys.executable).parent / "agent-tui"
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "agent_tui.cli"]
@@ -108,6 +109,7 @@ def _not_a_workspace(tmp_path: Path) -> dict[str, Path]:
         ["diff", "a", "b"],
         ["diff", "a", "--steps", "0", "1"],
         ["resume", "alpha"],
+        ["clean", "--older-than", "7d"],
     ],  # fmt: skip
 )
 def test_a_workspace_that_is_not_a_folder_is_named(
@@ -239,11 +241,10 @@ def test_bash_completes_commands_options_and_their_values(tmp_path: Path) -> Non
     assert _bash_completes(script, "agent-tui", "sh") == ["show"]
     assert "completion" in _bash_completes(script, "agent-tui", "")
     assert _bash_completes(script, "agent-tui", "ls", "--so") == ["--sort"]
-    assert set(_bash_completes(script, "agent-tui", "ls", "--sort", "")) == {
-        "name", "size", "age", "status"
-    }  # fmt: skip
+    assert set(_bash_completes(script, "agent-tui", "ls", "--sort", "")) == set(SORTS)
     assert _bash_completes(script, "agent-tui", "diff", "a", "--ignore") == ["--ignore-noise"]
     assert _bash_completes(script, "agent-tui", "clean", "--ye") == ["--yes"]
+    assert _bash_completes(script, "agent-tui", "clean", "--desk") == ["--desktop-trash"]
     # The global option before the command, and its value skipped to find the command.
     assert _bash_completes(script, "agent-tui", "--workspace", "/tmp", "ls", "--js") == ["--json"]
     assert _bash_completes(script, "agent-tui", "--wor") == ["--workspace"]
@@ -315,7 +316,7 @@ def test_fish_completes_commands_and_options(tmp_path: Path) -> None:
 
     assert completes("agent-tui sh") == ["show"]
     assert completes("agent-tui ls --so") == ["--sort"]
-    assert set(completes("agent-tui ls --sort ")) == {"name", "size", "age", "status"}
+    assert set(completes("agent-tui ls --sort ")) == set(SORTS)
     assert set(completes("agent-tui completion ")) == {"bash", "zsh", "fish"}
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent_tui.cli.commands import workspace_root
+from agent_tui.cli.commands import existing_workspace
 from agent_tui.cli.errors import EXIT_ERROR, EXIT_TERMINATED, PROG, CliError
 from agent_tui.cli.output import ago, clip, plural, table, write_json
 from agent_tui.units import format_bytes
@@ -18,17 +18,6 @@ if TYPE_CHECKING:
     from agent_tui.cleanup import CleanupItem, Usage
 
 HEADERS = ["FOLDER", "STATUS", "SIZE", "DISK", "SAVED", "REASON"]
-
-
-def _statuses(values: list[str] | None) -> set[str] | None:
-    if not values:
-        return None
-    from agent_tui.cleanup import parse_statuses
-
-    try:
-        return parse_statuses(",".join(values)) or None
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
 
 
 def _item_rows(
@@ -101,12 +90,13 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from agent_tui.settings import agents_dir
     from agent_tui.workspace import scan
 
-    root = workspace_root(args)
+    root = existing_workspace(args)
     try:
         cleanup.check_agents_dir(agents_dir(root))
     except cleanup.UnsafeAgentsDirError as exc:
         raise CliError(str(exc)) from None
-    statuses = _statuses(args.status)
+    # Each --status is a set already (the parser's type); repeats add up.
+    statuses = set().union(*args.status) if args.status else None
     if (
         args.older_than is None
         and args.keep_last is None
@@ -137,17 +127,25 @@ def cmd_clean(args: argparse.Namespace) -> int:
             f"({format_bytes(disk)} on disk) to free"
             + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
         )
+    trash = Path(args.trash).expanduser() if args.trash else None
+    # Where the folders go, as the summary names it; None: they are deleted.
+    where = f"the trash ({cleanup.desktop_trash()})" if args.desktop_trash else trash
     if not args.yes:
         if args.json:
             write_json(_plan_json(plan, usages, None))
+        elif plan.items and where:
+            moving = plural(len(plan.items), "folder")
+            print(f"dry run: nothing moved; with --yes, would move {moving} to {where}")
         elif plan.items:
             print("dry run: nothing removed; run again with --yes to remove them")
         return 0
-    trash = Path(args.trash).expanduser() if args.trash else None
     try:
         with _SigtermUnwinds():
             result = cleanup.execute(
-                plan, trash_dir=trash, progress=_ProgressBar(sys.stderr.isatty() and not args.json)
+                plan,
+                trash_dir=trash,
+                progress=_ProgressBar(sys.stderr.isatty() and not args.json),
+                to_desktop_trash=args.desktop_trash,
             )
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -161,12 +159,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     if args.json:
         write_json(_plan_json(plan, usages, result))
     else:
-        verb = (
-            f"moved {plural(len(result.trashed), 'folder')} to {trash}"
-            if trash
-            else f"removed {plural(len(result.removed), 'folder')}"
-        )
-        print(f"{verb}, freed {cleanup.format_bytes(result.freed_bytes)}")
+        freed = format_bytes(result.freed_bytes)
+        if where:
+            print(f"moved {plural(len(result.trashed), 'folder')} ({freed}) to {where}")
+        else:
+            print(f"removed {plural(len(result.removed), 'folder')}, freed {freed}")
         if result.finished:
             print(f"finished {plural(len(result.finished), 'removal')} an interrupted clean left")
         for folder, reason in result.skipped:
