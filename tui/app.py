@@ -45,9 +45,9 @@ from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.commands import BindingCommands, available_bindings
 from agent_tui.tui.config_view import ConfigView
-from agent_tui.tui.dialogs import ConfirmDialog
+from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt
 from agent_tui.tui.diff_view import DiffView
-from agent_tui.tui.display import Clock, settle_garbage, utc_now
+from agent_tui.tui.display import Clock, field_text, json_fields, settle_garbage, utc_now
 from agent_tui.tui.footer import KeyFooter
 from agent_tui.tui.help_screen import INTRO, HelpScreen
 from agent_tui.tui.notices import RunNotices
@@ -77,6 +77,8 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "interrupt_run",
         "load_earlier",
         "zoom",
+        "copy_path",
+        "copy_field",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
@@ -155,6 +157,10 @@ class AgentTUI(App[None]):
                 tooltip="State tab: show earlier messages of the conversation"),
         Binding("escape", "focus_agents", "Agents", id="focus-agents", show=False,
                 tooltip="Back to the whole agent list: the filter cleared"),
+        Binding("y", "copy_path", "Copy path", id="copy-path", show=False,
+                tooltip="Copy the selected agent's folder path to the clipboard"),
+        Binding("Y", "copy_field", "Copy field", id="copy-field", show=False,
+                tooltip="Config tab: copy a field's value (type its path; right arrow completes)"),
         Binding("z", "zoom", "Zoom", id="zoom",
                 tooltip="The selected agent's tabs on the whole screen; again to go back"),
     ]  # fmt: skip
@@ -488,6 +494,33 @@ class AgentTUI(App[None]):
         self.screen.minimize()
         self.query_one("#filter", Input).value = ""
         self.table.focus()
+
+    def action_copy_path(self) -> None:
+        if self.selected is None:
+            self.notify("Select an agent on the left first.", severity="warning")
+            return
+        self.copy_to_clipboard(self.selected)
+        self.notify(f"Copied {self.selected}", title="clipboard")
+
+    def action_copy_field(self) -> None:
+        document = self.config_view.document
+        if document is None:
+            self.notify("The Config tab has no document to copy from yet.", severity="warning")
+            return
+        fields = json_fields(document)  # the document as shown: masked
+
+        def field(path: str) -> str:
+            if path.strip() not in fields:
+                raise ValueError(f"No field {path.strip()!r} in config.json (e.g. model_name).")
+            return path.strip()
+
+        def copy(path: str | None) -> None:
+            if path is not None:
+                self.copy_to_clipboard(field_text(fields[path]))
+                self.notify(f"Copied the value of {path}", title="clipboard")
+
+        prompt = ValuePrompt("Copy the value of which field?", "", field, suggestions=list(fields))
+        self.push_screen(prompt, copy)
 
     def action_zoom(self) -> None:
         if self.screen.maximized is None:

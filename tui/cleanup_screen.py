@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from agent_tui.cleanup import (
@@ -43,7 +42,7 @@ from agent_tui.cleanup import (
 )
 from agent_tui.format.layout import Status
 from agent_tui.listing import sort_key
-from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
+from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt, parse_count
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
 from agent_tui.tui.footer import KeyFooter
 from agent_tui.units import AGE_FORMS, SIZE_FORMS, format_bytes, parse_age, parse_size
@@ -61,7 +60,6 @@ CLEANUP_SORTS = {"size": "size", "age": "age", "name": "name", "status": "status
 MARK_ON, MARK_OFF = Text("[x]", style="bold #ff5f5f"), Text("[ ]", style="dim")
 COLUMNS = ("mark", "size", "disk", "age", "status", "name")
 UNMEASURED = "..."
-T = TypeVar("T")
 
 
 def _folders(count: int) -> str:
@@ -71,37 +69,6 @@ def _folders(count: int) -> str:
 def _size_or_all(text: str) -> int:
     """The minimum size typed: ``"10MB"``; empty (or 0) for every size."""
     return parse_size(text) if text.strip() else 0
-
-
-class ValuePrompt(ModalScreen[T | None], Generic[T]):
-    """Ask for a value ``parse`` reads; dismisses with it, or None when cancelled. A value
-    ``parse`` refuses (``ValueError``) keeps the prompt open and its message on screen."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="value-cancel", tooltip="Close")]
-
-    def __init__(self, question: str, default: str, parse: Callable[[str], T]) -> None:
-        super().__init__(classes="dialog-screen")
-        self.question = question
-        self.default = default
-        self.parse = parse
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-question")
-            yield Input(self.default, id="value")
-            yield Label("Enter to apply, Escape to cancel", classes="dialog-hint", id="value-hint")
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        try:
-            value = self.parse(event.value)
-        except ValueError as exc:
-            self.query_one("#value-hint", Label).update(str(exc))
-            return
-        self.dismiss(value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 @dataclass
@@ -424,7 +391,8 @@ class CleanupScreen(Screen):
             if keep is not None:
                 self._apply_plan(keep_last=keep)
 
-        self.app.push_screen(NumberPrompt("Keep how many newest folders per name?", 3), apply)
+        question = "Keep how many newest folders per name?"
+        self.app.push_screen(ValuePrompt(question, "3", parse_count), apply)
 
     def _apply_plan(
         self, *, older_than: timedelta | None = None, keep_last: int | None = None

@@ -1,13 +1,19 @@
-"""Small modal dialogs: a yes/no confirmation and a whole-number prompt."""
+"""Small modal dialogs: a yes/no confirmation and a prompt for a value."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label
+
+T = TypeVar("T")
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -41,29 +47,49 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class NumberPrompt(ModalScreen[int | None]):
-    """Ask for a whole number (0 or more); dismisses with it, or None when cancelled."""
+def parse_count(text: str) -> int:
+    """A whole number, 0 or more."""
+    value = text.strip()
+    if not value.isdigit():
+        raise ValueError(f"Type a whole number (0 or more), not {text!r}.")
+    return int(value)
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel", tooltip="Close")]
 
-    def __init__(self, question: str, default: int) -> None:
+class ValuePrompt(ModalScreen[T | None], Generic[T]):
+    """Ask for a value ``parse`` reads; dismisses with it, or None when cancelled. A value
+    ``parse`` refuses (``ValueError``) keeps the prompt open and its message on screen. With
+    ``suggestions``, the input completes what is typed from them (right arrow takes it)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="value-cancel", tooltip="Close")]
+
+    def __init__(
+        self,
+        question: str,
+        default: str,
+        parse: Callable[[str], T],
+        suggestions: Sequence[str] = (),
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.question = question
         self.default = default
+        self.parse = parse
+        self.suggestions = list(suggestions)
 
     def compose(self) -> ComposeResult:
+        suggester = SuggestFromList(self.suggestions) if self.suggestions else None
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="dialog-question")
-            yield Input(str(self.default), type="integer", id="number")
-            yield Label("Enter to apply, Escape to cancel", classes="dialog-hint")
+            yield Input(self.default, id="value", suggester=suggester)
+            yield Label("Enter to apply, Escape to cancel", classes="dialog-hint", id="value-hint")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
-        if value.isdigit():
-            self.dismiss(int(value))
-        else:
-            self.notify("Type a whole number (0 or more).", severity="warning")
+        try:
+            value = self.parse(event.value)
+        except ValueError as exc:
+            self.query_one("#value-hint", Label).update(str(exc))
+            return
+        self.dismiss(value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -105,6 +105,31 @@ def _scalar(value: Any) -> Text:
     return Text(orjson.dumps(value, default=str).decode())
 
 
+def json_fields(value: Any, path: str = "") -> dict[str, Any]:
+    """Every path of a JSON document (objects and lists too, in the paths' one syntax) -> its
+    value: what ``Y`` in the Config tab offers to copy."""
+    fields = {path: value} if path else {}
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        fields.update(json_fields(item, child_path(path, key)))
+    return fields
+
+
+def field_text(value: Any) -> str:
+    """A field's value as a user pastes it: text as it is, anything else as JSON."""
+    return (
+        value
+        if isinstance(value, str)
+        else orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    )
+
+
 def json_lines(value: Any) -> list[tuple[str, Text]]:
     """Pretty JSON (indent 2) as ``(path, line)`` pairs, so a view can mark changed paths."""
     out: list[tuple[str, Text]] = []

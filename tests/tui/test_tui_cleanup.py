@@ -11,8 +11,8 @@ from workspace_fixtures import BASE_TIME, live_run, write_ours
 
 from agent_tui.format.lock import WorkspaceLock
 from agent_tui.tui.app import AgentTUI
-from agent_tui.tui.cleanup_screen import CleanupScreen, ValuePrompt
-from agent_tui.tui.dialogs import ConfirmDialog, NumberPrompt
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt
 
 
 async def open_cleanup(pilot, app: AgentTUI, count: int) -> CleanupScreen:
@@ -89,7 +89,7 @@ async def test_presets_mark_old_folders_and_keep_the_newest_per_name(workspace: 
         await answer(pilot, app, "10")
         assert await wait_until(pilot, lambda: screen.marked == {str(old)})
         await pilot.press("k")
-        assert await wait_until(pilot, lambda: isinstance(app.screen, NumberPrompt))
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ValuePrompt))
         await answer(pilot, app, "1")
         assert await wait_until(pilot, lambda: screen.marked == {str(old), str(mid)})
         assert new.exists()

@@ -15,8 +15,8 @@ from tui_fixtures import SNAPSHOT_NOW, wait_until
 from workspace_fixtures import write_ours
 
 from agent_tui.tui.app import AgentTUI
-from agent_tui.tui.cleanup_screen import CleanupScreen, ValuePrompt
-from agent_tui.tui.dialogs import ConfirmDialog
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt
 
 SIZE = (160, 45)
 

@@ -163,3 +163,28 @@ async def test_the_list_moves_sorts_and_filters_as_k9s_and_lazygit_do(workspace:
         await pilot.press("escape")
         assert await wait_until(pilot, lambda: table.row_count == 4)
         assert app.query_one("#filter").value == "" and app.focused is table
+
+
+async def test_y_copies_the_folder_and_Y_a_fields_value_masked(workspace: Path) -> None:
+    from agent_tui.tui.dialogs import ValuePrompt
+
+    folder = write_ours(workspace, "alpha", loop_count=3)
+    key = "sk-" + "A1b2C3d4" * 5
+    rewrite_config(folder, api_key=key)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pick(pilot, app, folder)
+        await pilot.press("y")
+        assert app.clipboard == str(folder)
+        assert await wait_until(pilot, lambda: app.config_view.document is not None)
+        await pilot.press("Y")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ValuePrompt))
+        await pilot.press(*"_autosave_metadata.loop_co", "right", "enter")  # completed
+        assert await wait_until(pilot, lambda: app.clipboard == "3")
+        await pilot.press("Y")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ValuePrompt))
+        await pilot.press(*"no_such_field", "enter")
+        assert "No field 'no_such_field'" in str(app.screen.query_one("#value-hint").content)
+        await pilot.press("ctrl+a", "ctrl+k", *"_autosave_metadata.api_key", "enter")
+        assert await wait_until(pilot, lambda: app.clipboard != "3")
+        assert key not in app.clipboard and "REDACTED" in app.clipboard

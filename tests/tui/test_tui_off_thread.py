@@ -21,7 +21,8 @@ from tui_fixtures import run_agent, wait_until
 
 from agent_tui.tui import cleanup_screen, config_view, diff_view, run_dialogs, state_view
 from agent_tui.tui.app import AgentTUI
-from agent_tui.tui.cleanup_screen import CleanupScreen, ValuePrompt
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.dialogs import ValuePrompt
 from agent_tui.tui.run_dialogs import ResumeDialog
 from agent_tui.workspace import read_agent
 
