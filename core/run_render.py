@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from agent_tui.redaction import Redactor, StreamRedactor
 from agent_tui.run_protocol import End, Event, Record, Start, Text
-from agent_tui.units import clip, printable
+from agent_tui.units import clip, plural, printable
 
 
 class Tag(StrEnum):
@@ -48,7 +48,7 @@ def render(record: Record) -> list[Line]:
     if isinstance(record, Start):
         head = Line(f"task  {clip(record.task, 2000)}", Tag.TASK)
         if record.resumed:
-            note = f"resumed after step {record.loop_count} ({record.messages} messages)"
+            note = f"resumed after step {record.loop_count} ({plural(record.messages, 'message')})"
             return [Line(note, Tag.NOTE), head]
         return [head]
     if isinstance(record, End) and record.error:
@@ -63,27 +63,35 @@ def _end_tag(status: Any) -> Tag:
 def _event(kind: str, data: dict[str, Any]) -> list[Line]:
     if kind == "step_start":
         step, loop, most = data.get("step"), data.get("loop"), data.get("max_loops")
-        return [Line(f"-- step {step} ({loop}/{most})", Tag.STEP)]
+        of = f" ({loop}/{most})" if loop is not None and most is not None else ""
+        return [Line(f"-- step {_shown(step)}{of}", Tag.STEP)]
     if kind == "tool_call":
-        arguments = clip(str(data.get("arguments", "")), 80)
-        return [Line(f"   tool {data.get('name')}({arguments})", Tag.TOOL)]
+        arguments = clip(_shown(data.get("arguments"), ""), 80)
+        return [Line(f"   tool {_shown(data.get('name'))}({arguments})", Tag.TOOL)]
     if kind == "tool_result":
         tag = Tag.ERROR if data.get("is_error") else Tag.RESULT
-        return [Line(f"   -> {clip(str(data.get('result', '')), 100)}", tag)]
+        return [Line(f"   -> {clip(_shown(data.get('result'), ''), 100)}", tag)]
     if kind == "autosave":
         size, ms = _number(data.get("bytes"), int), _number(data.get("ms"), float)
-        return [Line(f"   [saved] {data.get('file')}  {size:,} B  {ms:.1f} ms", Tag.SAVED)]
+        line = f"   [saved] {_shown(data.get('file'))}  {size:,} B  {ms:.1f} ms"
+        return [Line(line, Tag.SAVED)]
     if kind == "autosave_failed":
-        error = data.get("error", data)
-        return [Line(f"   autosave failed: {error} (retried next step)", Tag.ERROR)]
+        error = data.get("error")
+        why = f": {error}" if error is not None else ""
+        return [Line(f"   autosave failed{why} (retried next step)", Tag.ERROR)]
     if kind == "step_end":
-        calls = data.get("tool_calls") or 0
-        return [Line(f"   step {data.get('step')} saved ({calls} tool calls)", Tag.NOTE)]
+        calls = plural(_number(data.get("tool_calls"), int), "tool call")
+        return [Line(f"   step {_shown(data.get('step'))} saved ({calls})", Tag.NOTE)]
     if kind == "run_end":
-        status = data.get("status")
-        line = f"-- run {status} after {data.get('loop_count')} steps"
-        return [Line(line, _end_tag(status))]
+        status, steps = data.get("status"), data.get("loop_count")
+        after = f" after {plural(steps, 'step')}" if isinstance(steps, int) else ""
+        return [Line(f"-- run {_shown(status)}{after}", _end_tag(status))]
     return []
+
+
+def _shown(value: Any, missing: str = "-") -> str:
+    """A value of an event as a line shows it: ``missing`` for none, never ``None``."""
+    return missing if value is None else str(value)
 
 
 def _number(value: Any, kind: type) -> Any:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from agent_tui.units import clip, format_seconds, utf8_safe
+from agent_tui.units import clip, format_seconds, plural, utf8_safe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,10 +75,6 @@ def _cut(row: Sequence[str], cut: list[int], widths: list[int]) -> list[str]:
     for i in cut:
         cells[i] = clip(cells[i], widths[i])
     return cells
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

@@ -397,6 +397,9 @@ def test_the_new_command_and_options_say_what_they_do(capsys: pytest.CaptureFixt
     assert re.search(r"\n +completion +print a shell completion script for agent-tui\n", out)
     assert re.search(r"\n +--version +print the version and exit\n", out)
     code, out, _ = exits(capsys, "completion", "--help")
-    assert code == 0 and out.startswith("usage: agent-tui completion [-h] [--workspace PATH] SHELL")
+    # The global options (--workspace, ...) between -h and the operand.
+    assert code == 0 and re.match(
+        r"usage: agent-tui completion \[-h\] \[--workspace PATH\].* SHELL\n", out
+    )
     examples = out.split("examples:")[1]
     assert all(f"agent-tui completion {shell}" in examples for shell in ("bash", "zsh", "fish"))

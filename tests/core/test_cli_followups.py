@@ -1,5 +1,7 @@
 """``agent-tui clean``'s options read by the rules the app uses (ages, sizes, statuses), a bad
-value refused as a usage error, and ``--desktop-trash`` moving folders for real."""
+value refused as a usage error, ``--desktop-trash`` moving folders for real; and a run's progress
+lines (:mod:`agent_tui.run_render`, shared with the app's Run tab) in good English, never
+showing a Python ``None``."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from workspace_fixtures import write_ours
 
 from agent_tui import cli
 from agent_tui.format.layout import STATUSES
+from agent_tui.run_protocol import Event, Start
+from agent_tui.run_render import render
 from agent_tui.units import AGE_FORMS, SIZE_FORMS
 
 
@@ -112,3 +116,68 @@ def test_desktop_trash_and_a_trash_folder_exclude_each_other(
     assert "argument --desktop-trash: not allowed with argument --trash" in line
     assert folder.exists()
     assert not (tmp_path / "bin").exists() and not (tmp_path / "xdg").exists()
+
+
+# ------------------------------------------------------------------------- run progress lines
+def _texts(record: Event | Start) -> list[str]:
+    return [line.text for line in render(record)]
+
+
+def test_progress_lines_say_one_and_many() -> None:
+    assert _texts(Event("step_end", {"step": 1, "tool_calls": 1})) == [
+        "   step 1 saved (1 tool call)"
+    ]
+    assert _texts(Event("step_end", {"step": 2, "tool_calls": 2})) == [
+        "   step 2 saved (2 tool calls)"
+    ]
+    assert _texts(Event("step_end", {"step": 3})) == ["   step 3 saved (0 tool calls)"]
+    assert _texts(Event("run_end", {"status": "completed", "loop_count": 1})) == [
+        "-- run completed after 1 step"
+    ]
+    assert _texts(Event("run_end", {"status": "interrupted", "loop_count": 4})) == [
+        "-- run interrupted after 4 steps"
+    ]
+    resumed = Start(loop_count=2, resumed=True, messages=1, task="go on")
+    assert _texts(resumed)[0] == "resumed after step 2 (1 message)"
+
+
+KINDS = [
+    "step_start",
+    "tool_call",
+    "tool_result",
+    "autosave",
+    "autosave_failed",
+    "step_end",
+    "run_end",
+]
+# Every field any of these kinds reads.
+FIELDS = ["step", "loop", "max_loops", "name", "arguments", "result", "is_error", "file", "bytes"]
+FIELDS += ["ms", "error", "tool_calls", "status", "loop_count"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_null_field_never_shows_as_none(kind: str) -> None:
+    (line,) = _texts(Event(kind, dict.fromkeys(FIELDS)))
+    assert "None" not in line and line.strip()
+
+
+def test_a_missing_name_status_or_error_reads_as_a_dash_or_is_left_out() -> None:
+    assert _texts(Event("tool_call", {"name": None, "arguments": None})) == ["   tool -()"]
+    assert _texts(Event("step_start", {"step": 2})) == ["-- step 2"]
+    assert _texts(Event("run_end", {})) == ["-- run -"]
+    assert _texts(Event("autosave_failed", {})) == ["   autosave failed (retried next step)"]
+
+
+def test_a_real_run_says_one_tool_call_and_one_step(child_env: dict[str, str]) -> None:
+    done = agent_tui("run", "Count words in hello world", "--model", "offline/demo", env=child_env)
+    assert done.returncode == 0, done.stderr
+    assert "   step 1 saved (1 tool call)\n" in done.stderr
+    assert "   step 3 saved (0 tool calls)\n" in done.stderr
+    assert "-- run completed after 3 steps\n" in done.stderr
+    once = agent_tui(
+        "run", "x", "--model", "offline/demo?tool_steps=0", "--max-loops", "1", env=child_env
+    )
+    assert once.returncode == 0, once.stderr
+    assert "   step 1 saved (0 tool calls)\n" in once.stderr
+    assert "-- run completed after 1 step\n" in once.stderr
+    assert "None" not in done.stderr + once.stderr
