@@ -194,6 +194,7 @@ class AgentTUI(App[None]):
         self.first_rows_at: float | None = None
         self.user_config: UserConfig = config if config is not None else DEFAULT_CONFIG
         self.notices = RunNotices()
+        self._rescan_asked = False
 
     def notify(self, message: str, *, title: str = "", **options: object) -> None:
         """Every notification (the app's, a screen's, a widget's) is masked: an error or a
@@ -223,7 +224,7 @@ class AgentTUI(App[None]):
                     yield self.state_view
                 with TabPane("Diff", id="tab-diff"):
                     yield self.diff_view
-                with TabPane("Run", id="tab-run"):
+                with TabPane("Runs", id="tab-run"):
                     yield self.run_pane
         yield KeyFooter()
 
@@ -304,6 +305,10 @@ class AgentTUI(App[None]):
                 self.call_after_refresh(settle_garbage)
             self._scanned_once = True
             self._update_status()
+            if self._rescan_asked:  # `r`: say what was read
+                self._rescan_asked = False
+                found = plural(len(table.records), "agent folder")
+                self.notify(f"Read {found} again in {self.agents_dir}", title="rescan")
         else:
             self.status_line.update(f"scanning... {len(table.records)}")
         if self.selected is None or self.selected not in table.records:
@@ -539,6 +544,7 @@ class AgentTUI(App[None]):
         self._update_status()
 
     def action_rescan(self) -> None:
+        self._rescan_asked = True
         self.scan_workspace()
 
     def action_show_tab(self, tab: str) -> None:

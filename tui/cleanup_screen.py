@@ -185,8 +185,11 @@ class CleanupScreen(Screen):
         self.set_interval(self.AGE_REFRESH_SECONDS, self.refresh_ages)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in DESTRUCTIVE and (self.read_only or self.deleting):
-            return None
+        if action in DESTRUCTIVE:
+            if self.read_only:
+                return False  # not offered at all: the key bar does not advertise deletion
+            if self.deleting:
+                return None  # shown, disabled, while a deletion runs
         return True
 
     # The table.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -170,9 +171,21 @@ class RunView(Vertical):
             text.append(f"\n{run.error}", style=style)
         self.header.update(text)
         where = self.query_one(".run-where", Static)
-        where.update(Text(run.folder or "", style="dim", overflow="ellipsis", no_wrap=True))
-        self.stop_button.disabled = not run.live
+        where.update(Text(shown_folder(run), style="dim", overflow="ellipsis", no_wrap=True))
+        self.stop_button.display = run.live  # a finished run has nothing to stop
         self.stop_button.label = "Force stop (ctrl+c)" if run.signals_sent else "Interrupt (ctrl+c)"
+
+
+def shown_folder(run: Run) -> str:
+    """The run's folder as the app names paths: under the workspace in its title bar, from
+    there (``agents/<name>-<id>``); elsewhere, in full."""
+    if not run.folder:
+        return ""
+    root = os.path.abspath(run.spec.workspace) if run.spec.workspace else None
+    folder = os.path.abspath(run.folder)
+    if root and folder.startswith(root + os.sep):
+        return os.path.relpath(folder, root)
+    return folder
 
 
 def _entry(run: Run) -> Text:

@@ -101,6 +101,9 @@ async def test_read_only_blocks_every_destructive_action(workspace: Path) -> Non
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_cleanup(pilot, app, 1)
         assert screen.query_one("#cleanup-banner").display
+        await pilot.pause(0.2)
+        offered = {key.description for key in screen.query("FooterKey")}  # type: ignore[attr-defined]
+        assert "Back" in offered and not offered & {"Delete", "Mark", "Older than", "Trash"}
         await pilot.press("space", "o", "k", "d")
         await pilot.pause(0.1)
         assert isinstance(app.screen, CleanupScreen)

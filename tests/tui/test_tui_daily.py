@@ -188,3 +188,22 @@ async def test_y_copies_the_folder_and_Y_a_fields_value_masked(workspace: Path) 
         await pilot.press("ctrl+a", "ctrl+k", *"_autosave_metadata.api_key", "enter")
         assert await wait_until(pilot, lambda: app.clipboard != "3")
         assert key not in app.clipboard and "REDACTED" in app.clipboard
+
+
+async def test_r_says_what_it_read_and_the_tabs_are_named_as_the_help_names_them(
+    workspace: Path,
+) -> None:
+    from textual.widgets import Tab
+
+    write_ours(workspace, "alpha")
+    write_ours(workspace, "bravo")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_until(pilot, lambda: app.table.row_count == 2)
+        assert not notes(app)
+        await pilot.press("r")
+        assert await wait_until(pilot, lambda: bool(notes(app)))
+        assert notes(app) == [f"Read 2 agent folders again in {workspace / 'agents'}"]
+        labels = {str(tab.label) for tab in app.tabs.query(Tab)}
+        described = {b.description for b in AgentTUI.BINDINGS if b.action.startswith("show_tab")}
+        assert labels == described == {"Config", "State", "Diff", "Runs"}

@@ -90,7 +90,7 @@ async def test_interrupt_saves_interrupted_state(workspace: Path) -> None:
         await finished(pilot, run)
         assert run.status == "interrupted"
         assert "interrupted" in header(app, run)
-        assert "-- run interrupted after 1 steps" in log_text(app, run)
+        assert "-- run interrupted after 1 step" in log_text(app, run)
         assert "state saved" in log_text(app, run)
         folder = Path(run.folder)
         assert meta(folder)["status"] == "interrupted" and meta(folder)["loop_count"] == 1
@@ -252,3 +252,19 @@ async def test_a_run_started_here_that_ends_is_said_once(workspace: Path, watch:
         await pilot.pause(1.0)  # the watcher's view of the same end comes in too
         said = [n.message for n in app._notifications if "noisy" in n.message]
         assert said == ["noisy finished after 2 steps"], said
+
+
+async def test_a_finished_run_offers_no_stop_and_names_its_folder_from_the_workspace(
+    workspace: Path,
+) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        run = await start_from_form(pilot, app, "tidy", "offline/demo?delay=0.05", "go", "3")
+        view = app.run_pane.views[run.key]
+        assert await wait_until(pilot, lambda: run.folder is not None)
+        assert view.stop_button.display  # live: it can be interrupted
+        await finished(pilot, run)
+        await pilot.pause(0.2)
+        assert not view.stop_button.display
+        where = str(view.query_one(".run-where", Static).content)
+        assert where == f"agents/{Path(run.folder).name}"  # as the title bar's root names it
