@@ -16,13 +16,21 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from agent_tui.runner import RunSpec
+    from agent_tui.user_config import UserConfig
 
 
-def open_app(workspace: str | None, *, read_only: bool = False, watch: bool = True) -> int:
-    """Run the app on ``workspace`` until the user quits; returns its exit code."""
+def open_app(
+    workspace: str | None,
+    *,
+    read_only: bool = False,
+    watch: bool = True,
+    config: UserConfig | None = None,
+) -> int:
+    """Run the app on ``workspace`` until the user quits; returns its exit code. ``config``:
+    the user config file as the CLI loaded it (None: there is none, the defaults apply)."""
     from agent_tui.tui.app import AgentTUI
 
-    app = AgentTUI(workspace_dir=workspace, read_only=read_only, watch=watch)
+    app = AgentTUI(workspace_dir=workspace, read_only=read_only, watch=watch, config=config)
     app.run()
     return app.return_code or 0
 

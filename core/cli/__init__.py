@@ -12,7 +12,7 @@ import os
 import sys
 from importlib import import_module
 
-from agent_tui.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, PROG, report
+from agent_tui.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG, CliError, report
 from agent_tui.cli.parser import build_parser
 
 TYPE_CHECKING = False
@@ -56,6 +56,13 @@ def main(
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.demo_args = rest
     args.open_app, args.open_demo = open_app, open_demo
+    from agent_tui.user_config import UserConfigError
+
+    try:
+        args = _with_user_config(parser, args, argv)
+    except UserConfigError as exc:
+        report(CliError(str(exc)))
+        return EXIT_USAGE
     try:
         if args.command is None:
             return _launch_app(parser, args)
@@ -73,8 +80,43 @@ def main(
         return report(exc)
 
 
+def _with_user_config(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None
+) -> argparse.Namespace:
+    """Load the user config once (``args.user_config``) and fill in what the command line left
+    open: run's ``--model``, and the workspace root after ``--workspace`` and $WORKSPACE_DIR.
+    Raises :class:`~agent_tui.user_config.UserConfigError` for a file that cannot be used."""
+    from argparse import _SubParsersAction
+
+    from agent_tui.user_config import load_user_config
+
+    if args.command == "completion":  # a script made at install time owes nothing to a config
+        args.user_config = None
+        return args
+    config = load_user_config(args.config)
+    if args.command == "run" and config.model:
+        # The config's model becomes run's default, so an explicit --model still wins.
+        (commands,) = (a for a in parser._actions if isinstance(a, _SubParsersAction))
+        commands.choices["run"].set_defaults(model=config.model)
+        extra = args.demo_args, args.open_app, args.open_demo
+        args, _ = parser.parse_known_args(argv)
+        args.demo_args, args.open_app, args.open_demo = extra
+    # The demo builds its own workspace: never inside the user's real one.
+    if config.workspaces and args.workspace is None and args.command != "demo":
+        from agent_tui.settings import load_env
+
+        load_env()  # a WORKSPACE_DIR in .env wins over the config too
+        if not os.environ.get("WORKSPACE_DIR", "").strip():
+            args.workspace = config.workspaces[0]
+    args.user_config = config
+    return args
+
+
 def _launch_app(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.open_app is None:  # the headless CLI alone (python -m agent_tui.cli): no app here
         parser.print_help()
         return 0
-    return args.open_app(args.workspace, read_only=args.read_only, watch=not args.no_watch)
+    # Without a file the config is the defaults at the default place: the app's own defaults.
+    config = args.user_config
+    extra = {"config": config} if config.path.is_file() else {}
+    return args.open_app(args.workspace, read_only=args.read_only, watch=not args.no_watch, **extra)
