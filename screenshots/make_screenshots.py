@@ -1,5 +1,6 @@
 """Regenerate screenshots/*.svg and *.png: the main screen, the run pane mid-run, the diff view
-and the cleanup screen, from a demo workspace built by real offline runs at a fixed path.
+and the cleanup screen at 130x36, the State tab and the cleanup screen at 80x24, from a demo
+workspace built by real offline runs at a fixed path.
 
     .venv/bin/python screenshots/make_screenshots.py      (or: make screenshots)
 
@@ -47,10 +48,10 @@ def select(app: AgentTUI, name: str) -> None:
     table.move_cursor(row=table.get_row_index(key))
 
 
-async def capture(name: str, steps) -> None:
+async def capture(name: str, steps, size: tuple[int, int] = SIZE) -> None:
     clock_at = max(read_agent(f).last_activity for f in (ROOT / "agents").iterdir())
     app = AgentTUI(workspace_dir=ROOT, clock=lambda: clock_at + timedelta(minutes=5))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: len(app.table.records) >= 4 and app.selected)
         await pilot.pause(0.2)  # the watcher is up
         await steps(pilot, app)
@@ -64,6 +65,13 @@ async def capture(name: str, steps) -> None:
 async def main_screen(pilot, app: AgentTUI) -> None:
     select(app, "research-assistant")
     await pilot.pause(0.2)
+
+
+async def state_tab(pilot, app: AgentTUI) -> None:
+    select(app, "research-assistant")
+    await pilot.pause(0.2)
+    await pilot.press("2")
+    await until(pilot, lambda: app.state_view.detail is not None)
 
 
 async def run_pane(pilot, app: AgentTUI) -> None:
@@ -114,13 +122,15 @@ def main() -> int:
     print(f"building the demo workspace in {ROOT}")
     build_demo_workspace(ROOT, quiet=True)
     shots = {
-        "main": main_screen,
-        "run": run_pane,
-        "diff": diff_view,
-        "cleanup": cleanup_screen,
+        "main": (main_screen, SIZE),
+        "run": (run_pane, SIZE),
+        "diff": (diff_view, SIZE),
+        "cleanup": (cleanup_screen, SIZE),
+        "state-80x24": (state_tab, (80, 24)),  # the smallest usual terminal: panes stacked
+        "cleanup-80x24": (cleanup_screen, (80, 24)),
     }
-    for name, steps in shots.items():
-        asyncio.run(capture(name, steps))
+    for name, (steps, size) in shots.items():
+        asyncio.run(capture(name, steps, size))
         svg = OUT / f"{name}.svg"
         svg.write_text(re.sub(r"\r\n?", "\n", svg.read_text(encoding="utf-8")), encoding="utf-8")
         to_png(svg)
