@@ -185,8 +185,8 @@ def _from_document(document: dict[str, Any], path: Path) -> UserConfig:
                     f"{path}: `workspaces[{index}]` must be a folder path, got {got}"
                 )
         settings["workspaces"] = tuple(os.path.expanduser(folder) for folder in folders)
-    if settings.get("action_log_mb", 1) <= 0:
-        raise UserConfigError(f"{path}: `action_log_mb` must be more than 0")
+    if not 0 < settings.get("action_log_mb", 1) < float("inf"):  # TOML has inf and nan
+        raise UserConfigError(f"{path}: `action_log_mb` must be more than 0 and finite")
     return UserConfig(**settings, path=path)
 
 
