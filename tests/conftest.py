@@ -60,6 +60,16 @@ def _local_getaddrinfo(real):
     return getaddrinfo
 
 
+@pytest.fixture(autouse=True)
+def user_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's config folder (config.toml, the action log) in the test's tmp folder: no test
+    reads or writes the developer's ~/.config/agent-tui."""
+    home = tmp_path / "config-home"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("AGENT_TUI_CONFIG", raising=False)
+    return home
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh ``WORKSPACE_DIR`` for the test; returns its root."""

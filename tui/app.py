@@ -11,6 +11,7 @@ the handlers here change widgets.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -35,12 +37,14 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui import settings
+from agent_tui.action_log import ActionLog
 from agent_tui.format.layout import Status
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.listing import SORTS
 from agent_tui.redaction import Redactor
 from agent_tui.runner import RunSpec
 from agent_tui.tui import safe_text
+from agent_tui.tui.action_log_screen import ActionLogScreen
 from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.commands import BindingCommands, available_bindings
@@ -56,6 +60,7 @@ from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.state_view import StateView
 from agent_tui.tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
 from agent_tui.units import plural
+from agent_tui.user_config import UserConfig, UserConfigError, check_binding_ids, save_setting
 from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
 
 SCAN_CHUNK = 500
@@ -84,13 +89,9 @@ MAIN_SCREEN_ACTIONS = frozenset(
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
 
 
-@dataclass(frozen=True)
-class UserConfig:  # stand-in until agent_tui.user_config lands
-    notify: bool = True
-    bell: bool = False
-
-
-DEFAULT_CONFIG = UserConfig()
+def binding_ids(*screens: type[DOMNode]) -> list[str]:
+    """The ``id`` of every binding of these classes: what the config file's [keys] may name."""
+    return [b.id for screen in screens for b in screen.BINDINGS if isinstance(b, Binding) and b.id]
 
 
 class DetailTabs(TabbedContent):
@@ -180,6 +181,8 @@ class AgentTUI(App[None]):
         self.start_runs = list(start_runs)
         self._pending_reveal: str | None = None
         # Absolute: the watcher reports absolute paths, and a relative root would match none.
+        if workspace_dir is None and not os.environ.get("WORKSPACE_DIR") and config:
+            workspace_dir = next(iter(config.workspaces), None)  # the config's first root
         self.root = settings.workspace_root(workspace_dir).absolute()
         self.agents_dir = self.root / "agents"
         self.read_only = read_only
@@ -192,7 +195,8 @@ class AgentTUI(App[None]):
         self._scanned_once = False
         self._auto_selected: str | None = None  # picked by the scan, not by the user
         self.first_rows_at: float | None = None
-        self.user_config: UserConfig = config if config is not None else DEFAULT_CONFIG
+        self.user_config = config if config is not None else UserConfig()
+        self.actions = ActionLog.beside(self.user_config, redactor=self.redactor)
         self.notices = RunNotices()
         self._rescan_asked = False
 
@@ -229,9 +233,40 @@ class AgentTUI(App[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.apply_user_config()
         self.sub_title = str(self.root) + ("  [read-only]" if self.read_only else "")
         self.table.focus()
         self.set_interval(1.0, self._tick)
+
+    def apply_user_config(self) -> None:
+        """The config file's theme and keys; the theme the user picks later is saved there."""
+        config = self.user_config
+        if config.theme:
+            if config.theme in self.available_themes:
+                self.theme = config.theme
+            else:
+                self.notify(f"{config.path}: no theme {config.theme!r}", severity="warning")
+        if config.keys:
+            try:
+                check_binding_ids(config, KEYED_IDS)
+            except UserConfigError as exc:
+                self.notify(str(exc), severity="error", timeout=10)
+            else:
+                self.set_keymap(config.keys)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if isinstance(name, str) and name != self.user_config.theme:
+            self._save_theme(name)
+
+    @work(thread=True, group="save-theme", exclusive=True, exit_on_error=False,
+          description="save the theme in the config file")  # fmt: skip
+    def _save_theme(self, name: str) -> None:
+        try:
+            self.user_config = save_setting(self.user_config, "theme", name)
+        except (OSError, UserConfigError) as exc:
+            self.call_from_thread(self.notify, f"the theme is not saved: {exc}", severity="warning")
 
     def on_ready(self) -> None:
         # After the first frame: the scan thread must not compete with it for the GIL.
@@ -437,6 +472,10 @@ class AgentTUI(App[None]):
         """Start ``spec`` in the Run tab and show it there."""
         self.tabs.active = "tab-run"
         self.run_pane.start(spec)
+        if spec.resume:
+            self.actions.record("resumed", folder=spec.folder, model=spec.model)
+        else:
+            self.actions.record("started", name=spec.agent_name, model=spec.model, task=spec.task)
 
     @on(RunPane.AgentStarted)
     def _run_agent_started(self, event: RunPane.AgentStarted) -> None:
@@ -446,6 +485,8 @@ class AgentTUI(App[None]):
     @on(RunPane.Exited)
     def _run_exited(self, event: RunPane.Exited) -> None:
         run = event.pane.runs.get(event.key)
+        if run is not None and run.signals_sent:  # stopped from here: the key or the button
+            self.actions.record("interrupted", name=run.name, folder=run.folder)
         if run is not None and run.folder:
             self.say_ended(run.folder, run.name, run.status, run.loop, run.error)
 
@@ -457,7 +498,7 @@ class AgentTUI(App[None]):
         if notice is None or not self.user_config.notify:
             return
         message, severity = notice
-        self.notify(message, title="run ended", severity=severity)  # type: ignore[arg-type]
+        self.notify(message, title="run ended", severity=severity)
         if self.user_config.bell:
             self.bell()
 
@@ -484,7 +525,12 @@ class AgentTUI(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Quit is one of the app's keys, offered with them: not a second time.
-        return (c for c in super().get_system_commands(screen) if c.title != "Quit")
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
+        yield SystemCommand(
+            "Action log",
+            "What agent-tui deleted, started, interrupted and resumed, with times",
+            lambda: self.push_screen(ActionLogScreen(self.actions)),
+        )
 
     def action_help(self) -> None:
         screen = self.working_screen
@@ -564,7 +610,8 @@ class AgentTUI(App[None]):
             if spec is not None:
                 self.start_run(spec)
 
-        self.push_screen(NewRunDialog(self.root, dict(self.table.records)), started)
+        model = self.user_config.model or "offline/demo"
+        self.push_screen(NewRunDialog(self.root, dict(self.table.records), model=model), started)
 
     def action_resume(self) -> None:
         record = self.table.records.get(self.selected) if self.selected else None
@@ -609,3 +656,7 @@ class AgentTUI(App[None]):
         self.push_screen(
             CleanupScreen(records, self.agents_dir, read_only=self.read_only, clock=self.clock)
         )
+
+
+# Every screen's keys the user may remap in the config file ([keys] binding-id = "key").
+KEYED_IDS = binding_ids(AgentTUI, CleanupScreen, HelpScreen, ActionLogScreen, ConfirmDialog)

@@ -518,10 +518,15 @@ class CleanupScreen(Screen):
         self.deleting = False
         self.query_one("#cleanup-progress").display = False
         gone = result.removed + result.trashed
+        app = cast("AgentTUI", self.app)
+        for action, folders in (("deleted", result.removed), ("trashed", result.trashed)):
+            if folders:
+                names = [folder.name for folder in folders]
+                app.actions.record(action, count=len(names), folders=names, root=self.agents_dir)
         for folder in gone:
             self.record_removed(folder)
         self.marked -= {str(f) for f in gone}
-        cast("AgentTUI", self.app).forget_folders(gone)
+        app.forget_folders(gone)
         if result.trashed:
             note = f"Moved {_folders(len(result.trashed))} to the trash."
         else:

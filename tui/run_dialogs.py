@@ -145,11 +145,18 @@ class FormScreen(ModalScreen[RunSpec | None]):
 class NewRunDialog(FormScreen):
     """Agent name, model, task, max loops."""
 
-    def __init__(self, root: Path, records: dict[str, AgentRecord], name: str = "my-agent") -> None:
+    def __init__(
+        self,
+        root: Path,
+        records: dict[str, AgentRecord],
+        name: str = "my-agent",
+        model: str = "offline/demo",
+    ) -> None:
         super().__init__()
         self.root = root
         self.records = records
         self.default_name = name
+        self.default_model = model
 
     def compose(self) -> ComposeResult:
         models = [*OFFLINE_MODELS, *(model for model, _ in suggested_models())]
@@ -160,7 +167,7 @@ class NewRunDialog(FormScreen):
             yield Static(id="run-name-note", classes="dialog-hint")
             yield Label("Model (any litellm model string)")
             yield Input(
-                "offline/demo",
+                self.default_model,
                 id="run-model",
                 suggester=SuggestFromList(models, case_sensitive=False),
             )

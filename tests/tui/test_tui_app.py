@@ -330,7 +330,7 @@ def test_the_console_script_opens_the_app_with_the_flags_given(monkeypatch) -> N
 
     monkeypatch.setattr("agent_tui.tui.app.AgentTUI", FakeApp)
     assert launch.main(["--workspace", "/tmp/w", "--read-only"]) == 0
-    assert opened == [{"workspace_dir": "/tmp/w", "read_only": True, "watch": True}]
+    assert opened == [{"workspace_dir": "/tmp/w", "read_only": True, "watch": True, "config": None}]
 
 
 async def test_an_empty_workspace_says_how_to_start(workspace: Path) -> None:

@@ -207,3 +207,74 @@ async def test_r_says_what_it_read_and_the_tabs_are_named_as_the_help_names_them
         labels = {str(tab.label) for tab in app.tabs.query(Tab)}
         described = {b.description for b in AgentTUI.BINDINGS if b.action.startswith("show_tab")}
         assert labels == described == {"Config", "State", "Diff", "Runs"}
+
+
+async def test_the_config_file_sets_theme_keys_root_model_and_keeps_the_theme_picked(
+    tmp_path: Path, workspace: Path, monkeypatch
+) -> None:
+    from agent_tui.tui.cleanup_screen import CleanupScreen
+    from agent_tui.tui.run_dialogs import NewRunDialog
+    from agent_tui.user_config import load_user_config
+
+    monkeypatch.delenv("WORKSPACE_DIR")  # the config's root is used when nothing else names one
+    write_ours(workspace, "alpha")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "# mine\n"
+        'theme = "nord"\n'
+        f'workspaces = ["{workspace}"]\n'
+        'model = "offline/demo?delay=0.01"\n'
+        "[keys]\n"
+        'cleanup = "C"\n'
+    )
+    app = AgentTUI(config=load_user_config(path), watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert app.root == workspace and app.theme == "nord"
+        assert await wait_until(pilot, lambda: app.table.row_count == 1)
+        await pilot.press("c")  # the key the config replaced does nothing now
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, CleanupScreen)
+        await pilot.press("C")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, CleanupScreen))
+        await pilot.press("escape")
+        await pilot.press("n")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, NewRunDialog))
+        assert app.screen.query_one("#run-model").value == "offline/demo?delay=0.01"
+        await pilot.press("escape")
+        app.theme = "gruvbox"  # what the palette's theme picker does
+        assert await wait_until(pilot, lambda: 'theme = "gruvbox"' in path.read_text())
+    text = path.read_text()
+    assert text.startswith("# mine\n") and "nord" not in text and 'cleanup = "C"' in text
+    assert load_user_config(path).theme == "gruvbox"
+
+
+async def test_the_action_log_keeps_what_the_app_did_and_the_palette_shows_it(
+    workspace: Path, user_config_home: Path
+) -> None:
+    import json
+
+    from agent_tui.tui.action_log_screen import ActionLogScreen
+    from agent_tui.tui.cleanup_screen import CleanupScreen
+    from agent_tui.tui.dialogs import ConfirmDialog
+
+    old = write_ours(workspace, "old-report")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_until(pilot, lambda: app.table.row_count == 1)
+        await pilot.press("c")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, CleanupScreen))
+        await pilot.press("space", "d")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        assert await wait_until(pilot, lambda: not old.exists())
+        await pilot.press("escape")
+        log = user_config_home / "agent-tui" / "actions.jsonl"
+        assert await wait_until(pilot, lambda: log.exists())
+        (entry,) = [json.loads(line) for line in log.read_text().splitlines()]
+        assert entry["action"] == "deleted" and entry["folders"] == [old.name]
+        await pilot.press("ctrl+p", *"action log")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ActionLogScreen))
+        shown = str(app.screen.query_one("#actions-body", Static).content)
+        assert "deleted" in shown and "count 1" in shown
