@@ -328,10 +328,14 @@ def run(spec: RunSpec, reporter: Reporter) -> int:
     agent = None
 
     def end(status: str, error: str | None, code: int) -> int:
-        # A second Ctrl-C must not cut the last line in half.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        reporter.flush_text()
-        reporter.emit(End.of(status, error, agent))
+        # A second Ctrl-C must not cut the last line in half; after it, Ctrl-C is as it was
+        # (a process that calls run() and goes on, and its children, keep their Ctrl-C).
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            reporter.flush_text()
+            reporter.emit(End.of(status, error, agent))
+        finally:
+            signal.signal(signal.SIGINT, previous)
         return code
 
     try:

@@ -162,3 +162,16 @@ def test_the_spec_is_read_from_stdin_never_from_argv(child_env: dict[str, str]) 
     assert given.returncode == 2
     assert "the spec, JSON, on stdin" in given.stderr
     assert given.stdout == ""
+
+
+def test_run_in_a_process_leaves_its_ctrl_c_as_it_found_it(workspace: Path) -> None:
+    """run() ignores Ctrl-C while it writes its last line, then puts it back: a process that
+    ran it ignored SIGINT ever after, and so did every child it started (they inherit it)."""
+    import io
+
+    from agent_tui.runner import Reporter, run
+
+    before = signal.getsignal(signal.SIGINT)
+    spec = RunSpec(agent_name="in-process", task="count", model="offline/demo", max_loops=1)
+    assert run(spec, Reporter(io.BytesIO())) == 0
+    assert signal.getsignal(signal.SIGINT) is before

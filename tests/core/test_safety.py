@@ -26,7 +26,11 @@ def test_no_secret_reaches_disk(
     (tmp_path / ".env").write_text(f"ANTHROPIC_API_KEY={FAKE_DOTENV_KEY}\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(settings, "_loaded_dotenv_for", set())
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    # Set, then removed: monkeypatch then removes what .env loads into os.environ after the
+    # test (a plain delenv of an absent name undoes nothing, and the key leaked into the
+    # environment of every later test and its children).
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "placeholder")
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
 
     def login(user: str, password: str) -> str:
         """Log in."""

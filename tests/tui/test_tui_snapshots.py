@@ -36,7 +36,16 @@ def test_main_screen(snap_compare, size) -> None:
 
 
 @SIZES
-def test_new_run_dialog(snap_compare, size) -> None:
+def test_new_run_dialog(snap_compare, size, monkeypatch, tmp_path) -> None:
+    # The form says which providers have a key: none here, whatever the machine has.
+    from agent_tui.models import PROVIDER_KEYS
+
+    for groups in PROVIDER_KEYS.values():
+        for group in groups:
+            for name in group:
+                monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env above
+
     async def new_run(pilot) -> None:
         await scanned(pilot)
         await pilot.press("n")
