@@ -45,7 +45,7 @@ from agent_tui.listing import sort_key
 from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt, parse_count
 from agent_tui.tui.display import Clock, age_text, status_badge, utc_now
 from agent_tui.tui.footer import KeyFooter
-from agent_tui.units import AGE_FORMS, SIZE_FORMS, format_bytes, parse_age, parse_size
+from agent_tui.units import AGE_FORMS, SIZE_FORMS, format_bytes, parse_age, parse_size, plural
 from agent_tui.workspace import AgentRecord
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ UNMEASURED = "..."
 
 
 def _folders(count: int) -> str:
-    return f"{count} folder" if count == 1 else f"{count} folders"
+    return plural(count, "folder")
 
 
 def _size_or_all(text: str) -> int:

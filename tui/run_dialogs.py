@@ -30,7 +30,7 @@ from agent_tui.redaction import Redactor
 from agent_tui.runner import CONTINUE_TASK, RunSpec, suggested_models
 from agent_tui.settings import load_env
 from agent_tui.tui.display import LOADING, failure_text, render_message
-from agent_tui.units import shorten
+from agent_tui.units import plural, shorten
 from agent_tui.workspace import (
     AgentRecord,
     load_config,
@@ -258,7 +258,7 @@ def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict
     task = state.get("task") or (tasks[-1] if tasks else None)
     text.append("steps  ", style="bold")
     text.append(f"{record.loop_count or 0}", style="bold #5fd7ff")
-    text.append(f"   status {record.status}   {len(messages)} messages")
+    text.append(f"   status {record.status}   {plural(len(messages), 'message')}")
     if record.model:
         text.append(f"   model {record.model}")
     text.append("\ntask   ", style="bold")
@@ -271,7 +271,7 @@ def restore_preview(record: AgentRecord, redactor: Redactor) -> tuple[Text, dict
         )
     shown = messages[-PREVIEW_MESSAGES:]
     if shown:
-        text.append(f"\n\nlast {len(shown)} messages", style="bold")
+        text.append(f"\n\nthe last {plural(len(shown), 'message')}", style="bold")
     for message in shown:
         message = dict(message)
         message["content"] = shorten(str(message.get("content") or ""), PREVIEW_CHARS)

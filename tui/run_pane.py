@@ -44,6 +44,7 @@ from agent_tui.tui.runs import (
     step_text,
     styled,
 )
+from agent_tui.units import plural
 
 MAX_LOG_LINES = 2000
 # Events that change the run's header (step, usage, last autosave).
@@ -163,7 +164,7 @@ class RunView(Vertical):
         if run.last_autosave:
             file, size, ms = run.last_autosave
             text.append(f"\nlast autosave {file}  {size:,} B  {ms:.1f} ms", style="#87d787")
-            text.append(f"  ({run.autosaves} writes)", style="dim")
+            text.append(f"  ({plural(run.autosaves, 'write')})", style="dim")
         elif run.live:
             text.append("\nwaiting for the first autosave...", style="dim")
         if run.error and not run.live:

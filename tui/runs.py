@@ -26,6 +26,7 @@ from agent_tui.redaction import Redactor, StreamRedactor
 from agent_tui.run_protocol import End, Event, Record, Start, Text, redacted
 from agent_tui.run_render import Line, Tag, render
 from agent_tui.runner import RunSpec
+from agent_tui.units import plural
 
 LINE_LIMIT = 4 * 1024 * 1024
 STDERR_LINES = 20
@@ -186,7 +187,7 @@ def step_text(run: Run) -> str:
     """``step 3 of 8`` (for a resumed run: ``step 7 (3 of 8 this run)``)."""
     if run.step is None:
         if run.restored_steps:
-            return f"restored {run.restored_steps} steps"
+            return f"restored {plural(run.restored_steps, 'step')}"
         return "step -"
     of = f"of {run.max_loops}" if run.max_loops else ""
     if run.loop is not None and run.loop != run.step:

@@ -34,6 +34,7 @@ from agent_tui.tui.display import (
 )
 from agent_tui.tui.steady_static import SteadyStatic
 from agent_tui.tui.transcript import Transcript
+from agent_tui.units import plural
 from agent_tui.workspace import (
     AgentDetail,
     AgentRecord,
@@ -55,7 +56,7 @@ def header(detail: AgentDetail) -> Text:
     text = Text()
     text.append(f"{detail.name}", style="bold")
     loop = "-" if detail.loop_count is None else detail.loop_count
-    text.append(f"   {window.total} messages, loop {loop}", style="dim")
+    text.append(f"   {plural(window.total, 'message')}, loop {loop}", style="dim")
     if detail.task:
         text.append("\ntask  ", style="bold")
         text.append(f"{detail.task}")
@@ -69,7 +70,7 @@ def header(detail: AgentDetail) -> Text:
 
 def earlier_note(count: int) -> Text:
     return Text(
-        f"... {count} earlier messages not shown (e, or scroll up: {WINDOW} more)",
+        f"... {plural(count, 'earlier message')} not shown (e, or scroll up: {WINDOW} more)",
         style="dim italic",
     )
 

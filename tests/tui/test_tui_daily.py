@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 from tui_fixtures import rewrite_config, wait_until
 from workspace_fixtures import write_ours
@@ -278,3 +279,48 @@ async def test_the_action_log_keeps_what_the_app_did_and_the_palette_shows_it(
         assert await wait_until(pilot, lambda: isinstance(app.screen, ActionLogScreen))
         shown = str(app.screen.query_one("#actions-body", Static).content)
         assert "deleted" in shown and "count 1" in shown
+
+
+async def test_the_bell_rings_when_a_run_ends_if_the_config_asks(workspace: Path) -> None:
+    from dataclasses import replace
+
+    from agent_tui.user_config import UserConfig
+
+    for bell in (False, True):
+        app = AgentTUI(
+            workspace_dir=workspace, watch=False, config=replace(UserConfig(), bell=bell)
+        )
+        rung: list[int] = []
+        app.bell = lambda rung=rung: rung.append(1)  # type: ignore[method-assign]
+        async with app.run_test(size=(160, 45)) as pilot:
+            app.say_ended(str(workspace / "agents" / "x"), "x", "completed", 2, None)
+            await pilot.pause()
+            assert notes(app) == ["x finished after 2 steps"]
+        assert rung == ([1] if bell else [])
+
+
+@pytest.mark.parametrize("key", ["question_mark", "n", "l", "c"])
+async def test_every_dialog_fits_an_80x24_terminal(workspace: Path, key: str) -> None:
+    folder = write_ours(workspace, "alpha")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pick(pilot, app, folder)
+        main = app.screen
+        await pilot.press(key)
+        assert await wait_until(pilot, lambda: app.screen is not main)
+        await pilot.pause(0.3)
+        screen = app.screen.region
+        for widget in app.screen.query(".dialog"):
+            assert screen.contains_region(widget.region), (key, widget.region)
+        buttons = list(app.screen.query("Button"))
+        for button in buttons:  # every button of the form in sight, not scrolled away
+            assert button.region.height and screen.contains_region(button.region), button
+
+
+def test_long_text_on_screen_is_cut_between_words() -> None:
+    from agent_tui.tui.display import MAX_VALUE_CHARS, render_message
+
+    words = " ".join(f"word{n}" for n in range(MAX_VALUE_CHARS))
+    shown = render_message({"role": "assistant", "content": words}).plain.splitlines()[-1]
+    assert shown.endswith("…") and len(shown) <= MAX_VALUE_CHARS
+    assert shown[:-1].rstrip().split()[-1] in words.split()  # the last word shown is whole
