@@ -51,8 +51,9 @@ from agent_tui.tui.commands import BindingCommands, available_bindings
 from agent_tui.tui.config_view import ConfigView
 from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt
 from agent_tui.tui.diff_view import DiffView
-from agent_tui.tui.display import Clock, field_text, json_fields, settle_garbage, utc_now
+from agent_tui.tui.display import Clock, field_text, json_fields, utc_now
 from agent_tui.tui.footer import KeyFooter
+from agent_tui.tui.garbage import QuietCollector, settle_garbage
 from agent_tui.tui.help_screen import INTRO, HelpScreen
 from agent_tui.tui.notices import RunNotices
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
@@ -199,6 +200,7 @@ class AgentTUI(App[None]):
         self.actions = ActionLog.beside(self.user_config, redactor=self.redactor)
         self.notices = RunNotices()
         self._rescan_asked = False
+        self.collector = QuietCollector()
 
     def notify(self, message: str, *, title: str = "", **options: object) -> None:
         """Every notification (the app's, a screen's, a widget's) is masked: an error or a
@@ -233,6 +235,7 @@ class AgentTUI(App[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.collector.start()
         self.apply_user_config()
         self.sub_title = str(self.root) + ("  [read-only]" if self.read_only else "")
         self.table.focus()
@@ -278,6 +281,7 @@ class AgentTUI(App[None]):
             self.start_run(spec)
 
     def on_unmount(self) -> None:
+        self.collector.stop()
         if self._stop_watch is not None:
             self._stop_watch.set()
 
@@ -360,6 +364,7 @@ class AgentTUI(App[None]):
         if not self.table.is_attached:
             return
         before = self.table.records.get(str(record.folder))
+        self.collector.busy()
         self.table.upsert(record)
         if before is not None and before.status == Status.RUNNING:  # a run seen ending
             self.say_ended(record.path, record.name, record.status, record.loop_count, record.error)
@@ -465,6 +470,7 @@ class AgentTUI(App[None]):
         self._ticks += 1
         if self._ticks % AGE_REFRESH_TICKS == 0:
             self.table.refresh_ages()
+        self.collector.tick()
 
     # Runs.
 

@@ -6,7 +6,6 @@ and tests can check the text without an app.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -214,16 +213,3 @@ def render_message(message: dict[str, Any]) -> Text:
         if call.get("id"):
             text.append(f"  [{call['id']}]", style="dim")
     return text
-
-
-def settle_garbage() -> None:
-    """Move what lives now out of the garbage collector's sight (``gc.freeze``).
-
-    A full collection walks every tracked object, and a Textual screen holds many (each
-    rendered line keeps seven little caches): on a slow machine one pass stood the UI still
-    for up to 110 ms in the middle of a refresh. What exists after the first scan, or once a
-    transcript is written, lives as long as the view; frozen, later passes walk only what came
-    since. The cost: a reference cycle frozen while alive is never collected; acyclic objects
-    (rendered lines, parsed JSON) are still freed as soon as they are dropped.
-    """
-    gc.freeze()

@@ -30,8 +30,8 @@ from agent_tui.tui.display import (
     failure_text,
     render_json,
     render_message,
-    settle_garbage,
 )
+from agent_tui.tui.garbage import settle_garbage
 from agent_tui.tui.steady_static import SteadyStatic
 from agent_tui.tui.transcript import Transcript
 from agent_tui.units import plural
