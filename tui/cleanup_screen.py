@@ -104,8 +104,8 @@ class CleanupScreen(Screen):
     """Mark agent folders and delete them (or move them to the desktop trash)."""
 
     HELP_INTRO = (
-        "Cleanup, as ncdu does it: every agent folder with its size on disk and its age.\n"
-        "Mark folders by hand or with a preset (presets add to the marks), then delete them\n"
+        "Cleanup, as ncdu does it: every agent folder with its size on disk and its age. "
+        "Mark folders by hand or with a preset (presets add to the marks), then delete them "
         "or move them to the trash. A running agent is never marked or removed.\n"
     )
     BINDINGS = [

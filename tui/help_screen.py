@@ -9,9 +9,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+# One paragraph, no line breaks of its own: it wraps to the dialog's width (80 columns too).
 INTRO = (
-    "agent-tui watches a workspace: every agent folder under <root>/agents, ours and\n"
-    "swarms'. The list follows the disk live; pick an agent to see its config.json, its\n"
+    "agent-tui watches a workspace: every agent folder under <root>/agents, ours and "
+    "swarms'. The list follows the disk live; pick an agent to see its config.json, its "
     "transcript (State) and what each step changed (Diff). Ctrl+P finds any command.\n"
 )
 
