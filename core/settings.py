@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 DEFAULT_WORKSPACE_DIR = "agent_workspace"
 AGENTS_SUBDIR = "agents"
 
@@ -39,6 +43,15 @@ def workspace_root(explicit: str | os.PathLike[str] | None = None) -> Path:
         return Path(explicit).expanduser()
     value = os.environ.get("WORKSPACE_DIR", "").strip()
     return Path(value or DEFAULT_WORKSPACE_DIR).expanduser()
+
+
+def configured_root(configured: Sequence[str]) -> str | None:
+    """The user config's first workspace root, when nothing stronger names one: it comes after
+    ``--workspace`` and ``$WORKSPACE_DIR`` (``.env`` included), before ``./agent_workspace``."""
+    if not configured:
+        return None
+    load_env()
+    return None if os.environ.get("WORKSPACE_DIR", "").strip() else configured[0]
 
 
 def agents_dir(root: str | os.PathLike[str] | None = None) -> Path:

@@ -11,7 +11,6 @@ the handlers here change widgets.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -182,8 +181,8 @@ class AgentTUI(App[None]):
         self.start_runs = list(start_runs)
         self._pending_reveal: str | None = None
         # Absolute: the watcher reports absolute paths, and a relative root would match none.
-        if workspace_dir is None and not os.environ.get("WORKSPACE_DIR") and config:
-            workspace_dir = next(iter(config.workspaces), None)  # the config's first root
+        if workspace_dir is None and config is not None:
+            workspace_dir = settings.configured_root(config.workspaces)
         self.root = settings.workspace_root(workspace_dir).absolute()
         self.agents_dir = self.root / "agents"
         self.read_only = read_only

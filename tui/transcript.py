@@ -87,11 +87,8 @@ class Transcript(ScrollView, can_focus=True):
         self._width = width
         self._lines.clear()
         ends, end = [], 0
-        for index, text in enumerate(self.pieces):
-            lines = self._wrap(text)
-            if len(self._lines) < self._lines.maxsize:
-                self._lines[index] = lines
-            end += len(lines) + GAP
+        for text in self.pieces:  # heights only: the lines in view are drawn when they show
+            end += len(self._wrap(text)) + GAP
             ends.append(end)
         self._ends = ends
         self._grow()

@@ -103,11 +103,9 @@ def _with_user_config(
         args.demo_args, args.open_app, args.open_demo = extra
     # The demo builds its own workspace: never inside the user's real one.
     if config.workspaces and args.workspace is None and args.command != "demo":
-        from agent_tui.settings import load_env
+        from agent_tui.settings import configured_root
 
-        load_env()  # a WORKSPACE_DIR in .env wins over the config too
-        if not os.environ.get("WORKSPACE_DIR", "").strip():
-            args.workspace = config.workspaces[0]
+        args.workspace = configured_root(config.workspaces)
     args.user_config = config
     return args
 

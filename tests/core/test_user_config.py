@@ -387,3 +387,20 @@ def test_loading_the_config_imports_neither_litellm_nor_textual(
     done = python(cli_env, tmp_path, "-c", listed + loaded)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_configs_root_comes_after_workspace_dir_from_the_environment_or_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_tui import settings
+
+    monkeypatch.delenv("WORKSPACE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings, "_loaded_dotenv_for", set())
+    assert settings.configured_root(("~/mine",)) == "~/mine"
+    assert settings.configured_root(()) is None
+    (tmp_path / ".env").write_text("WORKSPACE_DIR=/from/dotenv\n")
+    monkeypatch.setattr(settings, "_loaded_dotenv_for", set())
+    monkeypatch.setenv("WORKSPACE_DIR", "")  # undone after the test, whatever .env sets
+    monkeypatch.delenv("WORKSPACE_DIR")
+    assert settings.configured_root(("~/mine",)) is None  # .env named one: it wins
