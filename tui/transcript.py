@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -49,6 +50,7 @@ class Transcript(ScrollView, can_focus=True):
         self._width = 0
         self._lines: LRUCache[int, list[Strip]] = LRUCache(64)  # message index -> its lines
         self._at_end = True  # scrolled to the last line (as of the last scroll)
+        self._style = Style()  # this frame's (see render_lines)
 
     @property
     def line_count(self) -> int:
@@ -116,18 +118,23 @@ class Transcript(ScrollView, can_focus=True):
         if width > 0 and width != self._width:
             self._rewrap(width)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The style is the same for every line of a frame, and costly to look up (it walks
+        # the ancestors' styles): once per frame, not twice per line.
+        self._style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         line = y + self.scroll_offset.y
+        style = self._style
         if line >= self.line_count or not self._width:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
         index = bisect_right(self._ends, line)
         start = self._ends[index - 1] if index else 0
         lines = self._lines.get(index)
         if lines is None:
             lines = self._lines[index] = self._wrap(self.pieces[index])
         if line - start >= len(lines):
-            return Strip.blank(width, self.rich_style)  # the gap after the message
-        return (
-            lines[line - start].crop_extend(0, width, self.rich_style).apply_style(self.rich_style)
-        )
+            return Strip.blank(width, style)  # the gap after the message
+        return lines[line - start].crop_extend(0, width, style).apply_style(style)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from long_agent import append_step, count_parses, long_agent
+from textual.geometry import Region
 from tui_fixtures import wait_until
 
 from agent_tui.tui.app import AgentTUI
@@ -94,3 +95,28 @@ async def test_the_transcript_wraps_again_when_the_terminal_narrows(workspace: P
             wrapped = [line for line in lines if "word" in line]
             # Wrapped at this width: each line but the last too full for the next word.
             assert all(len(line) + len(" word000") > width for line in wrapped[:-1]), size
+
+
+async def test_a_frame_of_the_transcript_looks_its_style_up_once(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widget's style walks every ancestor's styles (0.3 ms on a slow machine): looked
+    up for each line it was most of a 30 ms frame. Every line still carries it."""
+    folder = long_agent(workspace, steps=STEPS)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_state_tab(pilot, app, folder, f"answer {STEPS}")
+        log = app.state_view.log_view
+        looked_up = []
+        style = log.rich_style
+        cls = type(log)
+        monkeypatch.setattr(cls, "rich_style", property(lambda self: looked_up.append(1) or style))
+        region = log.scrollable_content_region
+        log.refresh()  # every line dirty: drawn again, not served from the widget's cache
+        lines = log.render_lines(Region(0, 0, region.width, region.height))
+        assert len(looked_up) == 1
+        assert len(lines) == region.height > 20
+        assert any(f"answer {STEPS}" in line.text for line in lines)
+        background = style.bgcolor
+        assert background is not None
+        assert all(seg.style.bgcolor == background for line in lines for seg in line if seg.style)
