@@ -1,183 +1,511 @@
-"""The workspace list: one row per agent folder, updated in place as the disk changes.
+"""The workspace list: one row per agent folder, drawn only where it is on screen.
 
-A ``DataTable`` keyed by folder path rather than a ``DirectoryTree``: a rewrite of one agent's
-``config.json`` updates that row's cells (no reload, no flicker); only a new or removed agent,
-a new filter or a new sort order changes the rows, and the cursor stays on the same agent.
-The order is :mod:`agent_tui.listing`'s, the one ``agent-tui ls`` uses.
+A line-API view over a :class:`~agent_tui.tui.row_order.RowOrder` (the keys in sort order),
+not a ``DataTable``: however many folders there are, a frame draws the rows in view, and a
+rewrite of one agent's ``config.json`` moves one entry of the order and redraws what is
+visible. A new sort or filter of a large list is arranged in a thread from a snapshot, while
+the old order stays on screen and keeps taking updates; the changes made meanwhile are applied
+to the new order when it arrives. The order is :mod:`agent_tui.listing`'s, the one
+``agent-tui ls`` uses.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events, work
 from textual.binding import Binding
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellType, ColumnKey, RowKey
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.strip import Strip
 
-from agent_tui.listing import sort_key
 from agent_tui.tui.display import Clock, age_text, loops_text, size_text, status_badge, utc_now
+from agent_tui.tui.line_view import LineView
+from agent_tui.tui.row_order import Haystacks, RowOrder, arrange, refine
 from agent_tui.workspace import AgentRecord
 
-COLUMNS = (("status", "status", 12), ("name", "agent", 24), ("loops", "loops", 5),
-           ("age", "age", 4), ("size", "size", 8))  # fmt: skip
+# key, header, width (0: the rest of the width, at least NAME_MIN), right-aligned
+COLUMNS = (("status", "status", 12, False), ("name", "agent", 0, False),
+           ("loops", "loops", 5, True), ("age", "age", 4, True), ("size", "size", 8, True))  # fmt: skip
+NAME_MIN = 12
+PAD = 1  # blank columns each side of a cell
+# More rows than this are sorted and filtered in a thread (below it, at once: a few ms).
+THREADED_MIN = 5000
 _ID12 = re.compile(r"-[0-9a-f]{12}$")
-
-
-def matches(record: AgentRecord, needle: str) -> bool:
-    """Case-insensitive substring of the agent name, folder name, status or model."""
-    if not needle:
-        return True
-    needle = needle.lower()
-    return any(
-        needle in (value or "").lower()
-        for value in (record.name, record.folder.name, record.status, record.model)
-    )
-
-
-def _cells(record: AgentRecord, now: datetime) -> tuple[Text | str, ...]:
-    name = Text(record.name, overflow="ellipsis", no_wrap=True)
-    if record.name != record.folder.name:
-        # Our folders end in the id's last 12 hex digits: enough to tell same-named agents apart.
-        folder = record.folder.name
-        name.append(f"  {folder[-12:] if _ID12.search(folder) else folder}", style="dim")
-    return (
-        status_badge(record.status),
-        name,
-        Text(loops_text(record), justify="right"),
-        Text(age_text(record, now), justify="right"),
-        Text(size_text(record), justify="right"),
-    )
-
 
 # A column's header, clicked, sorts by it (again: the other way round).
 COLUMN_SORTS = {"status": "status", "name": "name", "loops": "steps", "age": "age", "size": "size"}
 
 
-class AgentTable(DataTable):
+def cells(record: AgentRecord, now: datetime) -> dict[str, Text]:
+    """The row of ``record``, column by column."""
+    name = Text(record.name, overflow="ellipsis", no_wrap=True)
+    if record.name != record.folder_name:
+        # Our folders end in the id's last 12 hex digits: enough to tell same-named agents apart.
+        folder = record.folder_name
+        name.append(f"  {folder[-12:] if _ID12.search(folder) else folder}", style="dim")
+    return {
+        "status": status_badge(record.status),
+        "name": name,
+        "loops": Text(loops_text(record)),
+        "age": Text(age_text(record, now)),
+        "size": Text(size_text(record)),
+    }
+
+
+def widths(total: int) -> list[int]:
+    """Each column's width for a list ``total`` cells wide."""
+    fixed = sum(width for _, _, width, _ in COLUMNS) + 2 * PAD * len(COLUMNS)
+    return [width or max(NAME_MIN, total - fixed) for _, _, width, _ in COLUMNS]
+
+
+def fit(text: Text, width: int, right: bool) -> Text:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` cells."""
+    text = text.copy()
+    text.truncate(width, overflow="ellipsis")
+    gap = width - text.cell_len
+    if right:
+        text = Text(" " * gap).append_text(text)
+    else:
+        text.pad_right(gap)
+    return text
+
+
+@dataclass
+class Arrangement:
+    """What a new sort or filter starts from: the order wanted, and copies of the current
+    entries when they can be reused (``every`` when the order is the same; ``shown`` when the
+    filter only narrows)."""
+
+    order: str
+    reverse: bool
+    needle: str
+    shown_needle: str
+    every: list | None
+    shown: list | None
+
+    def arrange(
+        self, hay: Haystacks, records: Iterable[tuple[str, AgentRecord]]
+    ) -> tuple[RowOrder, RowOrder]:
+        """(every row in the new order, those that pass the filter); ``records`` are read only
+        when the order changes."""
+        if self.every is None:
+            every = arrange(hay, records, self.order, self.reverse)
+        else:
+            every = RowOrder.of_entries(hay, self.every, self.order, self.reverse)
+        if not self.needle:
+            return every, every
+        source = every
+        # A needle that contains the one shown passes only rows the shown one passed.
+        if self.shown is not None and self.shown_needle in self.needle and self.every is not None:
+            source = RowOrder.of_entries(hay, self.shown, self.order, self.reverse)
+        return every, refine(source, self.needle)
+
+
+@dataclass
+class Arranged(Message):
+    """A thread's new order for the table (see :meth:`AgentTable.rearrange`)."""
+
+    table: AgentTable
+    generation: int
+    every: RowOrder
+    shown: RowOrder
+
+    @property
+    def control(self) -> AgentTable:
+        return self.table
+
+
+class AgentTable(LineView, can_focus=True):
     """Agent folders with status badge, loop count, age and size; filterable and sortable."""
 
+    DEFAULT_CSS = """
+    AgentTable {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        & > .agent-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .agent-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .agent-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+    }
+    """
+    COMPONENT_CLASSES = {"agent-table--header", "agent-table--cursor"}
     BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "scroll_top", "First", show=False),
         Binding("end,G", "scroll_bottom", "Last", show=False),
     ]
 
+    @dataclass
+    class Highlighted(Message):
+        """The cursor is on another agent (``key``: its folder path; ``None``: no rows)."""
+
+        table: AgentTable
+        key: str | None
+
+        @property
+        def control(self) -> AgentTable:
+            return self.table
+
+    @dataclass
+    class Rearranged(Message):
+        """A new sort or filter is in place (it may have been arranged in a thread)."""
+
+        table: AgentTable
+
+        @property
+        def control(self) -> AgentTable:
+            return self.table
+
+    @dataclass
+    class HeaderClicked(Message):
+        """A column's header was clicked: ``column`` is its key (see :data:`COLUMNS`)."""
+
+        table: AgentTable
+        column: str
+
+        @property
+        def control(self) -> AgentTable:
+            return self.table
+
     def __init__(self, clock: Clock = utc_now, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
         self.clock = clock
         self.records: dict[str, AgentRecord] = {}
-        self.order = "name"
-        self.reverse = False
-        self.needle = ""
-        self._shown: set[str] = set()
-        self._rebuild_pending = False
+        self.status_counts: Counter[str] = Counter()
+        self.hay = Haystacks()
+        self.every = RowOrder(self.hay)  # every record, in the current order
+        self.shown = self.every  # those that pass the filter (the same object when none)
+        self.cursor_row = 0
+        self._highlighted: str | None = None  # the key last announced as highlighted
+        self._generation = 0  # of the latest rearrangement asked for
+        self._pending = False  # a thread is arranging; changes meanwhile go to _changed
+        self._changed: set[str] = set()
+        self._rows: LRUCache[str, tuple[AgentRecord, str, int, Strip]] = LRUCache(256)
+        self._widths = widths(0)
 
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+    # What the table holds.
+
+    @property
+    def order(self) -> str:
+        return self.shown.order
+
+    @property
+    def reverse(self) -> bool:
+        return self.shown.reverse
+
+    @property
+    def needle(self) -> str:
+        return self.shown.needle
+
+    @property
+    def arranging(self) -> bool:
+        """A new sort or filter is being arranged in a thread."""
+        return self._pending
+
+    @property
+    def row_count(self) -> int:
+        return len(self.shown)
+
+    @property
+    def keys(self) -> Sequence[str]:
+        """The row keys shown, top to bottom (a copy: for tests and small lists)."""
+        return list(self.shown)
 
     @property
     def selected_key(self) -> str | None:
-        if not self.row_count:
+        if not self.shown:
             return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self.shown.key_at(min(self.cursor_row, len(self.shown) - 1))
 
-    def add_records(self, records: Iterable[AgentRecord], *, rows: bool = True) -> None:
-        """Take records as a scan reads them; append their rows unless ``rows`` is False.
-        :meth:`rebuild` sorts everything when the scan ends."""
-        now = self.clock()
-        new_rows = []
+    def row_of(self, key: str) -> int | None:
+        """The row ``key`` is shown at, or ``None``."""
+        return self.shown.row_of(key)
+
+    def cell(self, key: str, column: str) -> Text:
+        """What the row of ``key`` shows in ``column`` (as drawn, before it is fitted)."""
+        return cells(self.records[key], self.clock())[column]
+
+    # Changes.
+
+    def add_records(self, records: Iterable[AgentRecord]) -> None:
+        """Take records as a scan reads them: each lands where it sorts."""
+        items = []
         for record in records:
             key = str(record.folder)
-            self.records[key] = record
-            if key in self._shown:
-                self._update_row(key, record, now)
-            elif rows and matches(record, self.needle):
-                new_rows.append((_cells(record, now), key))
-        for cells, key in new_rows:
-            self.add_row(*cells, key=key)
-            self._shown.add(key)
+            self._hold(key, record)
+            items.append((key, record))
+        if self._pending:
+            self._changed.update(key for key, _ in items)
+        self.every.extend(items)
+        if self.shown is not self.every:
+            self.shown.extend(items)
+        self._moved()
 
     def upsert(self, record: AgentRecord) -> None:
-        """A fresh reading of one folder: update its cells, or add it in sort order."""
+        """A fresh reading of one folder: its row moves only if its sort key changed."""
         key = str(record.folder)
-        old = self.records.get(key)
-        self.records[key] = record
-        visible = matches(record, self.needle)
-        if key in self._shown and visible:
-            self._update_row(key, record, self.clock())
-            if old is not None and sort_key(self.order)(old) != sort_key(self.order)(record):
-                self.schedule_rebuild()
-        elif visible or key in self._shown:
-            self.schedule_rebuild()
+        self._hold(key, record)
+        if self._pending:
+            self._changed.add(key)
+        moved = self.every.put(key, record)
+        if self.shown is not self.every:
+            moved = self.shown.put(key, record)
+        if moved:
+            self._moved()
+        else:
+            self.refresh_key(key)
 
     def remove_record(self, key: str) -> None:
-        self.records.pop(key, None)
-        if key in self._shown:
-            self.remove_row(key)
-            self._shown.discard(key)
+        self.remove_records([key])
+
+    def remove_records(self, keys: Iterable[str]) -> None:
+        """Drop the rows of ``keys`` (folders gone), in one redraw."""
+        for key in keys:
+            record = self.records.pop(key, None)
+            if record is None:
+                continue
+            self.status_counts[record.status] -= 1
+            self.hay.pop(key, None)
+            if self._pending:
+                self._changed.add(key)
+            self.every.discard(key)
+            self.shown.discard(key)
+        self._moved()
+
+    def _hold(self, key: str, record: AgentRecord) -> None:
+        old = self.records.get(key)
+        if old is not None:
+            self.status_counts[old.status] -= 1
+        self.status_counts[record.status] += 1
+        self.records[key] = record
+        self.hay.put(key, record)
 
     def set_filter(self, needle: str) -> None:
-        self.needle = needle.strip()
-        self.rebuild()
+        self.rearrange(self.order, self.reverse, needle)
 
     def set_sort(self, sort: str, *, reverse: bool = False) -> None:
-        self.order, self.reverse = sort, reverse
-        self.rebuild()
+        self.rearrange(sort, reverse, self.needle)
 
-    def schedule_rebuild(self) -> None:
-        """Coalesce many row additions (a burst of new agents) into one rebuild."""
-        if not self._rebuild_pending:
-            self._rebuild_pending = True
-            self.call_after_refresh(self.rebuild)
+    def rearrange(self, order: str, reverse: bool, needle: str) -> None:
+        """Sort and filter anew. Small lists at once; large ones in a thread, the current
+        order on screen (and kept current) until the new one arrives."""
+        self._generation += 1
+        needle = needle.strip().lower()
+        # What the arrangement starts from, copied: the rows on screen keep changing.
+        every = self.every.entries() if order == self.every.order else None
+        shown = self.shown.entries() if self.shown is not self.every else None
+        source = Arrangement(order, reverse, needle, self.shown.needle, every, shown)
+        if len(self.records) < THREADED_MIN:
+            self._place(*source.arrange(self.hay, self.records.items()))
+            self.post_message(self.Rearranged(self))
+            return
+        self._pending = True
+        self._changed = set()
+        snapshot = list(self.records.items()) if every is None else []
+        self._arrange_in_thread(self._generation, source, snapshot)
 
-    def rebuild(self) -> None:
-        """Rows again in filter and sort order, keeping the cursor on the same agent."""
-        self._rebuild_pending = False
+    @work(thread=True, group="arrange", exit_on_error=False, description="sort the agent list")
+    def _arrange_in_thread(
+        self, generation: int, source: Arrangement, snapshot: list[tuple[str, AgentRecord]]
+    ) -> None:
+        every, shown = source.arrange(self.hay, snapshot)
+        self.post_message(Arranged(self, generation, every, shown))
+
+    def on_arranged(self, event: Arranged) -> None:
+        if event.generation != self._generation:
+            return  # a later rearrangement was asked for: this one is stale
+        self._pending = False
+        self._place(event.every, event.shown)
+        # Changes that came while the thread worked went to the old order: apply them again.
+        for key in self._changed:
+            record = self.records.get(key)
+            for order in {id(self.every): self.every, id(self.shown): self.shown}.values():
+                if record is None:
+                    order.discard(key)
+                else:
+                    order.put(key, record)
+        self._changed = set()
+        self._moved()
+        self.post_message(self.Rearranged(self))
+
+    def _place(self, every: RowOrder, shown: RowOrder) -> None:
         selected = self.selected_key
-        now = self.clock()
-        ordered = sorted(
-            (r for r in self.records.values() if matches(r, self.needle)),
-            key=sort_key(self.order),
-            reverse=self.reverse,
-        )
-        self.clear(columns=False)
-        self._shown = set()
-        for record in ordered:
-            key = str(record.folder)
-            self.add_row(*_cells(record, now), key=key)
-            self._shown.add(key)
-        if selected in self._shown:
-            self.move_cursor(row=self.get_row_index(selected), scroll=True)
+        self.every, self.shown = every, shown
+        row = shown.row_of(selected) if selected is not None else None
+        self._moved(row if row is not None else min(self.cursor_row, max(0, len(shown) - 1)))
+
+    def _moved(self, row: int | None = None) -> None:
+        """Rows came, went or moved: keep the cursor on its agent, redraw, announce."""
+        if row is None:
+            selected = self._highlighted
+            found = self.shown.row_of(selected) if selected is not None else None
+            row = found if found is not None else self.cursor_row
+        self.cursor_row = max(0, min(row, len(self.shown) - 1))
+        self.virtual_size = Size(self.size.width, len(self.shown) + 1)
+        self._scroll_cursor_visible()
+        self.refresh()
+        self._announce()
+
+    def _announce(self) -> None:
+        key = self.selected_key
+        if key != self._highlighted:
+            self._highlighted = key
+            self.post_message(self.Highlighted(self, key))
+
+    # The cursor.
+
+    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
+        """Put the cursor on ``row`` (clamped to the rows shown)."""
+        old = self.cursor_row
+        self.cursor_row = max(0, min(row, len(self.shown) - 1))
+        self._refresh_row(old)
+        self._refresh_row(self.cursor_row)
+        if scroll:
+            self._scroll_cursor_visible()
+        self._announce()
+
+    def _scroll_cursor_visible(self) -> None:
+        rows = max(1, self.scrollable_content_region.height - 1)  # under the header
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + rows:
+            self.scroll_to(y=self.cursor_row - rows + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        self.move_cursor(len(self.shown) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            column = self._column_at(event.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(self, column))
+            return
+        row = int(self.scroll_y) + event.y - 1
+        if 0 <= row < len(self.shown):
+            self.move_cursor(row, scroll=False)
+
+    def _column_at(self, x: int) -> str | None:
+        left = 0
+        for (key, _, _, _), width in zip(COLUMNS, self._widths, strict=True):
+            left += width + 2 * PAD
+            if x < left:
+                return key
+        return None
+
+    # Drawing.
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._widths = widths(self.scrollable_content_region.width)
+        self._rows.clear()
+        self.virtual_size = Size(self.size.width, len(self.shown) + 1)
+        self._scroll_cursor_visible()
 
     def refresh_ages(self) -> None:
-        """Re-render ages (cells that did not change are left alone)."""
+        """Redraw the rows in view whose age text changed (the others are left alone)."""
         now = self.clock()
-        for key in self._shown:
-            age = age_text(self.records[key], now)
-            if self.get_cell(key, "age").plain != age:
-                self.set_cells(key, {"age": Text(age, justify="right")})
+        for y, key in self._rows_in_view():
+            cached = self._rows.get(key)
+            if cached is None or age_text(cached[0], now) != cached[1]:
+                self.refresh(Region(0, y, self.size.width, 1))
 
-    def _update_row(self, key: str, record: AgentRecord, now: datetime) -> None:
-        changed = {
-            column: cell
-            for (column, _, _), cell in zip(COLUMNS, _cells(record, now), strict=True)
-            if self.get_cell(key, column) != cell
-        }
-        self.set_cells(key, changed)
+    def refresh_key(self, key: str) -> None:
+        """Redraw the row of ``key`` if it is in view."""
+        row = self.shown.row_of(key)
+        if row is not None:
+            self._refresh_row(row)
 
-    def set_cells(self, key: str, cells: dict[str, CellType]) -> None:
-        """``update_cell`` for cells of one row, redrawing that row alone.
+    def _refresh_row(self, row: int) -> None:
+        y = row - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
 
-        ``DataTable.update_cell`` redraws the whole table: on every autosave of a running agent
-        that was every visible line of the list, the largest part of the frame.
-        """
-        if not cells:
-            return
-        row = self._data[RowKey(key)]
-        for column, cell in cells.items():
-            row[ColumnKey(column)] = cell
-        self._update_count += 1  # the key of DataTable's line caches: rendered lines are stale
-        self.refresh_row(self.get_row_index(key))
+    def _rows_in_view(self) -> list[tuple[int, str]]:
+        top = int(self.scroll_y)
+        end = min(len(self.shown), top + self.scrollable_content_region.height - 1)
+        return [(row - top + 1, self.shown.key_at(row)) for row in range(top, end)]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        row = int(self.scroll_y) + y - 1
+        if row >= len(self.shown):
+            return Strip.blank(width, self.line_style)
+        key = self.shown.key_at(row)
+        strip = self._row_strip(key, self.records[key], width)
+        if row == self.cursor_row:
+            cursor = self.get_component_rich_style("agent-table--cursor")
+            return strip.apply_style(self.line_style + cursor)
+        return strip.apply_style(self.line_style)
+
+    def _row_strip(self, key: str, record: AgentRecord, width: int) -> Strip:
+        now = self.clock()
+        age = age_text(record, now)
+        cached = self._rows.get(key)
+        if cached is not None and cached[0] is record and cached[1] == age and cached[2] == width:
+            return cached[3]
+        row = cells(record, now)
+        strip = self._line([row[key] for key, *_ in COLUMNS], width)
+        self._rows[key] = (record, age, width, strip)
+        return strip
+
+    def _header(self, width: int) -> Strip:
+        arrow = " ▲" if self.reverse else " ▼"
+        labels = [
+            Text(label + (arrow if COLUMN_SORTS.get(key) == self.order else ""))
+            for key, label, _, _ in COLUMNS
+        ]
+        header = self.get_component_rich_style("agent-table--header")
+        return self._line(labels, width).apply_style(self.line_style + header)
+
+    def _line(self, texts: list[Text], width: int) -> Strip:
+        line = Text(no_wrap=True, overflow="crop")
+        for text, cell_width, (_, _, _, right) in zip(texts, self._widths, COLUMNS, strict=True):
+            line.append(" " * PAD)
+            line.append_text(fit(text, cell_width, right))
+            line.append(" " * PAD)
+        segments = list(line.render(self.app.console, end=""))
+        return Strip(Segment.adjust_line_length(segments, width, Style()), width)

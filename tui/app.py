@@ -25,7 +25,6 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
-    DataTable,
     Header,
     Input,
     Static,
@@ -64,7 +63,6 @@ from agent_tui.user_config import UserConfig, UserConfigError, check_binding_ids
 from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
 
 SCAN_CHUNK = 500
-FIRST_ROWS = 200
 SCAN_CHUNK_SECONDS = 0.05
 AGE_REFRESH_TICKS = 10
 MAIN_SCREEN_ACTIONS = frozenset(
@@ -324,9 +322,7 @@ class AgentTUI(App[None]):
     @on(ScanChunk)
     def _scan_chunk(self, event: ScanChunk) -> None:
         table = self.table
-        # Rows for the first screenful now (first paint); the rest in one sorted rebuild at
-        # the end, because every batch of new rows makes the table re-measure itself.
-        table.add_records(event.records, rows=table.row_count < FIRST_ROWS)
+        table.add_records(event.records)
         if self.first_rows_at is None and table.row_count:
             self.first_rows_at = time.perf_counter()
         if event.done:
@@ -334,11 +330,9 @@ class AgentTUI(App[None]):
             # the scan ran (the rebuild keeps the cursor on it). The cursor, not
             # ``self.selected``: the highlight message of a move may not be handled yet.
             untouched = table.selected_key in (None, self._auto_selected)
-            for key in set(table.records) - event.seen:
-                table.remove_record(key)
-            table.rebuild()
+            table.remove_records(set(table.records) - event.seen)
             if not self._scanned_once and table.row_count and untouched:
-                table.move_cursor(row=0)
+                table.move_cursor(0)
             if not self._scanned_once:
                 self.call_after_refresh(settle_garbage)
             self._scanned_once = True
@@ -390,9 +384,10 @@ class AgentTUI(App[None]):
     def forget_folders(self, folders: Iterable[Path]) -> None:
         """Drop rows for folders that are gone (the watcher saw it, or cleanup did it)."""
         table = self.table
-        for folder in folders:
-            table.remove_record(str(folder))
-            if isinstance(self.screen, CleanupScreen):
+        folders = list(folders)
+        table.remove_records(str(folder) for folder in folders)
+        if isinstance(self.screen, CleanupScreen):
+            for folder in folders:
                 self.screen.record_removed(folder)
         if self.selected not in table.records:
             self.select(table.selected_key)
@@ -400,13 +395,17 @@ class AgentTUI(App[None]):
 
     # Selection and views.
 
-    @on(DataTable.RowHighlighted, "#agents")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.select(event.row_key.value)
+    @on(AgentTable.Highlighted, "#agents")
+    def _row_highlighted(self, event: AgentTable.Highlighted) -> None:
+        self.select(event.key)
 
-    @on(DataTable.HeaderSelected, "#agents")
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        sort = COLUMN_SORTS.get(str(event.column_key.value))
+    @on(AgentTable.Rearranged, "#agents")
+    def _rearranged(self) -> None:
+        self._update_status()
+
+    @on(AgentTable.HeaderClicked, "#agents")
+    def _header_selected(self, event: AgentTable.HeaderClicked) -> None:
+        sort = COLUMN_SORTS.get(event.column)
         if sort:
             table = self.table
             table.set_sort(sort, reverse=sort == table.order and not table.reverse)
@@ -451,12 +450,11 @@ class AgentTUI(App[None]):
     def _update_status(self) -> None:
         table = self.table
         shown, total = table.row_count, len(table.records)
-        counts: dict[str, int] = {}
-        for record in table.records.values():
-            counts[record.status] = counts.get(record.status, 0) + 1
-        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        parts = [f"{n} {status}" for status, n in sorted(table.status_counts.items()) if n]
         head = f"{shown} of {plural(total, 'agent')}" if table.needle else plural(total, "agent")
         order = f"{table.order}, reversed" if table.reverse else table.order
+        if table.arranging:
+            order += " (sorting...)"
         text = f"{head}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
@@ -510,8 +508,9 @@ class AgentTUI(App[None]):
     def reveal_agent(self, key: str) -> None:
         """Put the list's cursor on agent ``key`` (now, or when the watcher first sees it)."""
         table = self.table
-        if key in table.rows:
-            table.move_cursor(row=table.get_row_index(key), scroll=True)
+        row = table.row_of(key)
+        if row is not None:
+            table.move_cursor(row)
             self._pending_reveal = None
         else:
             self._pending_reveal = key

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Region, Size
-from textual.reactive import Reactive
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.strip import Strip
+
+from agent_tui.tui.line_view import LineView
 
 GAP = 1  # blank lines after each message
 
 
-class Transcript(ScrollView, can_focus=True):
+class Transcript(LineView, can_focus=True):
     """Messages, wrapped to the width, each followed by a blank line; scrolls as a log."""
 
     DEFAULT_CSS = """
@@ -39,10 +38,6 @@ class Transcript(ScrollView, can_focus=True):
     }
     """
 
-    # A message appended changes only the log's own scroll range: its virtual size is not a
-    # layout of the whole screen here (a ScrollView's is, 15-28 ms a write on a slow machine).
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.pieces: list[Text] = []
@@ -50,7 +45,6 @@ class Transcript(ScrollView, can_focus=True):
         self._width = 0
         self._lines: LRUCache[int, list[Strip]] = LRUCache(64)  # message index -> its lines
         self._at_end = True  # scrolled to the last line (as of the last scroll)
-        self._style = Style()  # this frame's (see render_lines)
 
     @property
     def line_count(self) -> int:
@@ -101,14 +95,6 @@ class Transcript(ScrollView, can_focus=True):
             self.scroll_to(y=self._ends[top - 1] if top else 0, animate=False)
         self.refresh()
 
-    def watch_virtual_size(self, old: Size, new: Size) -> None:
-        height = self.scrollable_content_region.height
-        if (old.height > height) != (new.height > height) or old.width != new.width:
-            self.refresh(layout=True)  # the scrollbar comes or goes
-        else:
-            self._scroll_update(new)
-            self.refresh()
-
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         self._at_end = new >= self.max_scroll_y
@@ -118,16 +104,10 @@ class Transcript(ScrollView, can_focus=True):
         if width > 0 and width != self._width:
             self._rewrap(width)
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # The style is the same for every line of a frame, and costly to look up (it walks
-        # the ancestors' styles): once per frame, not twice per line.
-        self._style = self.rich_style
-        return super().render_lines(crop)
-
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         line = y + self.scroll_offset.y
-        style = self._style
+        style = self.line_style
         if line >= self.line_count or not self._width:
             return Strip.blank(width, style)
         index = bisect_right(self._ends, line)

@@ -77,7 +77,7 @@ async def test_every_app_tab_on_every_hostile_folder(tmp_path: Path) -> None:
                 break
         assert table.row_count >= len(corpus.folders) - 2
         for row in range(table.row_count):
-            table.move_cursor(row=row)
+            table.move_cursor(row)
             for tab in ("tab-config", "tab-state", "tab-diff", "tab-config"):
                 app.tabs.active = tab
                 await pilot.pause(0.02)

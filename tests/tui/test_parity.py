@@ -62,7 +62,7 @@ async def test_ls_and_the_table_sort_alike(
         for sort in SORTS:
             table.set_sort(sort)
             await pilot.pause()
-            shown = [row.key.value for row in table.ordered_rows]
+            shown = list(table.keys)
             assert [Path(p).name for p in shown] == [Path(p).name for p in by_cli[sort]], sort
     assert by_cli["age"][-1] == str(folders[4])  # 1960: older than the one with no time
 
@@ -91,8 +91,8 @@ async def test_diff_and_the_diff_tab_find_the_same_changes(
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40), message_hook=hook) as pilot:
         table = app.query_one(AgentTable)
-        assert await wait_until(pilot, lambda: str(third) in table.rows)
-        table.move_cursor(row=table.get_row_index(str(third)))
+        assert await wait_until(pilot, lambda: str(third) in table.shown)
+        table.move_cursor(table.row_of(str(third)))
         assert await wait_until(pilot, lambda: app.selected == str(third))
         await pilot.press("d")
         picker_from = app.query_one("#diff-from", Select)

@@ -81,8 +81,8 @@ async def test_config_tab_masks_a_key_in_swarms_error_txt(workspace: Path) -> No
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
         table = app.query_one(AgentTable)
-        assert await wait_until(pilot, lambda: str(folder) in table.rows)
-        table.move_cursor(row=table.get_row_index(str(folder)))
+        assert await wait_until(pilot, lambda: str(folder) in table.shown)
+        table.move_cursor(table.row_of(str(folder)))
         problems = app.query_one("#config-problems", Static)
         body = app.query_one("#config-body", Static)
         assert await wait_until(pilot, lambda: REDACTED in str(problems.content))

@@ -31,18 +31,18 @@ def text_of(app: AgentTUI, selector: str) -> str:
 
 
 def cell(app: AgentTUI, folder: Path, column: str) -> str:
-    return app.query_one(AgentTable).get_cell(str(folder), column).plain
+    return app.query_one(AgentTable).cell(str(folder), column).plain
 
 
 def shown(app: AgentTUI) -> set[str]:
     table = app.query_one(AgentTable)
-    return {Path(key.value).name for key in table.rows}
+    return {Path(key).name for key in table.keys}
 
 
 async def select(pilot, app: AgentTUI, folder: Path) -> None:
     table = app.query_one(AgentTable)
-    assert await wait_until(pilot, lambda: str(folder) in table.rows)
-    table.move_cursor(row=table.get_row_index(str(folder)))
+    assert await wait_until(pilot, lambda: str(folder) in table.shown)
+    table.move_cursor(table.row_of(str(folder)))
     assert await wait_until(pilot, lambda: app.selected == str(folder))
 
 
@@ -94,7 +94,7 @@ async def test_an_autosave_redraws_that_agents_row_and_no_other(workspace: Path)
     app = AgentTUI(workspace_dir=workspace)
     async with app.run_test(size=(140, 40)) as pilot:
         table = app.query_one(AgentTable)
-        assert await wait_until(pilot, lambda: len(table.rows) == 12)
+        assert await wait_until(pilot, lambda: table.row_count == 12)
         await pilot.pause(0.3)
         drawn: list[int] = []
         draw = table.render_line
@@ -108,7 +108,7 @@ async def test_an_autosave_redraws_that_agents_row_and_no_other(workspace: Path)
         await asyncio.to_thread(rewrite_config, busy, loop_count=9)
         assert await wait_until(pilot, lambda: cell(app, busy, "loops") == "9")
         await pilot.pause(0.2)
-        row_y = table.get_row_index(str(busy)) + 1  # under the header line
+        row_y = table.row_of(str(busy)) + 1  # under the header line
         assert drawn, "the changed row was not drawn"
         assert set(drawn) == {row_y}, f"lines drawn again: {sorted(set(drawn))}"
         assert [cell(app, f, "loops") for f in folders if f != busy] == ["2"] * 11
@@ -238,7 +238,7 @@ async def test_filter_and_sort(workspace: Path) -> None:
         await pilot.press("s", "s")  # name -> age -> size
         table = app.query_one(AgentTable)
         assert table.order == "size"
-        first = table.coordinate_to_cell_key((0, 0)).row_key.value
+        first = table.shown.key_at(0)
         assert first == str(beta)  # the longer run is bigger
 
 
@@ -370,12 +370,12 @@ async def test_an_agent_picked_while_the_first_scan_runs_stays_picked(
         table = app.query_one(AgentTable)
         assert await wait_until(pilot, lambda: table.row_count >= 5)
         assert not app._scanned_once
-        picked = str(next(f for f in folders if str(f) in table.rows and f != folders[0]))
-        table.move_cursor(row=table.get_row_index(picked))
+        picked = str(next(f for f in folders if str(f) in table.shown and f != folders[0]))
+        table.move_cursor(table.row_of(picked))
         assert await wait_until(pilot, lambda: app._scanned_once)
         await pilot.pause()
         assert app.selected == picked
-        assert table.get_row_index(picked) == table.cursor_row
+        assert table.row_of(picked) == table.cursor_row
 
 
 async def test_a_cursor_move_just_before_the_scan_ends_is_kept(workspace: Path) -> None:
@@ -391,9 +391,9 @@ async def test_a_cursor_move_just_before_the_scan_ends_is_kept(workspace: Path) 
         table = app.query_one(AgentTable)
         app._scan_chunk(ScanChunk(records))
         await pilot.pause()
-        assert app.selected == str(folders[0])  # the scan's pick: the first row read
+        assert app.selected == str(folders[1])  # the scan's pick: the first row, alpha
         picked = str(folders[2])
-        table.move_cursor(row=table.get_row_index(picked))
+        table.move_cursor(table.row_of(picked))
         app._scan_chunk(ScanChunk([], done=True, seen=frozenset(map(str, folders))))
         await pilot.pause()
         assert table.selected_key == picked
@@ -402,14 +402,13 @@ async def test_a_cursor_move_just_before_the_scan_ends_is_kept(workspace: Path) 
 
 async def test_the_app_and_its_table_keep_textuals_methods(workspace: Path) -> None:
     """Attributes named like Textual's methods hid them (the type checker found these):
-    ``AgentTUI.watch`` (a flag) hid ``App.watch``, the table's ``sort`` and ``remove`` hid
-    ``DataTable.sort`` and ``Widget.remove``."""
+    ``AgentTUI.watch`` (a flag) hid ``App.watch``, the table's ``remove`` hid
+    ``Widget.remove``."""
     app = AgentTUI(workspace_dir=workspace, watch=False)
     async with app.run_test(size=(140, 40)) as pilot:
         seen: list[str] = []
         app.watch(app, "sub_title", lambda value: seen.append(value), init=False)
         app.sub_title = "watched"
         assert await wait_until(pilot, lambda: seen == ["watched"])
-        assert callable(app.table.sort)
         await app.table.remove()
         assert not app.query(AgentTable)

@@ -21,8 +21,8 @@ def notes(app: AgentTUI) -> list[str]:
 async def pick(pilot, app: AgentTUI, folder: Path) -> None:
     """Move the list's cursor to ``folder``, as a user does, and wait for the tabs to follow."""
     table = app.table
-    assert await wait_until(pilot, lambda: str(folder) in table.rows)
-    table.move_cursor(row=table.get_row_index(str(folder)))
+    assert await wait_until(pilot, lambda: str(folder) in table.shown)
+    table.move_cursor(table.row_of(str(folder)))
     assert await wait_until(pilot, lambda: app.selected == str(folder))
 
 
@@ -120,7 +120,7 @@ async def test_a_run_of_another_process_that_ends_is_a_toast(workspace: Path) ->
 
 def names(app: AgentTUI) -> list[str]:
     table = app.table
-    return [Path(table.coordinate_to_cell_key((row, 0)).row_key.value).name.split("-")[0]
+    return [Path(table.shown.key_at(row)).name.split("-")[0]
             for row in range(table.row_count)]  # fmt: skip
 
 

@@ -32,7 +32,7 @@ async def test_escape_sequences_from_disk_are_shown_not_obeyed(workspace: Path) 
     async with app.run_test(size=(160, 40)) as pilot:
         table = app.table
         assert await wait_until(pilot, lambda: len(table.records) == 2)
-        table.move_cursor(row=table.get_row_index(str(folder)))
+        table.move_cursor(table.row_of(str(folder)))
         assert await wait_until(pilot, lambda: app.selected == str(folder))
         screens["list and config"] = app.export_screenshot()
         await pilot.press("2")

@@ -106,8 +106,8 @@ def replace_with_fifo(path: Path) -> None:
 
 async def select(pilot, app: AgentTUI, folder: Path) -> None:
     table = app.table
-    assert await wait_until(pilot, lambda: str(folder) in table.rows)
-    table.move_cursor(row=table.get_row_index(str(folder)))
+    assert await wait_until(pilot, lambda: str(folder) in table.shown)
+    table.move_cursor(table.row_of(str(folder)))
     assert await wait_until(pilot, lambda: app.selected == str(folder))
 
 

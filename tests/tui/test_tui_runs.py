@@ -98,9 +98,9 @@ async def test_interrupt_saves_interrupted_state(workspace: Path) -> None:
         table = app.query_one(AgentTable)
 
         def row_status() -> str:
-            if str(folder) not in table.rows:  # the watcher may not have seen it yet
+            if str(folder) not in table.shown:  # the watcher may not have seen it yet
                 return ""
-            return table.get_cell(str(folder), "status").plain.strip()
+            return table.cell(str(folder), "status").plain.strip()
 
         assert await wait_until(pilot, lambda: row_status() == "interrupted")
 
