@@ -8,6 +8,8 @@ a UI can show. Everything here reads; nothing writes.
 - :mod:`.folder`: :func:`read_agent`, one folder into a record, never raising;
 - :mod:`.scan` and :mod:`.forked`: every folder of a workspace, optionally shared with a
   forked child;
+- :mod:`.summary`: the summary index, which spares a scan the configs that did not change
+  (kept in the user's cache folder, never in a workspace);
 - :mod:`.documents`: ``config.json``, the state file and the whole conversation;
 - :mod:`.detail`: :class:`AgentDetail`, what a view shows, with a window of the conversation;
 - :mod:`.history`: the per-step history from the journal;
@@ -23,6 +25,7 @@ from agent_tui.workspace.lookup import WorkspaceLookupError, resolve_agent
 from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.scan import PARALLEL_MIN, iter_agent_folders, scan, scan_map
 from agent_tui.workspace.status import parse_timestamp
+from agent_tui.workspace.summary import SummaryIndex
 from agent_tui.workspace.walk import folder_size
 
 # The views' details load on first use: `agent-tui ls` and the CLI never need them.
@@ -46,6 +49,7 @@ __all__ = [
     "DetailCache",
     "StepHistory",
     "StepSnapshot",
+    "SummaryIndex",
     "WorkspaceFileError",
     "WorkspaceLookupError",
     "folder_size",

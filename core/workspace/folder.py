@@ -15,7 +15,7 @@ from pathlib import Path
 from agent_tui.format.layout import CONFIG_NAME, Format, Status
 from agent_tui.format.persistence import WorkspaceFileError, open_regular, parse_json, read_fd
 from agent_tui.workspace.record import AgentRecord
-from agent_tui.workspace.status import fill_from_config, pick_state_file, probe_lock
+from agent_tui.workspace.status import fill_from_summary, pick_state_file, probe_lock, summarize
 from agent_tui.workspace.walk import Listing, lstat_mtime_ns, os_reason, walk
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -23,13 +23,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from agent_tui.workspace.summary import SummaryIndex
 
-def read_agent(folder: os.PathLike[str] | str) -> AgentRecord:
+
+def read_agent(folder: os.PathLike[str] | str, *, index: SummaryIndex | None = None) -> AgentRecord:
     """Read one agent folder into a record; never raises for anything found on disk.
 
     Touches only ``folder`` (one ``scandir`` per sub-folder, one ``config.json`` parse, a lock
     probe when the config claims a run), so it is the call to make when a watcher reports a
-    change inside one folder.
+    change inside one folder. With an ``index`` (a :class:`SummaryIndex` of its agents folder)
+    an unchanged config is not parsed; see :func:`read_folder`.
     """
     folder = Path(folder)
     record = AgentRecord(folder.name, None, os.fspath(folder), _folder=folder)
@@ -39,7 +42,7 @@ def read_agent(folder: os.PathLike[str] | str) -> AgentRecord:
         missing = isinstance(exc, FileNotFoundError)
         return _broken(record, "folder not found" if missing else os_reason(exc))
     if stat.S_ISDIR(info.st_mode):
-        return read_folder(record, info.st_mtime_ns)
+        return read_folder(record, info.st_mtime_ns, index)
     record.modified_ns = info.st_mtime_ns
     record.size_bytes, record.file_count = info.st_size, 1
     if stat.S_ISLNK(info.st_mode):
@@ -47,9 +50,15 @@ def read_agent(folder: os.PathLike[str] | str) -> AgentRecord:
     return _broken(record, "is a file, expected an agent folder")
 
 
-def read_folder(record: AgentRecord, folder_mtime_ns: int | None) -> AgentRecord:
-    """The part of :func:`read_agent` after the folder is known to be a real folder."""
+def read_folder(
+    record: AgentRecord, folder_mtime_ns: int | None, index: SummaryIndex | None = None
+) -> AgentRecord:
+    """The part of :func:`read_agent` after the folder is known to be a real folder.
+
+    With an ``index``, a config that did not change since the index kept its summary is not
+    read at all, and one that is read is offered to the index."""
     path = record.path
+    name = record.name  # the folder's name, until the config names the agent
     listing = Listing()
     walk(path, listing, "", True)
     record.size_bytes, record.file_count = listing.size, listing.files
@@ -73,22 +82,28 @@ def read_folder(record: AgentRecord, folder_mtime_ns: int | None) -> AgentRecord
         probe_lock(record, listing.top)
         return _without_config(record, listing, what)
     record.config_mtime_ns = config_info.st_mtime_ns
-    try:
-        config = _read_config(path, config_info.st_size)
-    except WorkspaceFileError as exc:
-        record.problems.append(f"config.json: {exc.reason}")
-        probe_lock(record, listing.top)
-        record.status = Status.RUNNING if record.holder else Status.BROKEN
-        return record
-    fill_from_config(record, config, listing.top)
+    summary = index.lookup(name, config_info) if index is not None else None
+    if summary is None:
+        try:
+            config, read_info = _read_config(path, config_info.st_size)
+        except WorkspaceFileError as exc:
+            record.problems.append(f"config.json: {exc.reason}")
+            probe_lock(record, listing.top)
+            record.status = Status.RUNNING if record.holder else Status.BROKEN
+            return record
+        summary = summarize(config, path)
+        if index is not None:
+            index.keep(name, config_info, read_info, summary)
+    fill_from_summary(record, summary, listing.top)
     return record
 
 
-def _read_config(path: str, size: int) -> dict[str, Any]:
+def _read_config(path: str, size: int) -> tuple[dict[str, Any], os.stat_result]:
     """``config.json`` of the folder at ``path`` (a real folder: the caller's ``lstat`` said so),
-    whose listed size is ``size``: one ``read`` of that size plus one byte, more only when the
-    file grew since it was listed. Opened like every workspace file (:func:`open_regular`): a
-    link, a FIFO or a device named ``config.json`` is a problem, never followed or waited on."""
+    whose listed size is ``size``, and the ``fstat`` of the file read: one ``read`` of that size
+    plus one byte, more only when the file grew since it was listed. Opened like every
+    workspace file (:func:`open_regular`): a link, a FIFO or a device named ``config.json`` is
+    a problem, never followed or waited on."""
     target = f"{path}/{CONFIG_NAME}"
     fd, info = open_regular(target)
     try:
@@ -99,7 +114,7 @@ def _read_config(path: str, size: int) -> dict[str, Any]:
     if not isinstance(document, dict):
         kind = type(document).__name__.replace("NoneType", "null")
         raise WorkspaceFileError(target, f"expected a JSON object at the top level, found {kind}")
-    return document
+    return document, info
 
 
 def _broken(record: AgentRecord, problem: str) -> AgentRecord:
@@ -125,6 +140,6 @@ def _describe_link(path: Path) -> str:
 def _without_config(record: AgentRecord, listing: Listing, problem: str) -> AgentRecord:
     empty = not listing.files and not listing.top_dirs
     record.problems.append(problem + (" (empty folder)" if empty else ""))
-    record.state_name = pick_state_file(Format.UNKNOWN, record.name, {}, listing.top)
+    record.state_name = pick_state_file(Format.UNKNOWN, record.name, None, listing.top)
     record.status = Status.RUNNING if record.holder else Status.UNKNOWN
     return record

@@ -1,6 +1,7 @@
 """Listing a workspace: every folder under ``<root>/agents`` read into a record.
 
-Cheap on purpose: one ``scandir`` per folder and only ``config.json`` parsed. A large
+Cheap on purpose: one ``scandir`` per folder, and only the ``config.json`` files that changed
+since the last scan parsed (the summary index, :mod:`agent_tui.workspace.summary`). A large
 workspace can be shared with a forked child (:mod:`agent_tui.workspace.forked`).
 """
 
@@ -18,6 +19,7 @@ from agent_tui.format.persistence import WorkspaceFileError, is_temp_file
 from agent_tui.workspace.folder import read_agent, read_folder
 from agent_tui.workspace.forked import map_forked
 from agent_tui.workspace.record import AgentRecord
+from agent_tui.workspace.summary import Mark, SummaryIndex
 from agent_tui.workspace.walk import os_reason
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -55,14 +57,17 @@ def iter_agent_folders(root: os.PathLike[str] | str | None = None) -> Iterator[P
         yield agents / entry.name
 
 
-def scan(root: os.PathLike[str] | str | None = None, *, jobs: int = 1) -> list[AgentRecord]:
+def scan(
+    root: os.PathLike[str] | str | None = None, *, jobs: int = 1, index: bool = True
+) -> list[AgentRecord]:
     """Records for every folder under ``<root>/agents`` (root defaults to ``$WORKSPACE_DIR``),
     sorted by folder name. An agents folder that does not exist yet gives an empty list.
 
-    ``jobs=2`` shares a large workspace with a forked child (see :func:`scan_map`).
-    Raises :class:`WorkspaceFileError` only when ``<root>/agents`` itself cannot be listed.
+    ``jobs=2`` shares a large workspace with a forked child, ``index=False`` parses every
+    config (see :func:`scan_map`). Raises :class:`WorkspaceFileError` only when
+    ``<root>/agents`` itself cannot be listed.
     """
-    return scan_map(root, _same, jobs=jobs)
+    return scan_map(root, _same, jobs=jobs, index=index)
 
 
 def _same(record: AgentRecord) -> AgentRecord:
@@ -70,7 +75,11 @@ def _same(record: AgentRecord) -> AgentRecord:
 
 
 def scan_map(
-    root: os.PathLike[str] | str | None, convert: Callable[[AgentRecord], Any], *, jobs: int = 1
+    root: os.PathLike[str] | str | None,
+    convert: Callable[[AgentRecord], Any],
+    *,
+    jobs: int = 1,
+    index: bool = True,
 ) -> list[Any]:
     """``[convert(record) for record in scan(root)]``, with ``convert`` run where the record
     was read.
@@ -80,26 +89,45 @@ def scan_map(
     CPU-bound in Python. Only what ``convert`` returns crosses back, so a caller that wants
     table rows sends rows, not records. Only a single-threaded process may ask for it, since
     forking a threaded one is unsafe; otherwise the scan runs here, in one process.
+
+    With ``index`` (the default) a config is parsed only when the summary index has nothing
+    for it as it is now (:class:`~agent_tui.workspace.summary.SummaryIndex`); the records are
+    the same as ``index=False`` gives, which parses every one. The index is written back when
+    the scan changed it.
     """
     agents, entries = _agent_entries(root)
-    read_chunk = partial(_read_chunk, agents, convert=convert)
+    summaries = SummaryIndex.load(agents) if index and entries else None
+    read_chunk = partial(_read_chunk, agents, convert=convert, index=summaries)
     if jobs > 1 and len(entries) >= PARALLEL_MIN and threading.active_count() == 1:
-        return map_forked(entries, read_chunk)
-    return read_chunk(entries)
+        pairs = map_forked(entries, read_chunk)
+    else:
+        pairs = read_chunk(entries)
+    if summaries is not None:
+        summaries.save([entry.name for entry in entries], [mark for _, mark in pairs])
+    return [converted for converted, _ in pairs]
 
 
-def _record_for(agents: Path, entry: os.DirEntry) -> AgentRecord:
+def _record_for(agents: Path, entry: os.DirEntry, index: SummaryIndex | None) -> AgentRecord:
     try:
         is_dir = entry.is_dir(follow_symlinks=False)
     except OSError:
         is_dir = False
     if is_dir:
         # The listing already says it is a real folder: skip read_agent's lstat.
-        return read_folder(AgentRecord(entry.name, None, entry.path), None)
+        return read_folder(AgentRecord(entry.name, None, entry.path), None, index)
     return read_agent(agents / entry.name)
 
 
 def _read_chunk(
-    agents: Path, entries: list[os.DirEntry], *, convert: Callable[[AgentRecord], Any]
-) -> list[Any]:
-    return [convert(_record_for(agents, entry)) for entry in entries]
+    agents: Path,
+    entries: list[os.DirEntry],
+    *,
+    convert: Callable[[AgentRecord], Any],
+    index: SummaryIndex | None,
+) -> list[tuple[Any, Mark]]:
+    # Each result travels with its folder's mark for the index (what a forked child found
+    # reaches the index only this way).
+    if index is None:
+        return [(convert(_record_for(agents, entry, None)), None) for entry in entries]
+    take = index.take
+    return [(convert(_record_for(agents, entry, index)), take(entry.name)) for entry in entries]

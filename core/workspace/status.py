@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from agent_tui.format.layout import (
     CONFIG_NAME,
@@ -57,14 +58,10 @@ def parse_timestamp(value: object) -> datetime | None:
 TIMESTAMP_SLACK_S = 300
 
 
-def _believe_timestamp(record: AgentRecord) -> None:
-    """A timestamp later than the file that holds it was written is not believed (one in 9999
-    would read "0s" old and never age into a cleanup): config.json's mtime stands in for it."""
-    saved, written_ns = record.last_autosave, record.config_mtime_ns
-    if saved is None or written_ns is None:
-        return
-    if saved.timestamp() <= written_ns / 1e9 + TIMESTAMP_SLACK_S:
-        return
+def _disbelieve_timestamp(record: AgentRecord, saved: datetime, written_ns: int) -> None:
+    """A timestamp later than the file that holds it was written (by more than
+    :data:`TIMESTAMP_SLACK_S`) is not believed: one in 9999 would read "0s" old and never age
+    into a cleanup. config.json's mtime stands in for it."""
     day = saved.date().isoformat()
     if saved > datetime.now(UTC):
         record.problems.append(f"config.json: future timestamp {day}; using its mtime")
@@ -83,12 +80,94 @@ def whole_number(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _detect_format(config: dict[str, Any], meta: dict[str, Any], top: dict[str, Any]) -> str:
+class ConfigSummary(NamedTuple):
+    """What a record takes from its ``config.json`` alone: nothing that depends on the files
+    beside it, the lock or the clock. :func:`summarize` makes it from the parsed document,
+    :func:`fill_from_summary` turns it into the record's fields; the summary index
+    (:mod:`agent_tui.workspace.summary`) keeps it, so a folder whose config did not change is
+    listed without parsing it again."""
+
+    declared: str | None  # Format.OURS, Format.SWARMS (short_memory), or None: ask the files
+    name: str | None
+    agent_id: str | None
+    model: str | None
+    cost: float | None
+    loop_count: int | None
+    # The metadata's timestamp as parse_timestamp() read it, in ISO form with its offset (a
+    # naive one in the local zone, which the index records); "" when unreadable; None: absent.
+    timestamp: str | None
+    state_hint: str | None  # the state file the metadata names, when a plain file name
+    status: object  # the metadata's status, as written
+    error: str | None  # the metadata's error text (ours)
+    # swarms_status() of the folder without an error.txt: (status, error), or None for ours.
+    swarms: tuple[str, str | None] | None
+    problems: tuple[str, ...]  # what the document gets wrong, before the timestamp's
+    messages_problem: str | None  # what short_memory gets wrong (a swarms folder's)
+
+
+def summarize(config: dict[str, Any], folder: str) -> ConfigSummary:
+    """The :class:`ConfigSummary` of the parsed ``config.json`` of the agent folder ``folder``."""
+    problems = []
+    meta = config.get("_autosave_metadata")
+    if meta is None:
+        problems.append("config.json: no _autosave_metadata")
+        meta = {}
+    elif not isinstance(meta, dict):
+        problems.append("config.json: _autosave_metadata is not an object")
+        meta = {}
+    declared = None
     if meta.get("format") == Format.OURS or config.get("format") == Format.OURS:
-        return Format.OURS
-    if "short_memory" in config or any(SWARMS_STATE.match(n) for n in top):
-        return Format.SWARMS
-    return Format.UNKNOWN
+        declared = Format.OURS
+    elif "short_memory" in config:
+        declared = Format.SWARMS
+    name = text_of(config.get("agent_name")) or text_of(meta.get("agent_name"))
+    agent_id = meta.get("agent_id") or config.get("agent_id") or config.get("id")
+    model = text_of(config.get("model_name")) or text_of(config.get("llm"))
+    if config.get("model_name") is not None and not isinstance(config["model_name"], str):
+        problems.append("config.json: model_name is not text")
+
+    cost = None
+    usage = meta.get("usage")
+    if isinstance(usage, dict):
+        spent = usage.get("cost")
+        if isinstance(spent, int | float) and not isinstance(spent, bool) and spent >= 0:
+            cost = float(spent)
+    loop_count = None
+    if meta.get("loop_count") is not None:
+        loop_count = whole_number(meta["loop_count"])
+        if loop_count is None:
+            problems.append("config.json: loop_count is not a whole number")
+    timestamp = None
+    if "timestamp" in meta:
+        # Kept as the time it means, with its offset: a naive one (swarms) is taken in the
+        # local zone once, here (astimezone costs more than the rest of a listed row).
+        moment = parse_timestamp(meta["timestamp"])
+        timestamp = moment.isoformat() if moment is not None else ""
+
+    swarms = None
+    messages_problem = None
+    if declared != Format.OURS:  # swarms by its short_memory, or by a state file beside it
+        try:
+            messages = swarms_messages(config, f"{folder}/{CONFIG_NAME}")
+        except WorkspaceFileError as exc:
+            messages_problem = f"config.json: {exc.reason}"
+            messages = []
+        swarms = swarms_status(folder, meta.get("loop_count"), False, messages)
+    return ConfigSummary(
+        declared,
+        name,
+        agent_id if isinstance(agent_id, str) else None,
+        model,
+        cost,
+        loop_count,
+        timestamp,
+        _plain_file_name(meta.get("state_file")),
+        meta.get("status"),
+        text_of(meta.get("error")),
+        swarms,
+        tuple(problems),
+        messages_problem,
+    )
 
 
 def _plain_file_name(value: object) -> str | None:
@@ -98,12 +177,15 @@ def _plain_file_name(value: object) -> str | None:
     return None
 
 
-def pick_state_file(fmt: str, name: str, meta: dict[str, Any], top: dict) -> str | None:
+def pick_state_file(fmt: str, name: str, named: str | None, top: dict) -> str | None:
+    """The state file of a folder whose files are ``top``: for ours, the one the config
+    ``named`` (a plain file name) or the one derived from ``name``; for swarms, the first
+    ``agent-<32>_state.json``; else the first ``*_state.json``."""
     if fmt == Format.SWARMS:
-        candidates = sorted(n for n in top if SWARMS_STATE.match(n))
+        candidates = [n for n in top if n.endswith(STATE_SUFFIX) and SWARMS_STATE.match(n)]
+        candidates.sort()
     else:
         # The config names its state file; deriving the name is the fallback (and costs more).
-        named = _plain_file_name(meta.get("state_file"))
         if named not in top:
             named = state_file_name(name)
         candidates = [named] if named in top else []
@@ -112,65 +194,63 @@ def pick_state_file(fmt: str, name: str, meta: dict[str, Any], top: dict) -> str
     return candidates[0] if candidates else None
 
 
-def fill_from_config(record: AgentRecord, config: dict[str, Any], top: dict) -> None:
-    meta = config.get("_autosave_metadata")
-    if meta is None:
-        record.problems.append("config.json: no _autosave_metadata")
-        meta = {}
-    elif not isinstance(meta, dict):
-        record.problems.append("config.json: _autosave_metadata is not an object")
-        meta = {}
-    record.format = _detect_format(config, meta, top)
-    record.name = (
-        text_of(config.get("agent_name")) or text_of(meta.get("agent_name")) or record.name
-    )
-    agent_id = meta.get("agent_id") or config.get("agent_id") or config.get("id")
-    record.agent_id = agent_id if isinstance(agent_id, str) else None
-    record.model = text_of(config.get("model_name")) or text_of(config.get("llm"))
-    if config.get("model_name") is not None and not isinstance(config["model_name"], str):
-        record.problems.append("config.json: model_name is not text")
-
-    usage = meta.get("usage")
-    if isinstance(usage, dict):
-        cost = usage.get("cost")
-        if isinstance(cost, int | float) and not isinstance(cost, bool) and cost >= 0:
-            record.cost = float(cost)
-    if "loop_count" in meta and meta["loop_count"] is not None:
-        record.loop_count = whole_number(meta["loop_count"])
-        if record.loop_count is None:
-            record.problems.append("config.json: loop_count is not a whole number")
-    if "timestamp" in meta:
-        record.last_autosave = parse_timestamp(meta["timestamp"])
-        if record.last_autosave is None:
-            record.problems.append("config.json: timestamp is not an ISO-8601 time")
-        else:
-            _believe_timestamp(record)
-
-    record.state_name = pick_state_file(record.format, record.name, meta, top)
-    # The lock only confirms a claimed run (see probe_lock); a settled status needs no probe.
-    if record.format != Format.OURS or meta.get("status") not in SETTLED:
-        probe_lock(record, top)
-    if record.format == Format.SWARMS:
-        try:
-            messages = swarms_messages(config, f"{record.path}/{CONFIG_NAME}")
-        except WorkspaceFileError as exc:
-            record.problems.append(f"config.json: {exc.reason}")
-            messages = []
-        status = _swarms_status(record, top, meta, messages)
+def fill_from_summary(record: AgentRecord, summary: ConfigSummary, top: dict) -> None:
+    """Fill ``record`` from its config's summary and the folder's files ``top`` (name -> lstat):
+    the format, name, times, state file, lock and status, as a full read would."""
+    (declared, name, agent_id, model, cost, loop_count, timestamp, state_hint, status, error,
+     swarms, problems, messages_problem) = summary  # fmt: skip
+    if problems:
+        record.problems.extend(problems)
+    if declared is not None:
+        fmt = _FORMATS[declared]
     else:
-        status = _our_status(record, meta)
-    record.status = Status.RUNNING if record.holder else status
+        fmt = Format.SWARMS if any(map(SWARMS_STATE.match, top)) else Format.UNKNOWN
+    record.format = fmt
+    if name:
+        record.name = name
+    record.agent_id = agent_id
+    record.model = model
+    record.cost = cost
+    record.loop_count = loop_count
+    if timestamp is not None:
+        saved = record.last_autosave = parse_timestamp(timestamp)
+        written_ns = record.config_mtime_ns
+        if saved is None:
+            record.problems.append("config.json: timestamp is not an ISO-8601 time")
+        elif written_ns and saved.timestamp() > written_ns / 1e9 + TIMESTAMP_SLACK_S:
+            _disbelieve_timestamp(record, saved, written_ns)
+
+    record.state_name = pick_state_file(fmt, record.name, state_hint, top)
+    # The lock only confirms a claimed run (see probe_lock); a settled status needs no probe.
+    if fmt != Format.OURS or status not in SETTLED:
+        probe_lock(record, top)
+    if fmt == Format.SWARMS:
+        if messages_problem:
+            record.problems.append(messages_problem)
+        error_info = top.get(ERROR_TXT)
+        if error_info is not None and error_info.st_size > 0:
+            settled, record.error = swarms_status(record.path, None, True)
+        else:
+            # No error.txt: what the config alone says (summarize asked the same rule).
+            assert swarms is not None
+            settled, record.error = swarms
+        settled = _STATUSES[settled]
+    else:
+        settled = _our_status(record, status, error)
+    record.status = Status.RUNNING if record.holder else settled
 
 
-def _our_status(record: AgentRecord, meta: dict[str, Any]) -> str:
-    status = meta.get("status")
-    record.error = text_of(meta.get("error"))
+_FORMATS = {fmt.value: fmt for fmt in Format}
+
+
+def _our_status(record: AgentRecord, status: object, error: str | None) -> str:
+    record.error = error
     if status == Status.RUNNING:
         if not record.holder:
             record.problems.append("process died mid-run")
         return Status.INTERRUPTED
     if status in SETTLED:
-        return status
+        return _STATUSES[status]  # type: ignore[index]
     if status is None:
         record.problems.append("config.json: no run status")
     else:
@@ -178,14 +258,7 @@ def _our_status(record: AgentRecord, meta: dict[str, Any]) -> str:
     return Status.UNKNOWN
 
 
-def _swarms_status(
-    record: AgentRecord, top: dict, meta: dict[str, Any], messages: list[Any]
-) -> str:
-    error_info = top.get(ERROR_TXT)
-    has_error = error_info is not None and error_info.st_size > 0
-    loop_count = meta.get("loop_count")
-    status, record.error = swarms_status(record.path, loop_count, has_error, messages)
-    return status
+_STATUSES = {status.value: status for status in Status}
 
 
 def probe_lock(record: AgentRecord, top: dict) -> None:

@@ -46,19 +46,20 @@ def cmd_ls(args: argparse.Namespace) -> int:
     now = time.time()
 
     def row(r: AgentRecord) -> tuple[Any, ...]:
-        # One flat tuple (sort key, size, then the cells): 10,000 of them cross between
-        # processes and stay in memory until printed.
+        # One flat tuple (sort key, size, then the cells) of plain strings and numbers, which
+        # marshal carries (a StrEnum would send it all by pickle): 10,000 of them cross
+        # between processes and stay in memory until printed.
         saved = r.last_activity
         return (
             key(r),
             r.size_bytes,
             _cell(r.name),
-            r.status,
+            str(r.status),
             "-" if r.loop_count is None else str(r.loop_count),
             "-" if saved is None else ago_seconds(now - saved.timestamp()),
             format_bytes(r.size_bytes),
             _cell(r.model or "-"),
-            r.format,
+            str(r.format),
             _cell(r.folder_name),
             _cell(r.problems[0]) if r.problems else "",
         )
