@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agent_tui.format.naming import agent_folder_name, stable_agent_id  # noqa: E402
 from agent_tui.format.persistence import atomic_write_json  # noqa: E402
 from agent_tui.tui.app import AgentTUI  # noqa: E402
-from agent_tui.tui.watcher import DEBOUNCE_MS, STEP_MS, keep_change  # noqa: E402
+from agent_tui.tui.watcher import DEBOUNCE_MS, STEP_MS  # noqa: E402
+from agent_tui.watching import keep_change  # noqa: E402
 
 GAP_S = 0.03  # between rewrites, so each one is measured on its own, not coalesced
 

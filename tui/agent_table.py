@@ -258,7 +258,7 @@ class AgentTable(LineView, can_focus=True):
         """Take records as a scan reads them: each lands where it sorts."""
         items = []
         for record in records:
-            key = str(record.folder)
+            key = record.path  # str(record.folder), without making the Path
             self._hold(key, record)
             items.append((key, record))
         if self._pending:
@@ -270,7 +270,7 @@ class AgentTable(LineView, can_focus=True):
 
     def upsert(self, record: AgentRecord) -> None:
         """A fresh reading of one folder: its row moves only if its sort key changed."""
-        key = str(record.folder)
+        key = record.path
         self._hold(key, record)
         if self._pending:
             self._changed.add(key)

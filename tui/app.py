@@ -57,13 +57,24 @@ from agent_tui.tui.notices import RunNotices
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.state_view import StateView
-from agent_tui.tui.watcher import AgentChanged, AgentRemoved, WorkspaceReset, watch_workspace
+from agent_tui.tui.steady_static import SteadyInput
+from agent_tui.tui.watcher import (
+    AgentChanged,
+    AgentRemoved,
+    WatcherNotice,
+    WorkspaceReset,
+    watch_workspace,
+)
 from agent_tui.units import plural
 from agent_tui.user_config import UserConfig, UserConfigError, check_binding_ids, save_setting
 from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
+from agent_tui.workspace.scan_process import stream_scan
 
 SCAN_CHUNK = 500
+SCAN_PROCESS_MIN = 2000  # folders; fewer are read here (starting the processes costs more)
 SCAN_CHUNK_SECONDS = 0.05
+SCAN_BATCH_SECONDS = 0.2  # records from the scan processes, handed to the list this often
+FIRST_ROWS = 60
 AGE_REFRESH_TICKS = 10
 MAIN_SCREEN_ACTIONS = frozenset(
     {
@@ -217,7 +228,7 @@ class AgentTUI(App[None]):
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
-                yield Input(placeholder="/ filter agents", id="filter")
+                yield SteadyInput(placeholder="/ filter agents", id="filter")
                 yield self.table
                 yield self.status_line
             with self.tabs:
@@ -292,7 +303,21 @@ class AgentTUI(App[None]):
         seen: set[str] = set()
         last = time.monotonic()
         try:
-            for folder in iter_agent_folders(self.root):
+            folders = list(iter_agent_folders(self.root))
+            if len(folders) >= SCAN_PROCESS_MIN:
+                # The first screenful now, read here; then everything, read by two other
+                # processes (this one keeps the interpreter for the screen), in batches.
+                self.post_message(ScanChunk([read_agent(f) for f in folders[:FIRST_ROWS]]))
+                for records in stream_scan(self.root, seen):
+                    if worker.is_cancelled:
+                        return
+                    chunk += records
+                    if time.monotonic() - last > SCAN_BATCH_SECONDS:
+                        self.post_message(ScanChunk(chunk))
+                        chunk, last = [], time.monotonic()
+            for folder in folders:  # all of them, or what the other processes did not send
+                if str(folder) in seen:
+                    continue
                 if worker.is_cancelled:
                     return
                 chunk.append(read_agent(folder))
@@ -342,14 +367,14 @@ class AgentTUI(App[None]):
                 found = plural(len(table.records), "agent folder")
                 self.notify(f"Read {found} again in {self.agents_dir}", title="rescan")
         else:
-            self.status_line.update(f"scanning... {len(table.records)}")
+            self.set_status(f"scanning... {len(table.records)}")
         if self.selected is None or self.selected not in table.records:
             self.select(table.selected_key)
             self._auto_selected = self.selected
 
     @on(ScanFailed)
     def _scan_failed(self, event: ScanFailed) -> None:
-        self.status_line.update(f"cannot read the workspace: {event.problem}")
+        self.set_status(f"cannot read the workspace: {event.problem}")
 
     @on(AgentChanged)
     def _agent_changed(self, event: AgentChanged) -> None:
@@ -372,6 +397,10 @@ class AgentTUI(App[None]):
         elif self.selected is None:
             self.call_after_refresh(lambda: self.select(self.table.selected_key))
         self._update_status()
+
+    @on(WatcherNotice)
+    def _watcher_notice(self, event: WatcherNotice) -> None:
+        self.notify(event.text, title="watching", severity="error" if event.error else "warning")
 
     @on(AgentRemoved)
     def _agent_removed(self, event: AgentRemoved) -> None:
@@ -458,8 +487,13 @@ class AgentTUI(App[None]):
         text = f"{head}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
-        if text != str(self.status_line.content):  # every update lays the screen out again
-            self.status_line.update(text)
+        self.set_status(text)
+
+    def set_status(self, text: str) -> None:
+        """The status line under the list. Its height is fixed (app.tcss), so a new text never
+        needs a layout of the screen (Static.update asks for one: 40 ms on a slow machine)."""
+        if text != str(self.status_line.content):
+            self.status_line.update(text, layout=False)
 
     def _tick(self) -> None:
         if self.tabs.active == "tab-config":

@@ -1,0 +1,253 @@
+"""Fleet scale (issue 13): the app and the CLI on 100,000 folders and under 120 live writers.
+
+    .venv/bin/python bench/fleet.py [--folders 100000] [--workspaces 10000] [--quick]
+                                    [--json out.json]
+
+Side by side in one run, each part in a fresh interpreter where it is timed:
+
+- **the app on N folders** (headless Pilot, 160x45, watching the disk as it does by default):
+  time to the first rows and to the whole list, the longest stall of the event loop while
+  loading (a 5 ms ticker's largest gap), then for each sort key pressed and each filter key
+  typed the time until the new order is on screen and the longest stall meanwhile; the RSS
+  once loaded;
+- **live writers**: the app on W workspaces while 100 writer processes autosave every second
+  and 20 every 50 ms (an atomic rewrite of ``config.json`` carrying the time it was written);
+  rewrite -> on screen (the app has applied the record and drawn the next frame) p50/p95, next
+  to a raw ``watchfiles.awatch`` in its own process under the same load (rewrite -> event
+  read); and key -> detail shown (cursor down, until the Config tab shows that agent) p95;
+- the parts owned by their own modules, when present: ``_fleet_ls`` (``ls`` vs ``du -s``),
+  ``_fleet_cleanup`` (app cleanup vs ``agent-tui clean``), ``_fleet_history`` (a
+  50,000-step agent's views).
+
+Goals (issue 13): first rows <= 0.3 s, all listed <= 2 s, each stall <= 0.1 s, each filter key
+<= 50 ms; live p95 <= 100 ms and within 2x raw watchfiles; RSS under 300 MB at 100,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+GOALS = {
+    "first_rows_s": 0.3,
+    "all_listed_s": 2.0,
+    "stall_ms": 100.0,
+    "filter_key_ms": 50.0,
+    "live_p95_ms": 100.0,
+    "rss_mb": 300.0,
+}
+STATE = '{{"schema_version": 1, "format": "agent-tui", "agent_id": "{id}", "agent_name": "{name}", "status": "{status}", "loop_count": {loops}, "task": "task {n}", "conversation": [{{"role": "user", "content": "task {n}"}}, {{"role": "assistant", "content": "done {n}"}}], "tool_results": [], "memory": {{}}, "journal_seq": 2}}\n'  # noqa: E501
+JOURNAL = '{{"seq": 1, "kind": "task", "task": "task {n}", "loop_count": 0, "new_conversation": true, "messages": [{{"role": "user", "content": "task {n}"}}]}}\n'  # noqa: E501
+STATUSES = ("completed", "completed", "completed", "error", "interrupted")
+
+
+def config(name: str, agent_id: str, loops: int, status: str, stamp: str) -> dict:
+    return {
+        "agent_name": name,
+        "agent_id": agent_id,
+        "model_name": "offline/demo",
+        "system_prompt": "You are a careful agent.",
+        "max_loops": 10,
+        "_autosave_metadata": {
+            "timestamp": stamp,
+            "loop_count": loops,
+            "agent_id": agent_id,
+            "agent_name": name,
+            "schema_version": 1,
+            "format": "agent-tui",
+            "status": status,
+            "state_file": f"{name}_state.json",
+        },
+    }
+
+
+def make_fleet(root: Path, count: int, seed: int = 1) -> list[Path]:
+    """``count`` small agent folders of ours (config, state file, journal) under ``root``."""
+    rng = random.Random(seed)
+    agents = root / "agents"
+    agents.mkdir(parents=True, exist_ok=True)
+    folders = []
+    now = time.time()
+    for n in range(count):
+        name = f"agent-{n // 3:05d}"
+        agent_id = f"{rng.getrandbits(48):012x}"
+        status = rng.choice(STATUSES)
+        loops = rng.randrange(1, 10)
+        stamp = datetime.fromtimestamp(now - rng.randrange(86400 * 30), UTC).isoformat()
+        folder = agents / f"{name}-{agent_id}"
+        folder.mkdir()
+        files = {
+            "config.json": json.dumps(config(name, agent_id, loops, status, stamp)),
+            f"{name}_state.json": STATE.format(
+                id=agent_id, name=name, status=status, loops=loops, n=n
+            ),
+            "journal.jsonl": JOURNAL.format(n=n),
+        }
+        for file_name, text in files.items():
+            (folder / file_name).write_text(text)
+        folders.append(folder)
+    return folders
+
+
+def gaps_ms(ticks: list[float], start: float, stop: float) -> float:
+    inside = [t for t in ticks if start <= t <= stop]
+    return max(((b - a) * 1000 for a, b in zip(inside, inside[1:], strict=False)), default=0.0)
+
+
+def rss_mb() -> tuple[float, float]:
+    """(resident now, peak), in MB, from /proc/self/status."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+async def until(condition, timeout: float = 120.0, step: float = 0.002) -> float:
+    """Seconds until ``condition()`` holds (polled), or raise after ``timeout``."""
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(step)
+    return time.perf_counter() - started
+
+
+async def key_to_shown(app, key: str, condition) -> float:
+    """Seconds from a key reaching the app to ``condition()`` holding and the next frame
+    drawn (posted as a terminal would, not through Pilot, which waits for the app to idle)."""
+    from textual import events
+
+    mark = time.perf_counter()
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+    await until(condition)
+    drawn = asyncio.Event()
+    app.call_after_refresh(drawn.set)
+    await drawn.wait()
+    return time.perf_counter() - mark
+
+
+async def app_on_folders(root: Path) -> dict:
+    """The app opened on ``root``: loading, each sort, each filter key (see the docstring)."""
+    from agent_tui.tui.app import AgentTUI
+
+    ticks: list[float] = []
+    started = time.perf_counter()
+    app = AgentTUI(workspace_dir=root)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.set_interval(0.005, lambda: ticks.append(time.perf_counter()))
+        table = app.table
+        first_rows = started + await until(lambda: table.row_count > 0)
+        listed = first_rows + await until(lambda: app._scanned_once)
+        total = len(table.records)
+        result: dict = {
+            "folders": total,
+            "first_rows_s": round(first_rows - started, 3),
+            "all_listed_s": round(listed - started, 3),
+            "load_stall_ms": round(gaps_ms(ticks, started, listed), 1),
+        }
+        await pilot.pause(0.5)
+        sorts = []
+        for _ in range(5):
+            before = table.order
+            mark = time.perf_counter()
+            took = await key_to_shown(
+                app, "s", lambda b=before: table.order != b and not table.arranging
+            )
+            await pilot.pause(0.05)
+            sorts.append({"sort": table.order, "s": round(took, 3),
+                          "stall_ms": round(gaps_ms(ticks, mark, time.perf_counter()), 1)})  # fmt: skip
+        await pilot.press("s")  # back to name
+        await until(lambda: table.order == "name" and not table.arranging)
+        result["sorts"] = sorts
+        await pilot.press("slash")
+        keys = []
+        typed = ""
+        for char in "agent-01":
+            typed += char
+            mark = time.perf_counter()
+            took = await key_to_shown(
+                app, char, lambda t=typed: table.needle == t and not table.arranging
+            )
+            await pilot.pause(0.05)
+            keys.append({"needle": typed, "rows": table.row_count, "ms": round(took * 1000, 1),
+                         "stall_ms": round(gaps_ms(ticks, mark, time.perf_counter()), 1)})  # fmt: skip
+        result["filter_keys"] = keys
+        result["rss_mb"], result["peak_rss_mb"] = (round(v, 1) for v in rss_mb())
+    return result
+
+
+def child(part: str, args: list[str]) -> dict:
+    """Run one part in a fresh interpreter (nothing cached, its own RSS); its JSON result."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([sys.executable, __file__, "--child", part, out.name, *args], check=True)
+        return json.loads(Path(out.name).read_text())
+
+
+def run_child(part: str, out: str, args: list[str]) -> None:
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    if part == "app":
+        result = asyncio.run(app_on_folders(Path(args[0])))
+    else:
+        raise SystemExit(f"unknown part {part}")
+    Path(out).write_text(json.dumps(result))
+
+
+def print_app(app: dict) -> None:
+    print(f"app on {app['folders']:,} folders: first rows {app['first_rows_s']:.2f} s, "
+          f"all listed {app['all_listed_s']:.2f} s, longest stall loading "
+          f"{app['load_stall_ms']:.0f} ms; RSS {app['rss_mb']:.0f} MB (peak "
+          f"{app['peak_rss_mb']:.0f} MB)")  # fmt: skip
+    for row in app["sorts"]:
+        print(
+            f"  sort {row['sort']:7} {row['s'] * 1000:7.0f} ms to shown, stall {row['stall_ms']:5.0f} ms"
+        )
+    for row in app["filter_keys"]:
+        print(f"  filter {row['needle']!r:11} {row['rows']:7,} rows {row['ms']:6.0f} ms to shown, "
+              f"stall {row['stall_ms']:5.0f} ms")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folders", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--tmp", type=Path, help="where to make the folders (default: $TMPDIR)")
+    parser.add_argument("--root", type=Path, help="an existing fleet to open (not made, kept)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.child[0], args.child[1], args.child[2:])
+        return 0
+    folders = 10_000 if args.quick else args.folders
+    document: dict = {"goals": GOALS}
+    with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
+        root = args.root or Path(scratch) / "fleet"
+        if args.root is None:
+            made = time.perf_counter()
+            make_fleet(root, folders)
+            print(f"made {folders:,} folders in {time.perf_counter() - made:.1f} s", flush=True)
+        app = child("app", [str(root)])
+        document["app"] = app
+        print_app(app)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Watching a workspace from a process of its own: ``python -P -m agent_tui.watching ROOT``.
+
+watchfiles sets its watcher up without letting go of the interpreter: on 100,000 agent folders
+that is 5.7 s during which no other thread of the process runs (the app's screen froze).
+Here it runs in a child, which writes one JSON line per event to stdout:
+
+- ``{"ready": true, "polling": false}`` once the watcher is set up (``polling``: inotify could
+  not watch the tree, often its limit of watches, so the tree is polled; ``reason`` says why);
+- ``{"changes": [path, ...]}`` for each batch of changes (temp files of atomic writes left out).
+  The first batch after ``ready`` holds the agent folders whose folder or ``config.json`` changed
+  since ``--since`` (the time the parent asked for the watcher): what happened while it was set
+  up, which no event reports;
+- ``{"error": "..."}`` before it exits on a failure.
+
+It exits when its stdin closes (the parent is gone or done), so it never outlives the app.
+No Textual here; the app's side is :mod:`agent_tui.tui.watcher`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from pathlib import Path
+
+import orjson
+
+from agent_tui.format.layout import CONFIG_NAME
+from agent_tui.format.persistence import is_temp_file
+
+POLL_MS = 1000  # between polls of a tree inotify cannot watch
+
+
+def emit(event: dict) -> None:
+    sys.stdout.buffer.write(orjson.dumps(event) + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def keep_change(_change: object, path: str) -> bool:
+    """The ``watch_filter``: everything except temp files of atomic writes."""
+    return not is_temp_file(os.path.basename(path))
+
+
+def changed_since(agents: Path, since: float) -> list[str]:
+    """Agent folders whose folder entry or ``config.json`` is newer than ``since`` (seconds)."""
+    found: list[str] = []
+    try:
+        listing = os.scandir(agents)
+    except OSError:
+        return found
+    with listing:
+        for entry in listing:
+            if is_temp_file(entry.name):
+                continue
+            try:
+                newest = entry.stat(follow_symlinks=False).st_mtime
+                if entry.is_dir(follow_symlinks=False):
+                    config = os.stat(os.path.join(entry.path, CONFIG_NAME), follow_symlinks=False)
+                    newest = max(newest, config.st_mtime)
+            except OSError:
+                pass  # no config.json: the folder's own time is all there is
+            if newest >= since:
+                found.append(entry.path)
+    return found
+
+
+def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: bool) -> None:
+    from watchfiles import watch as watch_tree
+
+    stop = threading.Event()
+
+    def until_stdin_closes() -> None:
+        sys.stdin.buffer.read()
+        stop.set()
+
+    threading.Thread(target=until_stdin_closes, daemon=True).start()
+    ready = False
+    changes = watch_tree(
+        root,
+        watch_filter=keep_change,
+        debounce=debounce_ms,
+        step=step_ms,
+        stop_event=stop,
+        rust_timeout=50,
+        yield_on_timeout=True,  # an empty batch soon after set-up: the sign it is ready
+        force_polling=polling,
+        poll_delay_ms=POLL_MS,
+    )
+    for batch in changes:
+        paths = {path for _, path in batch}
+        if not ready:
+            ready = True
+            emit({"ready": True, "polling": polling})
+            paths.update(changed_since(root / "agents", since))
+        if paths:
+            emit({"changes": sorted(paths)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--debounce-ms", type=int, default=50)
+    parser.add_argument("--step-ms", type=int, default=10)
+    parser.add_argument("--since", type=float, default=0.0)
+    parser.add_argument("--poll", action="store_true", help="poll instead of inotify")
+    args = parser.parse_args(argv)
+    try:
+        try:
+            watch(args.root, args.debounce_ms, args.step_ms, args.since, args.poll)
+        except Exception as exc:
+            if args.poll:
+                raise
+            # inotify could not watch the tree (its limit of watches, most often): poll it.
+            emit({"notice": f"watching by polling every {POLL_MS / 1000:g} s: {exc}"})
+            watch(args.root, args.debounce_ms, args.step_ms, args.since, True)
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # the parent shows it: it must say what failed
+        emit({"error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

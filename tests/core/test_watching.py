@@ -1,0 +1,138 @@
+"""The watcher process (agent_tui.watching): ready, then a JSON line per batch of changes; the
+changes made while it was setting up; polling when inotify cannot watch; gone with its stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent_tui import watching
+from agent_tui.format.persistence import atomic_write_json, is_temp_file
+
+
+def start(root: Path, *extra: str, since: float | None = None) -> subprocess.Popen:
+    args = [sys.executable, "-P", "-m", "agent_tui.watching", str(root), "--since",
+            str(time.time() if since is None else since), *extra]  # fmt: skip
+    return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def read_event(child: subprocess.Popen, timeout: float = 20.0) -> dict:
+    """The next JSON line (the pipe is read on a thread-free deadline via os.set_blocking)."""
+    assert child.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = b""
+    os.set_blocking(child.stdout.fileno(), False)
+    while not line.endswith(b"\n"):
+        try:
+            chunk = os.read(child.stdout.fileno(), 1)
+        except BlockingIOError:
+            chunk = None
+        if chunk == b"":
+            raise EOFError("the watcher exited")
+        if chunk:
+            line += chunk
+        elif time.monotonic() > deadline:
+            raise TimeoutError("no event")
+        else:
+            time.sleep(0.01)
+    return json.loads(line)
+
+
+def changes_until(child: subprocess.Popen, wanted: str) -> list[str]:
+    seen: list[str] = []
+    while not any(wanted in path for path in seen):
+        event = read_event(child)
+        seen += event.get("changes", [])
+    return seen
+
+
+def stop(child: subprocess.Popen) -> int:
+    assert child.stdin is not None
+    child.stdin.close()
+    return child.wait(timeout=10)
+
+
+@pytest.mark.parametrize("extra", [(), ("--poll",)], ids=["inotify", "polling"])
+def test_it_reports_changes_without_temp_files_and_exits_with_its_stdin(
+    workspace: Path, extra: tuple[str, ...]
+) -> None:
+    agents = workspace / "agents"
+    agents.mkdir(parents=True)
+    child = start(workspace, *extra)
+    try:
+        ready = read_event(child)
+        assert ready == {"ready": True, "polling": bool(extra)}
+        folder = agents / "alpha-0123456789ab"
+        folder.mkdir()
+        atomic_write_json(folder / "config.json", {"agent_name": "alpha"})
+        seen = changes_until(child, "config.json")
+        assert str(folder / "config.json") in seen
+        assert not [p for p in seen if is_temp_file(os.path.basename(p))]  # atomic writes
+    finally:
+        assert stop(child) == 0
+
+
+def test_what_changed_while_it_set_up_is_reported_first(workspace: Path) -> None:
+    agents = workspace / "agents"
+    old, new = agents / "old-0123456789ab", agents / "new-0123456789ab"
+    for folder in (old, new):
+        folder.mkdir(parents=True)
+        atomic_write_json(folder / "config.json", {"agent_name": folder.name})
+    past = time.time() - 3600
+    os.utime(old / "config.json", (past, past))
+    os.utime(old, (past, past))
+    child = start(workspace, since=time.time() - 60)  # asked for a minute ago
+    try:
+        assert read_event(child)["ready"]
+        first = read_event(child)
+        assert str(new) in first["changes"] and str(old) not in first["changes"]
+    finally:
+        stop(child)
+
+
+def test_a_tree_inotify_cannot_watch_is_polled(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """watchfiles failing to set inotify up (its limit of watches, most often): a notice, then
+    the same events by polling."""
+    import watchfiles
+
+    calls: list[bool] = []
+
+    def fake_watch(root, *, force_polling, **_kw):
+        calls.append(force_polling)
+        if not force_polling:
+            raise OSError(28, "OS file watch limit reached")
+        yield set()
+        yield {(1, str(root / "agents" / "a" / "config.json"))}
+
+    events: list[dict] = []
+    monkeypatch.setattr(watchfiles, "watch", fake_watch)
+    monkeypatch.setattr(watching, "emit", events.append)
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115
+    assert watching.main([str(workspace)]) == 0
+    assert calls == [False, True]
+    assert "polling" in events[0]["notice"] and "limit" in events[0]["notice"]
+    assert events[1] == {"ready": True, "polling": True}
+    assert events[-1] == {"changes": [str(workspace / "agents" / "a" / "config.json")]}
+
+
+def test_a_failure_is_said_not_hidden(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import watchfiles
+
+    def broken(root, **_kw):
+        raise RuntimeError("no such backend")
+        yield  # pragma: no cover
+
+    events: list[dict] = []
+    monkeypatch.setattr(watchfiles, "watch", broken)
+    monkeypatch.setattr(watching, "emit", events.append)
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115
+    assert watching.main([str(workspace)]) == 1
+    assert events[-1] == {"error": "RuntimeError: no such backend"}
