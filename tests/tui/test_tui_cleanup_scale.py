@@ -1,0 +1,216 @@
+"""The cleanup screen deleting hundreds of folders: every marked one goes, nothing else does,
+the rows leave both lists in one batch, the bar runs from a count, and keys are answered while
+the folders go. (How fast, against ``agent-tui clean``: bench/_fleet_cleanup.py.)"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from test_tui_cleanup import mark, open_cleanup
+from textual.widgets import DataTable, ProgressBar, Static
+from tui_fixtures import rewrite_config, wait_until
+from workspace_fixtures import write_ours
+
+from agent_tui import cleanup
+from agent_tui.tui import cleanup_screen
+from agent_tui.tui.app import AgentTUI
+from agent_tui.tui.cleanup_screen import CleanupScreen
+from agent_tui.tui.dialogs import ConfirmDialog
+from agent_tui.tui.help_screen import HelpScreen
+from agent_tui.tui.watcher import AgentRemoved
+
+MANY = 300
+SIZE = (160, 45)
+
+
+def bulk(root: Path, count: int) -> list[Path]:
+    return [write_ours(root, f"bulk-{n:04d}", loop_count=1) for n in range(count)]
+
+
+def contents(folder: Path, *, skip: str = "") -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (but ``skip``)."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != skip
+    }
+
+
+@contextmanager
+def running_elsewhere(folder: Path) -> Iterator[None]:
+    """A run in progress in another process: config.json says running and a live child
+    process holds ``agent.lock`` until the block ends."""
+    rewrite_config(folder, status="running")
+    code = (
+        "import sys; from agent_tui.format.lock import WorkspaceLock; "
+        "WorkspaceLock(sys.argv[1]).acquire(); print('held', flush=True); sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-P", "-c", code, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        yield
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+def gone(folders: list[Path]) -> bool:
+    return not any(folder.exists() for folder in folders)
+
+
+def rows(screen: CleanupScreen) -> set[str]:
+    table = screen.query_one("#cleanup-table", DataTable)
+    return {row.key.value for row in table.ordered_rows}
+
+
+async def confirm_delete(pilot, app: AgentTUI) -> None:
+    await pilot.press("d")
+    assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+    await pilot.press("y")
+
+
+async def test_hundreds_of_folders_go_in_one_batch_and_nothing_else_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doomed = bulk(workspace, MANY)
+    kept = [write_ours(workspace, f"keep-{n}") for n in range(3)]
+    busy = write_ours(workspace, "busy")
+    before = {folder: contents(folder) for folder in kept}
+    with running_elsewhere(busy):
+        busy_before = contents(busy, skip="agent.lock")
+        posted: dict[int, str] = {}  # messages of the cleanup screen, once each
+
+        def hook(message: object) -> None:
+            if type(message).__module__ == cleanup_screen.__name__:
+                posted[id(message)] = type(message).__name__
+
+        app = AgentTUI(workspace_dir=workspace, watch=False)
+        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+            screen = await open_cleanup(pilot, app, MANY + 4)
+            assert screen.records[str(busy)].status == "running"
+            await pilot.press("asterisk")
+            assert await wait_until(pilot, lambda: len(screen.marked) == MANY + 3)
+            for folder in kept:
+                await mark(pilot, screen, folder)  # unmarked again
+            assert screen.marked == {str(f) for f in doomed}
+            screen.marked.add(str(busy))  # even a running folder that got marked somehow
+            table = screen.query_one("#cleanup-table", DataTable)
+            drawn = {"remove_row": 0, "clear": 0}
+            for name in drawn:
+                real = getattr(table, name)
+
+                def counted(*args, _real=real, _name=name, **kwargs):
+                    drawn[_name] += 1
+                    return _real(*args, **kwargs)
+
+                monkeypatch.setattr(table, name, counted)
+            told: list[set[Path]] = []
+            forget = app.forget_folders
+            monkeypatch.setattr(app, "forget_folders", lambda f: told.append(set(f)) or forget(f))
+            posted.clear()
+            await confirm_delete(pilot, app)
+            assert await wait_until(pilot, lambda: gone(doomed) and not screen.deleting)
+            await pilot.pause(0.1)
+
+            assert {folder: contents(folder) for folder in kept} == before
+            assert contents(busy, skip="agent.lock") == busy_before
+            left = {str(folder) for folder in [*kept, busy]}
+            assert rows(screen) == left and set(screen.records) == left
+            assert set(app.table.records) == left
+            assert screen.marked == {str(busy)}  # refused, so still marked
+            # One batch: the table drawn again once, the app told once, no message per folder.
+            assert drawn == {"remove_row": 0, "clear": 1}
+            assert told == [set(doomed)]
+            assert len(posted) < 10, sorted(posted.values())
+            bar = screen.query_one("#cleanup-progress", ProgressBar)
+            assert bar.total == MANY + 1 and bar.progress == MANY + 1
+            summary = str(screen.query_one("#cleanup-summary").content)
+            assert "1 marked" in summary and "4 of 4 folders" in summary
+
+
+async def test_what_the_watcher_sees_go_waits_for_the_batch(workspace: Path) -> None:
+    doomed = bulk(workspace, MANY)
+    kept = [write_ours(workspace, f"keep-{n}") for n in range(2)]
+    seen: list[float] = []  # when each AgentRemoved arrived
+
+    def hook(message: object) -> None:
+        if isinstance(message, AgentRemoved):
+            seen.append(time.monotonic())
+
+    app = AgentTUI(workspace_dir=workspace, watch=True)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        screen = await open_cleanup(pilot, app, MANY + 2)
+        for folder in doomed:
+            screen.marked.add(str(folder))
+        table = screen.query_one("#cleanup-table", DataTable)
+        removed: list[str] = []
+        real_remove = table.remove_row
+        table.remove_row = lambda key: removed.append(key) or real_remove(key)  # type: ignore[method-assign]
+        await confirm_delete(pilot, app)
+        assert await wait_until(pilot, lambda: gone(doomed) and not screen.deleting)
+        left = {str(folder) for folder in kept}
+        assert await wait_until(pilot, lambda: set(app.table.records) == left)
+        assert rows(screen) == left
+        assert removed == []  # the watcher's hundreds of removals did not go row by row
+        # Outside a deletion, a folder another process removes leaves the list too.
+        shutil.rmtree(kept[0])
+        assert await wait_until(pilot, lambda: rows(screen) == {str(kept[1])})
+        assert await wait_until(pilot, lambda: set(app.table.records) == {str(kept[1])})
+        assert "1 of 1 folder" in str(screen.query_one("#cleanup-summary").content)
+        # The app is left once the watcher is quiet (not with its messages still queued).
+        await wait_until(pilot, lambda: time.monotonic() - max(seen) > 0.5)
+
+
+async def test_keys_are_answered_and_the_bar_moves_while_a_slowed_delete_runs(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = 200
+    doomed = bulk(workspace, count)
+    # The first half goes at once; the rest waits until the test lets it go.
+    released = threading.Event()
+    started: list[Path] = []
+    real_remove = cleanup._remove_item
+
+    def slowed(agents_fd, folder, trash, part):
+        started.append(folder)
+        if len(started) > count // 2:
+            released.wait(60)
+        return real_remove(agents_fd, folder, trash, part)
+
+    monkeypatch.setattr(cleanup, "_remove_item", slowed)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_cleanup(pilot, app, count)
+            await pilot.press("asterisk")
+            assert await wait_until(pilot, lambda: len(screen.marked) == count)
+            await confirm_delete(pilot, app)
+            bar = screen.query_one("#cleanup-progress", ProgressBar)
+            assert await wait_until(pilot, lambda: bar.progress == count // 2)
+            assert screen.deleting and bar.display and bar.total == count
+            await pilot.press("question_mark")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+            help_text = str(app.screen.query_one(Static).content)
+            assert screen.deleting and help_text.startswith("Cleanup, as ncdu")
+            await pilot.press("escape")
+            assert await wait_until(pilot, lambda: app.screen is screen)
+            released.set()
+            assert await wait_until(pilot, lambda: not screen.deleting)
+            assert bar.progress == count
+            assert gone(doomed) and rows(screen) == set() and not app.table.records
+    finally:
+        released.set()
