@@ -4,7 +4,10 @@ Each rewrite re-renders the document in place (the scroll position stays) and th
 the fields that changed, found with :func:`agent_tui.diff.diff`, are highlighted for a moment.
 A thread worker reads it through :func:`agent_tui.workspace.load_detail` (settings only: no
 conversation) and posts the typed detail, masked; the header and problems come from the
-record, which is already in memory (a FIFO or a slow disk must not stop the UI).
+record, which is already in memory (a FIFO or a slow disk must not stop the UI). A swarms
+config holds the whole conversation: a long one is read from its end and shown as its last
+messages; once that is on screen another worker sweeps the rest for secrets and, if that
+taught the redactor anything, the config is read again, masked.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from agent_tui.tui.display import (
 )
 from agent_tui.tui.steady_static import SteadyStatic
 from agent_tui.workspace import AgentDetail, AgentRecord, DetailCache, load_detail
+from agent_tui.workspace.detail import sweep_secrets
 
 HIGHLIGHT_SECONDS = 1.5
 
@@ -83,6 +87,18 @@ class ConfigView(Vertical):
         worker: Worker
         folder: Path
         detail: AgentDetail
+
+        @property
+        def control(self) -> ConfigView:
+            return self.view
+
+    @dataclass
+    class Swept(Message):
+        """The redactor learned secrets from what the read of ``folder`` left unread: the
+        document shown must be masked again."""
+
+        view: ConfigView
+        folder: Path
 
         @property
         def control(self) -> ConfigView:
@@ -138,14 +154,23 @@ class ConfigView(Vertical):
             self._reread = True
             return
         self._reread = False
-        self._loader = self._load(record.folder)
+        self._loader = self._load(record)
 
     @work(thread=True, group="config-load", exclusive=True, exit_on_error=False,
           description="read config.json")  # fmt: skip
-    def _load(self, folder: Path) -> None:
+    def _load(self, record: AgentRecord) -> None:
         worker = get_current_worker()
-        detail = load_detail(folder, 0, cache=self.cache, redactor=self.redactor)
+        folder, cache, redactor = record.folder, self.cache, self.redactor
+        detail = load_detail(
+            folder, 0, cache=cache, redactor=redactor, record=record, defer_sweep=True
+        )
         self.post_message(self.Loaded(self, worker, folder, detail))
+
+    @work(thread=True, group="config-sweep", exit_on_error=False,
+          description="learn the secrets of what the read left unread")  # fmt: skip
+    def _sweep(self, folder: Path) -> None:
+        if sweep_secrets(folder, cache=self.cache, redactor=self.redactor):
+            self.post_message(self.Swept(self, folder))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -156,7 +181,7 @@ class ConfigView(Vertical):
             return
         if self._reread:  # the folder changed while it was read: once more
             self._reread = False
-            self._loader = self._load(record.folder)
+            self._loader = self._load(record)
         body = self.query_one("#config-body", Static)
         document = event.detail.settings
         if document is None:
@@ -171,12 +196,19 @@ class ConfigView(Vertical):
             self.query_one("#config-scroll").scroll_home(animate=False)
         self.document, self.document_folder = document, event.folder
         body.update(render_json(document, self.changed))
+        # Once this is on screen (a sweep of a long config would slow its frame down).
+        self.call_after_refresh(self._sweep, event.folder)
         if record.error:  # the redactor knows this agent's secrets now
             problems = self.query_one("#config-problems", Static)
             show_problems(problems, record, problems_text(record, self.redactor))
             problems.display = True
         if self.changed:
             self._start_fade()
+
+    @on(Swept)
+    def _swept(self, event: Swept) -> None:
+        if self.record is not None and event.folder == self.record.folder:
+            self.show(self.record)
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:

@@ -3,11 +3,19 @@
 Documents come from :mod:`agent_tui.workspace` (per-step history from the journal) and
 :mod:`agent_tui.compare` (an agent's document, compared as ``agent-tui diff A B`` does). Two thread
 workers do the reading: one the selected agent's step history, one the pair being compared
-(its documents, their redaction, the diff); the view renders what they post.
+(its documents, their redaction, the diff, the text shown); the view renders what they post.
+Nothing is read until the tab is shown (the app feeds only the tab on screen).
+
+A long history stays cheap on the UI: the pickers offer the last :data:`MAX_STEP_CHOICES`
+steps (and the first), and a diff shows its first :data:`MAX_SHOWN_CHANGES` changes. Two
+steps of one conversation share every message up to the earlier one: they are compared past
+those (the later step's new messages, its memory and loop count), with the paths the whole
+documents would give.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +29,8 @@ from textual.widgets import Label, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.compare import agent_document, compare
-from agent_tui.diff import Change, render_text, summary
+from agent_tui.diff import Change, key_path, render_text, summary
+from agent_tui.format.layout import JOURNAL_NAME
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import LOADING, failure_text
@@ -31,9 +40,13 @@ from agent_tui.workspace import (
     WorkspaceLookupError,
     step_history,
 )
+from agent_tui.workspace.detail import sweep_file
 
 MAX_AGENT_CHOICES = 100
+MAX_STEP_CHOICES = 100
+MAX_SHOWN_CHANGES = 500
 LINE_STYLES = {"+": "#87d787", "-": "#ff5f5f", "~": "#ffd75f"}
+_MESSAGE_PATH = re.compile(r"^conversation\[(\d+)\]")
 
 
 def pair_document(value: str, history: StepHistory | None, *, with_config: bool) -> dict[str, Any]:
@@ -52,10 +65,29 @@ def pair_changes(
 ) -> list[Change]:
     """The changes between two picker values, as the CLI finds them (noise left out, as
     ``--ignore-noise``); two agents are compared on their config too, as a step has none."""
+    if history is not None and old.startswith("step:") and new.startswith("step:"):
+        return step_changes(history, int(old[5:]), int(new[5:]), redactor)
     agents = old.startswith("agent:") and new.startswith("agent:")
     before = pair_document(old, history, with_config=agents)
     after = pair_document(new, history, with_config=agents)
     return compare(before, after, redactor=redactor, ignore_noise=True)
+
+
+def step_changes(history: StepHistory, old: int, new: int, redactor: Redactor) -> list[Change]:
+    """``compare`` of the documents of steps ``old`` and ``new``. In one conversation the
+    earlier step's messages are the later one's first messages: both documents are compared
+    without them, and the paths given back are those of the whole documents (the redactor
+    learned every record of the history as it was read: see :meth:`DiffView._load_history`)."""
+    before, after = history.snapshot(old), history.snapshot(new)
+    shared = min(before.end, after.end) - before.start if before.start == after.start else 0
+    documents = [history.document(step, skip=shared) for step in (old, new)]
+    changes = compare(*documents, redactor=redactor, ignore_noise=True)
+    if shared:
+        for change in changes:
+            if found := _MESSAGE_PATH.match(change.path):
+                index = int(found.group(1)) + shared
+                change.path = key_path("conversation", index) + change.path[found.end() :]
+    return changes
 
 
 def pair_label(value: str) -> str:
@@ -63,11 +95,24 @@ def pair_label(value: str) -> str:
     return f"step {ref}" if kind == "step" else Path(ref).name
 
 
-def render_changes(changes: list) -> Text:
+def render_changes(changes: list[Change]) -> Text:
+    """The changes as the tab shows them: the first :data:`MAX_SHOWN_CHANGES` of them."""
     text = Text()
-    for line in render_text(changes, width=400).splitlines():
+    for line in render_text(changes[:MAX_SHOWN_CHANGES], width=400).splitlines():
         text.append(line + "\n", style=LINE_STYLES.get(line[:1], "bold"))
+    if len(changes) > MAX_SHOWN_CHANGES:
+        more = len(changes) - MAX_SHOWN_CHANGES
+        text.append(f"... {more:,} more changes (agent-tui diff shows them all)\n", style="dim")
     return text
+
+
+def step_choices(steps: list[int]) -> list[tuple[str, str]]:
+    """Picker choices for ``steps`` (ascending): the last :data:`MAX_STEP_CHOICES`, newest
+    first, and the first step when it is not among them."""
+    offered = list(reversed(steps[-MAX_STEP_CHOICES:]))
+    if len(steps) > MAX_STEP_CHOICES:
+        offered.append(steps[0])
+    return [(f"step {n}", f"step:{n}") for n in offered]
 
 
 class DiffView(Vertical):
@@ -97,6 +142,7 @@ class DiffView(Vertical):
         new: str
         changes: list[Change] | None
         problem: str = ""
+        text: Text | None = None  # the changes rendered (in the worker: a long diff is long)
 
         @property
         def control(self) -> DiffView:
@@ -142,16 +188,24 @@ class DiffView(Vertical):
             self._reread = True  # one read of a folder at a time; this one is followed by another
             return
         self._reread = False
-        self._history_loader = self._load_history(record.folder)
+        self._history_loader = self._load_history(record)
 
     @work(thread=True, group="diff-history", exclusive=True, exit_on_error=False,
           description="read the step history")  # fmt: skip
-    def _load_history(self, folder: Path) -> None:
+    def _load_history(self, record: AgentRecord) -> None:
         worker = get_current_worker()
+        folder = record.folder
         try:
-            history, problem = step_history(folder), ""
+            history, problem = step_history(folder, record=record), ""
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
             history, problem = None, str(exc)
+        if history is not None:
+            # Every step's document is made of the journal's records and the state file's
+            # messages: compared past what two steps share, their masking is still that of
+            # the whole documents.
+            sweep_file(folder / JOURNAL_NAME, self.redactor, lines=True)
+            if record.state_file is not None:
+                sweep_file(record.state_file, self.redactor)
         self.post_message(self.HistoryLoaded(self, worker, folder, history, problem))
 
     @on(HistoryLoaded)
@@ -165,10 +219,10 @@ class DiffView(Vertical):
             return  # an older read, finished after a newer one began
         if self._reread:  # the folder changed while it was read: once more
             self._reread = False
-            self._history_loader = self._load_history(record.folder)
+            self._history_loader = self._load_history(record)
         self.history = event.history
         steps = self.history.loop_counts if self.history else []
-        choices = [(f"step {n}", f"step:{n}") for n in reversed(steps)]
+        choices = step_choices(steps)
         recent = sorted(
             (r for r in self.others if r.folder != record.folder),
             key=lambda r: r.last_activity.timestamp() if r.last_activity else 0,
@@ -229,7 +283,8 @@ class DiffView(Vertical):
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
             self.post_message(self.Compared(self, worker, old, new, None, f"cannot compare: {exc}"))
             return
-        self.post_message(self.Compared(self, worker, old, new, changes))
+        text = render_changes(changes)
+        self.post_message(self.Compared(self, worker, old, new, changes, text=text))
 
     @on(Compared)
     def _compared(self, event: Compared) -> None:
@@ -239,7 +294,7 @@ class DiffView(Vertical):
             self._set(event.problem, "")
             return
         head = f"{pair_label(event.old)} -> {pair_label(event.new)}: {summary(event.changes)}"
-        self._set(head, render_changes(event.changes))
+        self._set(head, event.text if event.text is not None else render_changes(event.changes))
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:

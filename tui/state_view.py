@@ -4,8 +4,11 @@ A thread worker reads the agent through :func:`agent_tui.workspace.load_detail` 
 file plus journal; swarms: ``short_memory``) and posts the typed detail; the view renders it.
 The view holds a :class:`~agent_tui.workspace.DetailCache`, so an autosave of a long run costs
 the journal lines it appended, not a new parse of the state file. Only the last
-:data:`WINDOW` messages are read and masked; scrolling up past the top (or ``e``) asks for
-:data:`WINDOW` more.
+:data:`WINDOW` messages are read and masked (a long state file is read from its end);
+scrolling up past the top (or ``e``) asks for :data:`WINDOW` more. Once the window is on
+screen, another worker sweeps what the read left unread for secrets
+(:func:`agent_tui.workspace.detail.sweep_secrets`); if that taught the redactor anything, the
+transcript is read again and written anew, masked.
 
 The transcript is a :class:`~agent_tui.tui.transcript.Transcript`, a log of messages: an
 autosave appends the new messages instead of laying out the whole transcript again (which is
@@ -42,6 +45,7 @@ from agent_tui.workspace import (
     DetailCache,
     load_detail,
 )
+from agent_tui.workspace.detail import sweep_secrets
 
 WINDOW = 30
 
@@ -91,6 +95,18 @@ class StateView(Vertical):
         def control(self) -> StateView:
             return self.view
 
+    @dataclass
+    class Swept(Message):
+        """The redactor learned secrets from what the read of ``folder`` left unread: what
+        is shown must be masked again."""
+
+        view: StateView
+        folder: Path
+
+        @property
+        def control(self) -> StateView:
+            return self.view
+
     def __init__(self, redactor: Redactor, **kwargs) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
@@ -102,6 +118,7 @@ class StateView(Vertical):
         self.cache = DetailCache()
         self._loader: Worker | None = None
         self._reread = False
+        self._remask = False  # the next write writes the whole window again
         self._last: dict | None = None  # the last message the log holds
         self._held = (0, 0)  # the log holds messages [first, end) of the conversation
 
@@ -144,14 +161,23 @@ class StateView(Vertical):
             self._reread = True  # one read of a folder at a time; this one is followed by another
             return
         self._reread = False
-        self._loader = self._load(self.record.folder, self.window)
+        self._loader = self._load(self.record, self.window)
 
     @work(thread=True, group="state-load", exclusive=True, exit_on_error=False,
           description="read the state file and journal")  # fmt: skip
-    def _load(self, folder: Path, window: int) -> None:
+    def _load(self, record: AgentRecord, window: int) -> None:
         worker = get_current_worker()
-        detail = load_detail(folder, window, cache=self.cache, redactor=self.redactor)
+        folder, cache, redactor = record.folder, self.cache, self.redactor
+        detail = load_detail(
+            folder, window, cache=cache, redactor=redactor, record=record, defer_sweep=True
+        )
         self.post_message(self.Loaded(self, worker, folder, detail))
+
+    @work(thread=True, group="state-sweep", exit_on_error=False,
+          description="learn the secrets of what the read left unread")  # fmt: skip
+    def _sweep(self, folder: Path) -> None:
+        if sweep_secrets(folder, cache=self.cache, redactor=self.redactor):
+            self.post_message(self.Swept(self, folder))
 
     @on(Loaded)
     def _loaded(self, event: Loaded) -> None:
@@ -160,10 +186,18 @@ class StateView(Vertical):
             return  # an older read, finished after a newer one began
         if self._reread:  # the folder changed while it was read: once more
             self._reread = False
-            self._loader = self._load(record.folder, self.window)
+            self._loader = self._load(record, self.window)
         self.detail = event.detail
         self.head.update(header(event.detail))
         self._write(event.detail.conversation)
+        # Once this is on screen (a sweep of a long history would slow its frame down).
+        self.call_after_refresh(self._sweep, event.folder)
+
+    @on(Swept)
+    def _swept(self, event: Swept) -> None:
+        if self.record is not None and event.folder == self.record.folder:
+            self._remask = True
+            self._read(True)
 
     def _write(self, window: ConversationWindow) -> None:
         """Append what is new since the last write; write the window again when the log
@@ -175,7 +209,8 @@ class StateView(Vertical):
         following = log.scroll_y >= log.max_scroll_y
         # The window goes on from the log's last message (the same one, not a new run's).
         appends = (
-            bool(self.log_view.pieces)
+            not self._remask
+            and bool(self.log_view.pieces)
             and first <= window.first < end <= window_end
             and window.messages[end - 1 - window.first] == self._last
             and window_end - first <= MAX_HELD
@@ -188,8 +223,9 @@ class StateView(Vertical):
             if following:
                 log.scroll_end(animate=False)
             return
-        lines_before = log.line_count
+        lines_before, scrolled = log.line_count, log.scroll_y
         earlier = bool(self.log_view.pieces) and window.first < first
+        remask, self._remask = self._remask, False
         self._clear()
         if window.earlier:
             self._append(earlier_note(window.earlier))
@@ -199,6 +235,8 @@ class StateView(Vertical):
         self._last = window.messages[-1] if window.messages else None
         if earlier:  # keep the messages that were at the top where the reader left them
             log.scroll_to(y=max(0, log.line_count - lines_before), animate=False)
+        elif remask and not following:  # the same messages, masked: the reader stays put
+            log.scroll_to(y=scrolled, animate=False)
         else:
             log.scroll_end(animate=False)
         self.call_after_refresh(settle_garbage)

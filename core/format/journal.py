@@ -28,6 +28,7 @@ from agent_tui.format.persistence import (
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 
@@ -39,17 +40,143 @@ class JournalRead:
 
 def read_journal(path: os.PathLike[str] | str) -> JournalRead:
     """Every complete record; a torn last line (a write cut by a crash) is skipped and reported."""
+    result = JournalRead()
+    result.records = list(iter_journal(path, result.problems))
+    return result
+
+
+def iter_journal(path: os.PathLike[str] | str, problems: list[str]) -> Iterator[dict[str, Any]]:
+    """:func:`read_journal` a record at a time; its problems are added to ``problems`` as
+    the lines that have them are reached."""
     try:
         data = read_bytes(path)
     except WorkspaceFileError as exc:
-        return JournalRead(problems=[] if exc.reason == "file not found" else [str(exc)])
-    return parse_records(data, path)
+        if exc.reason != "file not found":
+            problems.append(str(exc))
+        return
+    for item in iter_records(data, path):
+        if isinstance(item, str):
+            problems.append(item)
+        else:
+            yield item
+
+
+@dataclass
+class JournalTail:
+    """The records read from the end of a journal (:func:`read_tail`): ``records`` in file
+    order, from the line at byte ``start`` to the end of the last whole line, ``end``."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+
+
+# The first read from the end; each further one reads twice as far back, up to the cap.
+TAIL_CHUNK = 1 << 16
+TAIL_CHUNK_MAX = 1 << 22
+
+
+def read_tail(
+    fd: int, size: int, path: os.PathLike[str] | str, stop: Callable[[dict[str, Any]], bool]
+) -> JournalTail:
+    """The records after the last one for which ``stop`` is true, read backwards from the
+    end of the journal open as ``fd`` (``size`` bytes), without reading what comes before.
+
+    The journal's seqs increase, so a reader that wants the records after seq N stops at the
+    first record (from the end) at or before N: the lines before it are not read at all. A
+    last line still being written (no newline yet) is left out, as a reader of what was
+    appended leaves it for its next read; a whole line that does not parse is skipped and
+    reported, as :func:`parse_records` reports it.
+    """
+    end = whole_lines_end(fd, size)
+    result = JournalTail(start=0, end=end)
+    skipped: list[tuple[int, str]] = []  # (offset, why) of the lines that did not parse
+    for offset, line in _lines_backwards(fd, end):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            last = offset + len(line) + 1 == end
+            skipped.append((offset, _CUT_SHORT if last else "bad line"))
+            continue
+        if not isinstance(record, dict):
+            skipped.append((offset, "not an object"))
+        elif stop(record):
+            result.start = offset + len(line) + 1
+            break
+        else:
+            result.records.append(record)
+    result.records.reverse()
+    for offset, why in reversed(skipped):
+        result.problems.append(f"{path}: line {lines_before(fd, offset) + 1}: {why}, skipped")
+    return result
+
+
+def whole_lines_end(fd: int, size: int) -> int:
+    """The offset just after the last newline of the first ``size`` bytes of ``fd`` (0 when
+    there is none): what follows it is a line still being written, or cut by a crash."""
+    position = size
+    while position > 0:
+        begin = max(0, position - TAIL_CHUNK)
+        cut = os.pread(fd, position - begin, begin).rfind(b"\n")
+        if cut >= 0:
+            return begin + cut + 1
+        position = begin
+    return 0
+
+
+def _lines_backwards(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """``(offset, line)`` of every line of ``fd`` before byte ``end`` (just after a
+    newline), the last first, reading a chunk at a time (twice as large each time)."""
+    chunk, position, carry = TAIL_CHUNK, end, b""
+    while position > 0:
+        begin = max(0, position - chunk)
+        parts = (os.pread(fd, position - begin, begin) + carry).split(b"\n")
+        parts.pop()  # after the final newline
+        # The first part may have begun before this chunk: it goes with the next one.
+        carry = parts.pop(0) + b"\n" if begin > 0 and parts else b""
+        offset = begin + len(carry) + sum(len(p) + 1 for p in parts)
+        for line in reversed(parts):
+            offset -= len(line) + 1
+            yield offset, line
+        position, chunk = begin, min(chunk * 2, TAIL_CHUNK_MAX)
+
+
+def lines_before(fd: int, offset: int) -> int:
+    """How many lines end before byte ``offset`` of ``fd`` (a line number, less one)."""
+    count, at = 0, 0
+    while at < offset:
+        data = os.pread(fd, min(TAIL_CHUNK_MAX, offset - at), at)
+        if not data:
+            break
+        count += data.count(b"\n")
+        at += len(data)
+    return count
+
+
+_CUT_SHORT = "last line cut short (the step in flight at a crash)"
 
 
 def parse_records(data: bytes, path: os.PathLike[str] | str, first_line: int = 1) -> JournalRead:
     """The records in ``data``, lines of the journal from line ``first_line`` on (a reader of
     what was appended since its last read passes only whole lines)."""
     result = JournalRead()
+    for item in iter_records(data, path, first_line):
+        if isinstance(item, str):
+            result.problems.append(item)
+        else:
+            result.records.append(item)
+    return result
+
+
+def iter_records(
+    data: bytes, path: os.PathLike[str] | str, first_line: int = 1
+) -> Iterator[dict[str, Any] | str]:
+    """:func:`parse_records` one line at a time: each record, or the problem (a string) of a
+    line that holds none, in the journal's order. A reader that keeps only a little of each
+    record holds one record at a time, not all of them."""
     lines = data.split(b"\n")
     for index, line in enumerate(lines, start=1):
         if not line.strip():
@@ -59,14 +186,13 @@ def parse_records(data: bytes, path: os.PathLike[str] | str, first_line: int = 1
             record = orjson.loads(line)
         except orjson.JSONDecodeError:
             last = index == len(lines) or (index == len(lines) - 1 and not lines[-1])
-            where = "last line cut short (the step in flight at a crash)" if last else "bad line"
-            result.problems.append(f"{path}: line {number}: {where}, skipped")
+            where = _CUT_SHORT if last else "bad line"
+            yield f"{path}: line {number}: {where}, skipped"
             continue
         if isinstance(record, dict):
-            result.records.append(record)
+            yield record
         else:
-            result.problems.append(f"{path}: line {number}: not an object, skipped")
-    return result
+            yield f"{path}: line {number}: not an object, skipped"
 
 
 def _last_seq(fd: int, size: int) -> int:
@@ -104,14 +230,7 @@ class JournalWriter:
         # A crash mid-append leaves a line with no newline; cut it so the next record starts
         # on a line of its own (that partial record was the step in flight, already lost).
         if size:
-            tail_start = max(0, size - 65536)
-            while True:
-                chunk = os.pread(fd, size - tail_start, tail_start)
-                cut = chunk.rfind(b"\n")
-                if cut >= 0 or tail_start == 0:
-                    good = tail_start + cut + 1 if cut >= 0 else 0
-                    break
-                tail_start = max(0, tail_start - 65536)
+            good = whole_lines_end(fd, size)
             if good != size:
                 os.ftruncate(fd, good)
             size = good

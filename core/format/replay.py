@@ -70,6 +70,11 @@ def messages_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
 
 
+def starts_afresh(record: dict[str, Any]) -> bool:
+    """Whether ``record`` begins a new conversation (what came before it is gone)."""
+    return record.get("kind") == Kind.TASK and bool(record.get("new_conversation"))
+
+
 def apply(state: ReplayTarget, record: dict[str, Any]) -> None:
     """Fold one journal record into ``state``.
 
@@ -81,7 +86,7 @@ def apply(state: ReplayTarget, record: dict[str, Any]) -> None:
     messages = messages_of(record)
     kind = record.get("kind")
     if kind == Kind.TASK:
-        if record.get("new_conversation"):
+        if starts_afresh(record):
             state.conversation = []
             state.tool_results = []
         state.conversation.extend(messages)

@@ -1,13 +1,31 @@
 """What a view shows of one agent, typed: :class:`AgentDetail` (header, settings, a window of
 the conversation, usage, problems), read by :func:`load_detail`.
 
-A view refreshes on every autosave, and a long run's state file is large: parsing it again
-each step would hold the GIL (``orjson.loads`` is one call) and stall the UI thread for as long
-as it runs. So a :class:`DetailCache` keeps what was parsed, keyed by the files' identity
-(inode, mtime, size). While an agent runs its state file does not change, ``config.json`` is
-rewritten and ``journal.jsonl`` grows: a refresh re-reads the small config, reads only the
-journal lines appended since the last read and folds them in with the one replay
-(:mod:`agent_tui.format.replay`). Only the window is normalized and redacted.
+A long run's files are large (50,000 steps: a 50 MB state file and a journal as long), and a
+view must open at once. So nothing is read whole that a window does not need:
+
+- the state file (ours) or a swarms ``config.json``, from 1 MB on, is outlined
+  (:mod:`agent_tui.format.outline`): its members parsed but the long arrays, which are counted
+  by their lines and read from their end; a file laid out otherwise is parsed whole;
+- the journal is read backwards from its end (:func:`agent_tui.format.journal.read_tail`) down
+  to the last record the state file holds; what is before it is already in the state file.
+
+The window then replays through the one replay (:mod:`agent_tui.format.replay`), as a whole
+read does: the same messages, the same total, the same task, memory and usage.
+
+A :class:`DetailCache` keeps what was read, keyed by the files' identity (inode, mtime, size).
+While an agent runs its state file does not change, ``config.json`` is rewritten and
+``journal.jsonl`` grows: a refresh re-reads the small config, reads only the journal lines
+appended since the last read and folds them in. Only the window is normalized and redacted.
+
+Secrets: the redactor learns from everything read (the members, the window, the journal's
+last records); what was counted and not read is swept for secrets from its bytes
+(:mod:`agent_tui.workspace.sweep`: what a whole parse would teach, found with C searches). Up
+to :data:`SWEEP_NOW_BYTES` the sweep is done before :func:`load_detail` returns; a view that
+asks it to (``defer_sweep=True``, the app's tabs) gets the window first and calls
+:func:`sweep_secrets` next, then reads again if that learned anything (a value under a
+secret-named key far back, quoted in the last messages without its key, is masked once the
+sweep reaches it: ~0.1 s per 10 MB; our own writer masks such a value before it is written).
 """
 
 from __future__ import annotations
@@ -15,14 +33,16 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from agent_tui.format import replay
-from agent_tui.format.journal import JournalRead, parse_records
-from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format, Kind
+from agent_tui.format.journal import JournalRead, lines_before, parse_records, read_tail
+from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format
+from agent_tui.format.outline import NotOutlined, outline
 from agent_tui.format.persistence import (
     WorkspaceFileError,
     open_folder,
@@ -35,6 +55,7 @@ from agent_tui.workspace.documents import replay_state
 from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.status import whole_number
+from agent_tui.workspace.sweep import Undecodable, sweep, sweep_lines
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
@@ -47,6 +68,15 @@ if TYPE_CHECKING:
 DEFAULT_WINDOW = 100
 # Folders whose parsed documents a cache keeps (a view shows one agent at a time).
 CACHED_FOLDERS = 4
+# A state file or swarms config this large is outlined rather than parsed whole (a smaller
+# one parses in a few milliseconds).
+OUTLINE_BYTES = 1 << 20
+# Unread bytes swept for secrets before load_detail returns, even when asked to defer.
+SWEEP_NOW_BYTES = 4 << 20
+# A list in the settings longer than this is shown as its last SHOWN_ITEMS items after a
+# line that says how many came before (swarms keep the whole conversation in config.json).
+LONG_LIST = 200
+SHOWN_ITEMS = 5
 
 
 @dataclass
@@ -68,7 +98,8 @@ class ConversationWindow:
 @dataclass
 class AgentDetail:
     """One agent as a view shows it, whatever format wrote it. ``settings`` is
-    ``config.json`` (``None`` when it cannot be read: ``settings_problem`` says why)."""
+    ``config.json`` (``None`` when it cannot be read: ``settings_problem`` says why; a list
+    longer than :data:`LONG_LIST` holds only its last items)."""
 
     folder: Path
     name: str
@@ -92,13 +123,23 @@ FileKey = tuple[int, int, int]
 
 
 @dataclass
+class _Unswept:
+    """Byte ranges of a file read in part, whose secrets the redactor has not learned yet;
+    ``lines``: of JSON lines (a journal), else of one JSON document."""
+
+    path: Path
+    key: FileKey
+    ranges: list[tuple[int, int]]
+    lines: bool = False
+
+
+@dataclass
 class _Conversation:
     """One folder's conversation as last read, and the files it was read from."""
 
-    source: FileKey | None  # the state file (ours) or config.json (swarms) parsed
+    source: FileKey | None  # the state file (ours) or config.json (swarms) read
     journal_ino: int | None = None
     journal_end: int = 0  # bytes of the journal read (whole lines only)
-    journal_lines: int = 0
     base_seq: int = 0  # records up to this seq are in the state file
     replay: replay.Replay = field(default_factory=replay.Replay)
     problems: list[str] = field(default_factory=list)
@@ -107,6 +148,7 @@ class _Conversation:
     # walk, on the UI's time.
     keep: int = DEFAULT_WINDOW
     dropped: int = 0
+    unswept: list[_Unswept] = field(default_factory=list)
 
     def trim(self) -> None:
         messages = self.replay.conversation
@@ -117,15 +159,31 @@ class _Conversation:
             self.dropped += cut
 
 
+@dataclass
+class _Settings:
+    """``config.json`` as last read: the settings shown and, for swarms, the conversation's
+    last ``keep`` messages of ``total`` (or why there is none)."""
+
+    key: FileKey
+    shown: dict[str, Any]
+    keep: int
+    messages: list[Any] = field(default_factory=list)
+    total: int = 0
+    problem: str | None = None
+    unswept: list[_Unswept] = field(default_factory=list)
+
+
 class DetailCache:
-    """What :func:`load_detail` parsed, for the few folders read last. One per view; safe to
+    """What :func:`load_detail` read, for the few folders read last. One per view; safe to
     share between threads: reads through one cache take turns (a read a view gave up on still
     runs to its end in its thread, and must not fold the same journal lines in twice)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._settings: OrderedDict[str, tuple[FileKey, dict[str, Any]]] = OrderedDict()
+        self._settings: OrderedDict[str, _Settings] = OrderedDict()
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
+        # Folders whose files turned out not to be JSON in a part not parsed: read them whole.
+        self._whole: set[str] = set()
 
     def _keep(self, table: OrderedDict, folder: str, value: Any) -> None:
         table[folder] = value
@@ -134,44 +192,101 @@ class DetailCache:
             table.popitem(last=False)
 
 
+# What each redactor has been taught by sweeps: (path, file key, range), so two views of one
+# agent (the State and Config tabs share the app's redactor) sweep it once.
+_SWEPT: weakref.WeakKeyDictionary[Redactor, set[tuple[str, FileKey, int, int]]]
+_SWEPT = weakref.WeakKeyDictionary()
+
+
 def load_detail(
     folder: os.PathLike[str] | str,
     window: int = DEFAULT_WINDOW,
     *,
     cache: DetailCache | None = None,
     redactor: Redactor | None = None,
+    record: AgentRecord | None = None,
+    defer_sweep: bool = False,
 ) -> AgentDetail:
     """Read ``folder`` into an :class:`AgentDetail` holding its last ``window`` messages
     (``window=0``: no conversation is read, only the header and settings). Never raises for
     what is on disk: what cannot be read is a problem.
 
-    With a ``cache``, a refresh parses only what changed since the last call for the folder.
-    With a ``redactor``, every document read teaches it the secrets it holds (once per parse),
-    and what the detail shows is masked with all it knows: the window, the task, the memory,
-    the settings, the error and the problems.
+    ``record``: the folder's :class:`AgentRecord` when the caller has a fresh one (a view fed
+    by the watcher), so the folder is not read again for it (a swarms config is the whole
+    agent: its parse is what a long one's costs). With a ``cache``, a refresh parses only what
+    changed since the last call for the folder. With a ``redactor``, every document read
+    teaches it the secrets it holds (once per parse), and what the detail shows is masked with
+    all it knows: the window, the task, the memory, the settings, the error and the problems.
+    ``defer_sweep``: leave the secrets of a large unread part to :func:`sweep_secrets`.
     """
     cache = cache or DetailCache()
     folder = Path(folder)
-    record = read_agent(folder)
-    problems = list(record.problems)
+    if record is None or record.folder != folder:
+        record = read_agent(folder)
     with cache.lock:
-        settings, settings_problem = _settings(record, cache, redactor)
-        conversation = _Conversation(None)
-        if window > 0 and record.format == Format.SWARMS:
-            if settings is not None:
-                conversation = _swarms_conversation(record, settings)
-        elif window > 0:
-            conversation = _our_conversation(record, cache, redactor, window)
-        problems += conversation.problems
-        state = conversation.replay
-        messages = state.conversation
-        start = max(0, len(messages) - window)
-        agent_name = record.name if record.format == Format.SWARMS else None
-        shown = [normalize_message(m, agent_name) for m in messages[start:]]
-        first, total = conversation.dropped + start, conversation.dropped + len(messages)
-        memory, usage = state.memory, dict(state.usage)
+        detail = _read_detail(record, window, cache, redactor)
+        defer = defer_sweep and _unswept_bytes(cache, record.path) > SWEEP_NOW_BYTES
+        pending = [] if redactor is None or defer else _take_unswept(cache, record.path)
+    if redactor is not None and _sweep(pending, cache, record.path, redactor) == UNDECODABLE:
+        with cache.lock:
+            detail = _read_detail(record, window, cache, redactor)
+    return _masked(detail, redactor) if redactor is not None else detail
+
+
+def sweep_secrets(
+    folder: os.PathLike[str] | str, *, cache: DetailCache, redactor: Redactor
+) -> bool:
+    """Teach ``redactor`` the secrets of what :func:`load_detail` (with ``defer_sweep``) left
+    unread in ``folder``. True when a detail read before is masked with less than the
+    redactor knows now, or was read from a file found broken: read it again."""
+    key = os.fspath(Path(folder))
+    with cache.lock:
+        pending = _take_unswept(cache, key)
+    return _sweep(pending, cache, key, redactor) is not None
+
+
+UNDECODABLE, LEARNED = "undecodable", "learned"
+
+
+def sweep_file(path: os.PathLike[str] | str, redactor: Redactor, *, lines: bool = False) -> None:
+    """Teach ``redactor`` the secrets of the file at ``path``, a JSON document or (``lines``)
+    the whole lines of a journal, once for a given file and redactor: what a reader that
+    parsed all of it would learn. A missing or unreadable file teaches nothing."""
+    path = Path(path)
+    try:
+        key, data = _read_bytes(path)
+    except WorkspaceFileError:
+        return
+    end = data.rfind(b"\n") + 1 if lines else len(data)
+    item = _Unswept(path, key, [(0, end)], lines=lines)
+    if _sweep([item], DetailCache(), "", redactor) == UNDECODABLE:
+        try:
+            redactor.learn(parse_json(data, path))  # broken somewhere: a parse says where
+        except WorkspaceFileError:
+            pass
+
+
+def _read_detail(
+    record: AgentRecord, window: int, cache: DetailCache, redactor: Redactor | None
+) -> AgentDetail:
+    problems = list(record.problems)
+    keep = max(window, DEFAULT_WINDOW)
+    settings, settings_problem = _settings(record, cache, redactor, keep if window > 0 else 0)
+    conversation = _Conversation(None)
+    if window > 0 and record.format == Format.SWARMS:
+        if settings is not None:
+            conversation = _swarms_conversation(settings)
+    elif window > 0:
+        conversation = _our_conversation(record, cache, redactor, window)
+    problems += conversation.problems
+    state = conversation.replay
+    messages = state.conversation
+    start = max(0, len(messages) - window)
+    agent_name = record.name if record.format == Format.SWARMS else None
+    shown = [normalize_message(m, agent_name) for m in messages[start:]]
+    first, total = conversation.dropped + start, conversation.dropped + len(messages)
     detail = AgentDetail(
-        folder=folder,
+        folder=record.folder,
         name=record.name,
         agent_id=record.agent_id,
         format=record.format,
@@ -181,14 +296,14 @@ def load_detail(
         last_autosave=record.last_autosave,
         error=record.error,
         task=state.task,
-        memory=memory,
-        settings=settings,
+        memory=state.memory,
+        settings=settings.shown if settings is not None else None,
         settings_problem=settings_problem,
         conversation=ConversationWindow(shown, total, first),
-        usage=usage,
+        usage=dict(state.usage),
         problems=problems,
     )
-    return _masked(detail, redactor) if redactor is not None else detail
+    return detail
 
 
 def _masked(detail: AgentDetail, redactor: Redactor) -> AgentDetail:
@@ -204,6 +319,9 @@ def _masked(detail: AgentDetail, redactor: Redactor) -> AgentDetail:
     detail.error = text(detail.error) if detail.error else None
     detail.problems = [text(p) for p in detail.problems]
     return detail
+
+
+# ---------------------------------------------------------------- reading files
 
 
 def _key(info: os.stat_result) -> FileKey:
@@ -225,48 +343,125 @@ def _open(path: Path) -> tuple[int, os.stat_result]:
         os.close(folder_fd)
 
 
-def _read_document(path: Path, known: tuple[FileKey, dict[str, Any]] | None) -> tuple[FileKey, Any]:
-    """``(key, document)``; the one ``known`` when the file's key is the same."""
+def _read_bytes(path: Path) -> tuple[FileKey, bytes]:
     fd, info = _open(path)
     try:
-        if known is not None and known[0] == _key(info):
-            return known
-        return _key(info), parse_json(read_fd(fd, info.st_size, path), path)
+        return _key(info), read_fd(fd, info.st_size, path)
     finally:
         os.close(fd)
 
 
+@dataclass
+class _Read:
+    """A document read (outlined or whole): its members, and each long array's last items,
+    length and the byte ranges not read."""
+
+    document: Any
+    tails: dict[str, tuple[list[Any], int]] = field(default_factory=dict)
+    unswept: list[_Unswept] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # every key, when the file was outlined
+
+
+def _read_long(path: Path, keep: dict[str, int], whole: bool) -> tuple[FileKey, _Read]:
+    """``path`` parsed, the arrays under the keys of ``keep`` (only their last ``keep[key]``
+    items) read from their end when the file is large; parsed whole otherwise (``whole``:
+    always)."""
+    key, data = _read_bytes(path)
+    if len(data) >= OUTLINE_BYTES and not whole:
+        try:
+            shape = outline(data, keep)
+        except NotOutlined:
+            pass
+        else:
+            members = shape.members
+            read = _Read({k: members[k] for k in shape.order if k in members})
+            ranges = []
+            for name, array in shape.arrays.items():
+                read.tails[name] = (array.items, array.total)
+                read.order = shape.order
+                ranges.append((array.first, array.cut))
+            read.unswept.append(_Unswept(path, key, ranges))
+            return key, read
+    return key, _Read(parse_json(data, path))
+
+
+# ---------------------------------------------------------------- settings
+
+
 def _settings(
-    record: AgentRecord, cache: DetailCache, redactor: Redactor | None
-) -> tuple[dict[str, Any] | None, str | None]:
+    record: AgentRecord, cache: DetailCache, redactor: Redactor | None, keep: int
+) -> tuple[_Settings | None, str | None]:
     path = record.folder / CONFIG_NAME
     known = cache._settings.get(record.path)
+    info = _lstat(path)
+    unchanged = known is not None and info is not None and _key(info) == known.key
+    if known is not None and unchanged and (known.keep >= keep or known.total <= known.keep):
+        return known, None
+    swarms = record.format == Format.SWARMS
+    keep = max(keep, SHOWN_ITEMS)
     try:
-        key, document = _read_document(path, known)
+        key, read = _read_long(
+            path, {"short_memory": keep} if swarms else {}, record.path in cache._whole
+        )
     except WorkspaceFileError as exc:
         return None, exc.reason
+    document = read.document
     if not isinstance(document, dict):
         return None, "expected a JSON object at the top level"
-    if known is None or known[1] is not document:
+    if redactor is not None:
+        redactor.learn(document)
+    entry = _Settings(key, document, keep, unswept=read.unswept)
+    messages: list[Any] = []
+    if "short_memory" in read.tails:
+        messages, entry.total = read.tails["short_memory"]
         if redactor is not None:
-            redactor.learn(document)
-        cache._keep(cache._settings, record.path, (key, document))
-    return document, None
+            redactor.learn(messages)
+        document["short_memory"] = messages
+        entry.shown = {k: document[k] for k in read.order}  # in the file's order
+    elif swarms:
+        try:
+            messages = swarms_messages(document, path)
+        except WorkspaceFileError as exc:
+            messages, entry.problem = [], f"conversation: {exc.reason}"
+        entry.total = len(messages)
+    if swarms:
+        entry.messages = messages[-keep:]
+    entry.shown = {
+        k: _elided(v, entry.total if k == "short_memory" and swarms else len(v))
+        if isinstance(v, list)
+        else v
+        for k, v in entry.shown.items()
+    }
+    cache._keep(cache._settings, record.path, entry)
+    return entry, None
 
 
-def _swarms_conversation(record: AgentRecord, settings: dict[str, Any]) -> _Conversation:
-    """swarms keep the conversation in ``config.json`` (already parsed for the settings)."""
-    try:
-        messages = swarms_messages(settings, record.folder / CONFIG_NAME)
-    except WorkspaceFileError as exc:
-        return _Conversation(None, problems=[f"conversation: {exc.reason}"])
-    return _Conversation(None, replay=replay.Replay(conversation=messages))
+def _elided(items: list[Any], total: int) -> list[Any]:
+    """``items`` (the last of ``total``) as the settings show them: a long list as a line
+    saying how many came before and its last :data:`SHOWN_ITEMS` items."""
+    if total <= LONG_LIST:
+        return items
+    earlier = total - SHOWN_ITEMS
+    note = f"... {earlier:,} earlier items not shown (the State tab shows the conversation)"
+    return [note, *items[-SHOWN_ITEMS:]]
+
+
+def _swarms_conversation(settings: _Settings) -> _Conversation:
+    """swarms keep the conversation in ``config.json`` (already read for the settings)."""
+    if settings.problem is not None:
+        return _Conversation(None, problems=[settings.problem])
+    read = _Conversation(None, replay=replay.Replay(conversation=list(settings.messages)))
+    read.dropped = settings.total - len(settings.messages)
+    return read
+
+
+# ---------------------------------------------------------------- our conversation
 
 
 def _our_conversation(
     record: AgentRecord, cache: DetailCache, redactor: Redactor | None, window: int
 ) -> _Conversation:
-    """The state file parsed once, then the journal lines appended since the last read
+    """The state file read once, then the journal lines appended since the last read
     (again when more messages are asked for than were held)."""
     source = _lstat_key(record.state_file) if record.state_file else None
     journal = _lstat(record.folder / JOURNAL_NAME)
@@ -281,8 +476,7 @@ def _our_conversation(
             if journal.st_size > known.journal_end:
                 _extend(record, known, journal.st_ino, redactor)
             return known
-    fresh = _read_ours(record, source, journal, redactor)
-    fresh.keep = max(window, DEFAULT_WINDOW)
+    fresh = _read_ours(record, source, journal, redactor, max(window, DEFAULT_WINDOW), cache)
     fresh.trim()
     cache._keep(cache._conversations, record.path, fresh)
     return fresh
@@ -293,44 +487,106 @@ def _read_ours(
     source: FileKey | None,
     journal: os.stat_result | None,
     redactor: Redactor | None,
+    keep: int,
+    cache: DetailCache,
 ) -> _Conversation:
-    read = _Conversation(source)
+    read = _Conversation(source, keep=keep)
     state: dict[str, Any] | None = None
     if record.state_file is not None:
+        long_arrays = {"conversation": keep, "tool_results": 0}
         try:
-            _, state = _read_document(record.state_file, None)
+            _, found = _read_long(record.state_file, long_arrays, record.path in cache._whole)
         except WorkspaceFileError as exc:
             read.problems.append(f"state file: {exc.reason}")
             return read
-        if not isinstance(state, dict):
+        if not isinstance(found.document, dict):
             read.problems.append("state file: expected a JSON object at the top level")
             return read
+        state = found.document
+        if "conversation" in found.tails:
+            items, total = found.tails["conversation"]
+            state["conversation"] = items
+            read.dropped = total - len(items)
+        read.unswept += found.unswept
         if redactor is not None:
             redactor.learn(state)
-    records = _appended(record, read, journal.st_ino if journal else None)
+    read.base_seq = whole_number((state or {}).get("journal_seq")) or 0
+    records = _journal_tail(record, read, journal)
     if state is None and not records:
         read.problems.append("conversation: no state file and no journal.jsonl to read")
         return read
     if redactor is not None:
         redactor.learn(records)
     try:
-        read.replay = replay_state(record, state, records)
+        read.replay = replay_state(record, state, [])
     except WorkspaceFileError as exc:
         read.problems.append(f"conversation: {exc.reason}")
-    read.base_seq = whole_number((state or {}).get("journal_seq")) or 0
+        read.dropped = 0
+        return read
+    _fold(read, records)
     return read
+
+
+def _journal_tail(
+    record: AgentRecord, read: _Conversation, journal: os.stat_result | None
+) -> list[dict[str, Any]]:
+    """The journal records after the state file's, read from the end; moves ``read`` to the
+    end of the journal's whole lines and notes what was not read."""
+    if journal is None:
+        return []
+    path = record.folder / JOURNAL_NAME
+    base = read.base_seq
+
+    def folded(entry: dict[str, Any]) -> bool:
+        seq = replay.seq_of(entry)
+        return seq is not None and seq <= base
+
+    opened = _open_journal(path, read)
+    if opened is None:
+        return []
+    fd, info = opened
+    try:
+        tail = read_tail(fd, info.st_size, path, folded)
+    except OSError as exc:
+        read.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
+        return []
+    finally:
+        os.close(fd)
+    read.journal_ino, read.journal_end = info.st_ino, tail.end
+    read.problems += tail.problems
+    if tail.start:
+        read.unswept.append(_Unswept(path, _key(info), [(0, tail.start)], lines=True))
+    # A record without a whole-number seq cannot be placed relative to the state file.
+    return [r for r in tail.records if replay.seq_of(r) is not None]
+
+
+def _open_journal(path: Path, read: _Conversation) -> tuple[int, os.stat_result] | None:
+    """The journal opened (:func:`_open`), or ``None`` with the reason in ``read``."""
+    try:
+        return _open(path)
+    except WorkspaceFileError as exc:
+        read.problems.append(str(exc))
+        return None
+
+
+def _fold(read: _Conversation, records: list[dict[str, Any]]) -> None:
+    """Replay ``records`` (those after the state file's) into ``read``, as a whole read
+    replays them, holding only the last messages."""
+    for entry in records:
+        if entry["seq"] > read.base_seq:
+            replay.apply(read.replay, entry)
+            if replay.starts_afresh(entry):
+                read.dropped = 0  # the run began afresh: nothing held came before it
+            if len(read.replay.conversation) > 4 * read.keep:
+                read.trim()
+    read.trim()
 
 
 def _extend(record: AgentRecord, read: _Conversation, ino: int, redactor: Redactor | None) -> None:
     records = _appended(record, read, ino)
     if redactor is not None:
         redactor.learn(records)
-    for entry in records:
-        if entry["seq"] > read.base_seq:
-            replay.apply(read.replay, entry)
-            if entry.get("kind") == Kind.TASK and entry.get("new_conversation"):
-                read.dropped = 0  # the run began afresh: nothing held came before it
-    read.trim()
+    _fold(read, records)
 
 
 def _appended(record: AgentRecord, read: _Conversation, ino: int | None) -> list[dict[str, Any]]:
@@ -339,27 +595,84 @@ def _appended(record: AgentRecord, read: _Conversation, ino: int | None) -> list
     if ino is None:
         return []
     path = record.folder / JOURNAL_NAME
-    try:
-        fd, info = _open(path)
-    except WorkspaceFileError as exc:
-        read.problems.append(str(exc))
+    opened = _open_journal(path, read)
+    if opened is None:
         return []
+    fd, info = opened
     try:
         os.lseek(fd, read.journal_end, os.SEEK_SET)
         data = read_fd(fd, max(0, info.st_size - read.journal_end), path)
+        whole = data[: data.rfind(b"\n") + 1]
+        parsed: JournalRead = parse_records(whole, path)
+        if parsed.problems:  # worded with their line numbers, counted only when needed
+            parsed = parse_records(whole, path, lines_before(fd, read.journal_end) + 1)
     except (OSError, WorkspaceFileError) as exc:
         read.problems.append(f"{path}: {getattr(exc, 'reason', exc)}")
         return []
     finally:
         os.close(fd)
-    whole = data[: data.rfind(b"\n") + 1]
-    parsed: JournalRead = parse_records(whole, path, read.journal_lines + 1)
     read.journal_ino = info.st_ino
     read.journal_end += len(whole)
-    read.journal_lines += whole.count(b"\n")
     read.problems += parsed.problems
     # A record without a whole-number seq cannot be placed relative to the state file.
     return [r for r in parsed.records if replay.seq_of(r) is not None]
+
+
+# ---------------------------------------------------------------- secrets of what was not read
+
+
+def _take_unswept(cache: DetailCache, folder: str) -> list[_Unswept]:
+    pending: list[_Unswept] = []
+    for table in (cache._settings, cache._conversations):
+        entry = table.get(folder)
+        if entry is not None and entry.unswept:
+            pending += entry.unswept
+            entry.unswept = []
+    return pending
+
+
+def _unswept_bytes(cache: DetailCache, folder: str) -> int:
+    entries = (cache._settings.get(folder), cache._conversations.get(folder))
+    return sum(
+        end - begin
+        for entry in entries
+        if entry is not None
+        for item in entry.unswept
+        for begin, end in item.ranges
+    )
+
+
+def _sweep(
+    pending: list[_Unswept], cache: DetailCache, folder: str, redactor: Redactor
+) -> str | None:
+    """Sweep ``pending`` into ``redactor``: :data:`LEARNED` when that changed how something
+    is masked, :data:`UNDECODABLE` when a file is not JSON where it was not parsed (the
+    folder is then read whole, and the old reading dropped), else ``None``."""
+    swept = _SWEPT.setdefault(redactor, set())
+    learned = False
+    for item in pending:
+        todo = [r for r in item.ranges if (str(item.path), item.key, *r) not in swept]
+        if not todo:
+            continue
+        try:
+            key, data = _read_bytes(item.path)
+        except WorkspaceFileError:
+            continue  # gone or changed: its next reading is a new one
+        if key != item.key:
+            continue
+        try:
+            for begin, end in todo:
+                learned = (sweep_lines if item.lines else sweep)(
+                    data, begin, end, redactor
+                ) or learned
+                swept.add((str(item.path), item.key, begin, end))
+        except Undecodable:
+            with cache.lock:
+                cache._whole.add(folder)
+                cache._settings.pop(folder, None)
+                cache._conversations.pop(folder, None)
+            return UNDECODABLE
+    return LEARNED if learned else None
 
 
 def _lstat(path: Path) -> os.stat_result | None:

@@ -1,27 +1,39 @@
 """The per-step history of one of our workspaces, from ``journal.jsonl``: where the
-conversation and memory stood after each completed step (``diff --steps``, the Diff tab)."""
+conversation and memory stood after each completed step (``diff --steps``, the Diff tab).
+
+The journal is read a record at a time and each message is kept packed (its JSON bytes): a
+history of 50,000 steps held as 100,000 message dicts, plus the records they came from, would
+be walked by every garbage collection of the process that holds it (the app's, on its UI).
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from agent_tui.format import replay
-from agent_tui.format.layout import Format
+from agent_tui.format.journal import iter_journal
+from agent_tui.format.layout import JOURNAL_NAME, Format
+from agent_tui.format.persistence import dumps
 from agent_tui.format.swarms import normalize_message
-from agent_tui.workspace.documents import journal_records, our_messages
+from agent_tui.workspace.documents import our_messages
 from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.lookup import WorkspaceLookupError
+from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.status import whole_number
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class StepSnapshot:
     """Where the conversation stood after one completed step: ``messages[start:end]``."""
 
@@ -38,11 +50,12 @@ class StepHistory:
     """The per-step history of one of our workspaces, read from ``journal.jsonl``.
 
     Documents are built on request (:meth:`document`), so a history of 10,000 steps costs one
-    list of messages, not 10,000 copies of it.
+    list of messages, not 10,000 copies of it. ``messages`` are normalized messages, each
+    packed as its JSON bytes (:meth:`unpack` gives them back).
     """
 
     folder: Path
-    messages: list[dict[str, Any]]
+    messages: list[bytes]
     steps: list[StepSnapshot]
     problems: list[str] = field(default_factory=list)
 
@@ -60,46 +73,62 @@ class StepHistory:
             f"step {loop_count} is not in the history of {self.folder} ({span} recorded)"
         )
 
-    def document(self, loop_count: int) -> dict[str, Any]:
-        """``{"loop_count", "conversation", "memory"}`` as they were after step ``loop_count``."""
+    def document(self, loop_count: int, skip: int = 0) -> dict[str, Any]:
+        """``{"loop_count", "conversation", "memory"}`` as they were after step ``loop_count``
+        (``skip``: without the first ``skip`` messages of the conversation)."""
         step = self.snapshot(loop_count)
         return {
             "loop_count": step.loop_count,
-            "conversation": self.messages[step.start : step.end],
+            "conversation": self.unpack(min(step.start + skip, step.end), step.end),
             "memory": step.memory,
         }
 
+    def unpack(self, start: int, end: int) -> list[dict[str, Any]]:
+        """The messages ``messages[start:end]``, as dicts."""
+        return [orjson.loads(m) for m in self.messages[start:end]]
 
-def step_history(folder: os.PathLike[str] | str) -> StepHistory:
+
+def step_history(
+    folder: os.PathLike[str] | str, *, record: AgentRecord | None = None
+) -> StepHistory:
     """The conversation, loop count and memory after each completed step, from the journal.
 
     Step N is where the last journal record of kind ``step`` with loop count N left things;
     a loop count no step record reached (0: the system prompt and the task) is where the last
     record carrying it left things. A journal cut after a compaction starts from the state
-    file, and only the steps it still holds are available.
+    file, and only the steps it still holds are available. ``record``: the folder's fresh
+    :class:`AgentRecord`, when the caller has one (a swarms folder is then refused without
+    parsing its config, which holds its whole conversation).
     """
     folder = Path(folder)
-    record = read_agent(folder)
+    if record is None or record.folder != folder:
+        record = read_agent(folder)
     if record.format == Format.SWARMS:
         raise WorkspaceLookupError(f"{folder} is a swarms workspace; it keeps no per-step history")
-    records, problems = journal_records(folder)
-    whole = bool(records) and bool(records[0].get("new_conversation"))
-    base: list[Any] = []
-    if not whole:
+    problems: list[str] = []
+    # A record without a whole-number seq cannot be placed relative to the state file.
+    journal = iter_journal(folder / JOURNAL_NAME, problems)
+    entries = (r for r in journal if replay.seq_of(r) is not None)
+    first = next(entries, None)
+    records: Iterable[dict[str, Any]] = itertools.chain([first] if first else [], entries)
+    history = StepHistory(folder, [], [], problems)
+    snapshots: dict[int, tuple[bool, StepSnapshot]] = {}
+    # A journal that begins a conversation holds every step: read it a record at a time.
+    streamed = first is not None and replay.starts_afresh(first)
+    if not streamed:
+        records = list(records)
         messages = our_messages(record, records)
         # Whether folded into the state file or replayed, the journal's messages close the
         # list; what precedes them is the base every step builds on.
         journal_messages = sum(len(replay.messages_of(e)) for e in records)
         base = messages[: max(0, len(messages) - journal_messages)]
-    history = StepHistory(folder, [normalize_message(m) for m in base], [], list(problems))
-    snapshots: dict[int, tuple[bool, StepSnapshot]] = {}
-    if not whole:
+        history.messages = [_packed(normalize_message(m)) for m in base]
         snapshots[_base_loop_count(records)] = (False, StepSnapshot(0, 0, len(base), {}))
     start, memory = 0, {}
     for entry in records:
-        if entry.get("kind") == "task" and entry.get("new_conversation"):
+        if replay.starts_afresh(entry):
             start = len(history.messages)
-        history.messages.extend(normalize_message(m) for m in replay.messages_of(entry))
+        history.messages.extend(_packed(normalize_message(m)) for m in replay.messages_of(entry))
         if isinstance(entry.get("memory"), dict):
             memory = entry["memory"]
         loop_count = whole_number(entry.get("loop_count"))
@@ -114,6 +143,10 @@ def step_history(folder: os.PathLike[str] | str) -> StepHistory:
         snap.loop_count = loop_count
         history.steps.append(snap)
     return history
+
+
+def _packed(message: dict[str, Any]) -> bytes:
+    return dumps(message, indent=False)
 
 
 def _base_loop_count(records: list[dict[str, Any]]) -> int:
