@@ -548,3 +548,24 @@ def test_the_lock_is_asked_only_when_the_config_claims_a_run(workspace: Path) ->
         assert records["claimed"].holder.startswith(f"pid {os.getpid()}")
     records = {r.name: r for r in ws.scan()}
     assert records["claimed"].status == "interrupted"
+
+
+def test_ls_table_masks_a_key_a_config_put_in_a_problem(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent_tui.cli import main
+
+    key = "sk-problemLEAK0123456789abcdefXYZ"
+    folder = write_ours(workspace, "odd-status")
+    config = json.loads((folder / "config.json").read_text())
+    config["_autosave_metadata"]["status"] = f"paused by {key}"
+    (folder / "config.json").write_text(json.dumps(config))
+    failed = write_ours(workspace, "failed", status="error")
+    config = json.loads((failed / "config.json").read_text())
+    config["_autosave_metadata"]["error"] = f"401: {key}"
+    (failed / "config.json").write_text(json.dumps(config))
+    assert main(["--workspace", str(workspace), "ls"]) == 0
+    out = capsys.readouterr().out
+    assert key not in out
+    assert "unknown status 'paused by [REDACTED]'" in out
+    assert "failed" in out and "odd-status" in out

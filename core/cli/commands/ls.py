@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import shutil
 import sys
 import time
@@ -50,18 +51,27 @@ def cmd_ls(args: argparse.Namespace) -> int:
         # marshal carries (a StrEnum would send it all by pickle): 10,000 of them cross
         # between processes and stay in memory until printed.
         saved = r.last_activity
+        name, model, folder = r.name, r.model, r.folder_name
+        problem = r.problems[0] if r.problems else ""
+        if r.problems or r.error:
+            # A problem can quote the config ("unknown status 'sk-...'"): the text cells are
+            # masked as ls --json masks the record (the rare rows with a problem pay for it).
+            shown = masked_record(r)
+            name, model, folder = shown["name"], shown["model"], shown["folder"]
+            folder = folder.rpartition(os.sep)[2]
+            problem = shown["problems"][0] if shown["problems"] else ""
         return (
             key(r),
             r.size_bytes,
-            _cell(r.name),
+            _cell(name),
             str(r.status),
             "-" if r.loop_count is None else str(r.loop_count),
             "-" if saved is None else ago_seconds(now - saved.timestamp()),
             format_bytes(r.size_bytes),
-            _cell(r.model or "-"),
+            _cell(model or "-"),
             str(r.format),
-            _cell(r.folder_name),
-            _cell(r.problems[0]) if r.problems else "",
+            _cell(folder),
+            _cell(problem),
         )
 
     found = scan_map(root, row, jobs=2)
