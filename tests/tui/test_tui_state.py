@@ -7,14 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from long_agent import append_step, count_parses, long_agent
+from long_agent import append_step, count_parses, long_agent, odd_agent
 from textual.geometry import Region
 from tui_fixtures import wait_until
 
+from agent_tui.format.persistence import atomic_write_json, read_json_object
+from agent_tui.redaction import REDACTED
 from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.state_view import WINDOW
 from agent_tui.tui.watcher import AgentChanged
-from agent_tui.workspace import load_conversation, read_agent
+from agent_tui.workspace import DEFAULT_WINDOW, load_conversation, read_agent
 
 STEPS = WINDOW * 2 // 3  # 2 * STEPS + 1 messages: more than one window, less than two
 
@@ -120,3 +122,55 @@ async def test_a_frame_of_the_transcript_looks_its_style_up_once(
         background = style.bgcolor
         assert background is not None
         assert all(seg.style.bgcolor == background for line in lines for seg in line if seg.style)
+
+
+@pytest.fixture
+def read_from_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small agents read as long ones are: the state file outlined, the secrets of the rest
+    swept after the window is shown."""
+    from agent_tui.workspace import detail
+
+    monkeypatch.setattr(detail, "OUTLINE_BYTES", 0)
+    monkeypatch.setattr(detail, "SWEEP_NOW_BYTES", 0)
+
+
+@pytest.mark.usefixtures("read_from_the_end")
+async def test_a_long_run_read_from_its_end_shows_its_last_messages_and_total(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed after its last full save: the state file read from its end, the steps
+    since from the journal's end; the last messages, the total and the earlier ones on `e`
+    are those of a whole read, and the state file is never parsed whole."""
+    folder = odd_agent(workspace, 3 * WINDOW, folded=WINDOW)
+    whole = load_conversation(folder)
+    parsed = count_parses(monkeypatch)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_state_tab(pilot, app, folder, f"end {3 * WINDOW}")
+        shown = app.state_view.detail
+        assert shown is not None
+        assert shown.conversation.messages == whole[-WINDOW:]
+        assert f"{len(whole)} messages" in body(app)
+        assert f"{len(whole) - WINDOW} earlier messages not shown" in body(app)
+        await pilot.press("e")
+        assert await wait_until(pilot, lambda: f"end {3 * WINDOW - WINDOW}\n" in body(app))
+        assert app.state_view.detail.conversation.messages == whole[-2 * WINDOW :]
+    assert read_agent(folder).state_file.name not in parsed
+
+
+@pytest.mark.usefixtures("read_from_the_end")
+async def test_a_secret_far_back_is_masked_on_screen_once_swept(workspace: Path) -> None:
+    """The value under a secret-named key in the first message, quoted in the last one:
+    the transcript is written again, masked, once the rest of the state file is swept."""
+    secret = "qq-Far-Back-8Hn2Kd9Lw"
+    folder = odd_agent(workspace, 2 * DEFAULT_WINDOW)
+    state_path = read_agent(folder).state_file
+    state = read_json_object(state_path)
+    state["conversation"][1]["api_key"] = secret
+    state["conversation"][-1]["content"] = f"the key: {secret} (end)"
+    atomic_write_json(state_path, state)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_state_tab(pilot, app, folder, "(end)")
+        assert await wait_until(pilot, lambda: f"the key: {REDACTED} (end)" in body(app))
+        assert secret not in body(app)
