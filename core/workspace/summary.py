@@ -343,5 +343,24 @@ def _write(path: Path, data: bytes) -> None:
             except OSError:
                 pass
             raise
+        _remove_stale_temps(folder_fd, f".{path.name}.")
     finally:
         os.close(folder_fd)
+
+
+# A temp file of ours this old was left by a writer that died (killed mid-write).
+STALE_TEMP_S = 600
+
+
+def _remove_stale_temps(folder_fd: int, prefix: str) -> None:
+    cutoff = time.time() - STALE_TEMP_S
+    with os.scandir(folder_fd) as entries:
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(name, dir_fd=folder_fd)
+            except OSError:
+                pass

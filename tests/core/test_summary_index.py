@@ -532,3 +532,22 @@ def test_a_change_of_time_zone_reads_naive_timestamps_again(
     assert record.last_autosave == scan(workspace, index=False)[0].last_autosave
     assert in_utc is not None and record.last_autosave is not None
     assert in_utc - record.last_autosave == timedelta(hours=5, minutes=30)
+
+
+def test_a_temp_file_left_by_a_writer_that_died_is_removed(
+    workspace: Path, keep_fresh: None
+) -> None:
+    write_ours(workspace, "alpha")
+    path = index_file(workspace)
+    path.parent.mkdir(parents=True, mode=0o700)
+    stale = path.parent / f".{path.name}.99999.0.tmp"
+    recent = path.parent / f".{path.name}.99998.0.tmp"
+    other = path.parent / ".someone-else.1.0.tmp"
+    for left in (stale, recent, other):
+        left.write_bytes(b"half an index")
+    old = time.time() - summary.STALE_TEMP_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    scan(workspace)
+    assert path.exists() and not stale.exists()
+    assert recent.exists() and other.exists()  # maybe still being written; not ours
