@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import random
@@ -40,6 +41,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+STARTUP_S = 8.0  # for 120 writer interpreters to start before the clock runs
 GOALS = {
     "first_rows_s": 0.3,
     "all_listed_s": 2.0,
@@ -142,10 +144,15 @@ async def key_to_shown(app, key: str, condition) -> float:
 
 async def app_on_folders(root: Path) -> dict:
     """The app opened on ``root``: loading, each sort, each filter key (see the docstring)."""
+    from state_tab import CallbackClock
+
     from agent_tui.tui.app import AgentTUI
 
     ticks: list[float] = []
     started = time.perf_counter()
+    clock = CallbackClock()
+    clock.__enter__()
+    clock.on = True
     app = AgentTUI(workspace_dir=root)
     async with app.run_test(size=(160, 45)) as pilot:
         app.set_interval(0.005, lambda: ticks.append(time.perf_counter()))
@@ -154,6 +161,7 @@ async def app_on_folders(root: Path) -> dict:
         listed = first_rows + await until(lambda: app._scanned_once)
         total = len(table.records)
         result: dict = {
+            "load_longest_callback_ms": round(clock.longest * 1000, 1),
             "folders": total,
             "first_rows_s": round(first_rows - started, 3),
             "all_listed_s": round(listed - started, 3),
@@ -187,7 +195,132 @@ async def app_on_folders(root: Path) -> dict:
                          "stall_ms": round(gaps_ms(ticks, mark, time.perf_counter()), 1)})  # fmt: skip
         result["filter_keys"] = keys
         result["rss_mb"], result["peak_rss_mb"] = (round(v, 1) for v in rss_mb())
+    clock.__exit__()
     return result
+
+
+def writer(folder: Path, interval: float, start_at: float, seconds: float) -> None:
+    """An agent autosaving from ``start_at`` (wall clock, so that 120 interpreters starting up
+    are not what is measured): ``config.json`` rewritten atomically every ``interval`` seconds,
+    its timestamp the moment of the write (what the latency is measured from)."""
+    from agent_tui.format.persistence import atomic_write_json
+
+    name, _, agent_id = folder.name.rpartition("-")
+    time.sleep(max(0.0, start_at - time.time()))
+    end = time.monotonic() + seconds
+    loops = 100
+    while time.monotonic() < end:
+        loops += 1
+        stamp = datetime.now(UTC).isoformat()
+        atomic_write_json(
+            folder / "config.json", config(name, agent_id, loops, "completed", stamp), durable=False
+        )
+        time.sleep(interval)
+
+
+def raw_watch(root: Path, start_at: float, seconds: float, out: Path) -> None:
+    """watchfiles as the app's watcher runs it, alone: rewrite -> the event read, in ms."""
+    from watchfiles import watch
+
+    from agent_tui.tui.watcher import DEBOUNCE_MS, STEP_MS
+    from agent_tui.watching import keep_change
+
+    latencies = []
+    seconds += max(0.0, start_at - time.time()) + 1
+    end = time.monotonic() + seconds
+    stop = __import__("threading").Event()
+    __import__("threading").Timer(seconds, stop.set).start()
+    for changes in watch(root, watch_filter=keep_change, debounce=DEBOUNCE_MS, step=STEP_MS,
+                         stop_event=stop, rust_timeout=200, yield_on_timeout=True):  # fmt: skip
+        now = time.time()
+        for _, path in changes:
+            if path.endswith("config.json"):
+                try:
+                    stamp = json.loads(Path(path).read_text())["_autosave_metadata"]["timestamp"]
+                except (OSError, ValueError, KeyError):
+                    continue
+                latencies.append((now - datetime.fromisoformat(stamp).timestamp()) * 1000)
+        if time.monotonic() > end:
+            break
+    out.write_text(json.dumps(latencies))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def live_writers(root: Path, slow: int, fast: int, seconds: float) -> dict:
+    """The app on ``root`` while ``slow`` writers autosave every second and ``fast`` every
+    50 ms; beside it raw watchfiles in its own process (see the module docstring)."""
+    from textual import events
+
+    from agent_tui.tui.agent_table import AgentTable
+    from agent_tui.tui.app import AgentTUI
+
+    shown: list[float] = []
+    upsert = AgentTable.upsert
+
+    def timed_upsert(self: AgentTable, record) -> None:
+        upsert(self, record)
+        if record.last_autosave is not None:
+            written = record.last_autosave.timestamp()
+            self.call_after_refresh(lambda: shown.append((time.time() - written) * 1000))
+
+    AgentTable.upsert = timed_upsert  # type: ignore[method-assign]
+    folders = sorted((root / "agents").iterdir())[: slow + fast]
+    app = AgentTUI(workspace_dir=root)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app._scanned_once, 300)
+        await pilot.pause(3.0)  # the watcher is set up
+        raw_out = root.parent / "raw.json"
+        start_at = time.time() + STARTUP_S
+        child_args = [sys.executable, __file__, "--child"]
+        raw = subprocess.Popen(
+            [*child_args, "raw", str(raw_out), str(root), str(start_at), str(seconds)]
+        )
+        writers = []
+        for n, folder in enumerate(folders):
+            every = "1.0" if n < slow else "0.05"
+            writers.append(
+                subprocess.Popen(
+                    [*child_args, "writer", "-", str(folder), every, str(start_at), str(seconds)]
+                )
+            )
+        await asyncio.sleep(max(0.0, start_at - time.time()) + 1.0)
+        shown.clear()
+        keys = []
+        table = app.table
+        table.focus()
+        for _ in range(20):
+            before = app.selected
+            took = await key_to_shown(
+                app, "down", lambda b=before: app.selected != b and _detail_shown(app)
+            )
+            keys.append(took * 1000)
+            await asyncio.sleep(0.2)
+        for process in writers:
+            await asyncio.to_thread(process.wait)
+        await asyncio.sleep(0.5)
+        during = list(shown)
+        await asyncio.to_thread(raw.wait)
+    raw_ms = json.loads(raw_out.read_text())
+    del events
+    return {
+        "workspaces": len(list((root / "agents").iterdir())),
+        "writers": {"every_1s": slow, "every_50ms": fast},
+        "app_ms": {"n": len(during), "p50": round(percentile(during, 0.5), 1),
+                   "p95": round(percentile(during, 0.95), 1)},
+        "raw_watchfiles_ms": {"n": len(raw_ms), "p50": round(percentile(raw_ms, 0.5), 1),
+                              "p95": round(percentile(raw_ms, 0.95), 1)},
+        "key_to_detail_ms": {"n": len(keys), "p50": round(percentile(keys, 0.5), 1),
+                             "p95": round(percentile(keys, 0.95), 1)},
+    }  # fmt: skip
+
+
+def _detail_shown(app) -> bool:
+    selected = app.selected
+    return selected is not None and str(app.config_view.document_folder) == selected
 
 
 def child(part: str, args: list[str]) -> dict:
@@ -201,6 +334,15 @@ def run_child(part: str, out: str, args: list[str]) -> None:
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     if part == "app":
         result = asyncio.run(app_on_folders(Path(args[0])))
+    elif part == "live":
+        slow, fast, seconds = int(args[1]), int(args[2]), float(args[3])
+        result = asyncio.run(live_writers(Path(args[0]), slow, fast, seconds))
+    elif part == "writer":
+        writer(Path(args[0]), float(args[1]), float(args[2]), float(args[3]))
+        return
+    elif part == "raw":
+        raw_watch(Path(args[0]), float(args[1]), float(args[2]), Path(out))
+        return
     else:
         raise SystemExit(f"unknown part {part}")
     Path(out).write_text(json.dumps(result))
@@ -209,7 +351,7 @@ def run_child(part: str, out: str, args: list[str]) -> None:
 def print_app(app: dict) -> None:
     print(f"app on {app['folders']:,} folders: first rows {app['first_rows_s']:.2f} s, "
           f"all listed {app['all_listed_s']:.2f} s, longest stall loading "
-          f"{app['load_stall_ms']:.0f} ms; RSS {app['rss_mb']:.0f} MB (peak "
+          f"{app['load_stall_ms']:.0f} ms (longest callback {app['load_longest_callback_ms']:.0f} ms); RSS {app['rss_mb']:.0f} MB (peak "
           f"{app['peak_rss_mb']:.0f} MB)")  # fmt: skip
     for row in app["sorts"]:
         print(
@@ -220,9 +362,23 @@ def print_app(app: dict) -> None:
               f"stall {row['stall_ms']:5.0f} ms")  # fmt: skip
 
 
+def print_live(live: dict) -> None:
+    app, raw, keys = live["app_ms"], live["raw_watchfiles_ms"], live["key_to_detail_ms"]
+    ratio = app["p95"] / raw["p95"] if raw["p95"] else float("nan")
+    print(f"live: {live['workspaces']:,} workspaces, 100 writers every 1 s + 20 every 50 ms: "
+          f"rewrite -> on screen p50 {app['p50']:.0f} ms, p95 {app['p95']:.0f} ms "
+          f"({app['n']} rewrites); raw watchfiles p50 {raw['p50']:.0f} ms, p95 "
+          f"{raw['p95']:.0f} ms ({ratio:.2f}x); key -> detail p50 {keys['p50']:.0f} ms, "
+          f"p95 {keys['p95']:.0f} ms")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folders", type=int, default=100_000)
+    parser.add_argument("--workspaces", type=int, default=10_000, help="for the live writers")
+    parser.add_argument("--seconds", type=float, default=12.0, help="the writers write this long")
+    parser.add_argument("--parts", default="app,live,ls,cleanup,history",
+                        help="which parts to run (comma-separated)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--tmp", type=Path, help="where to make the folders (default: $TMPDIR)")
@@ -236,13 +392,27 @@ def main() -> int:
     document: dict = {"goals": GOALS}
     with tempfile.TemporaryDirectory(dir=args.tmp) as scratch:
         root = args.root or Path(scratch) / "fleet"
-        if args.root is None:
+        if args.root is None and "app" in args.parts.split(","):
             made = time.perf_counter()
             make_fleet(root, folders)
             print(f"made {folders:,} folders in {time.perf_counter() - made:.1f} s", flush=True)
-        app = child("app", [str(root)])
-        document["app"] = app
-        print_app(app)
+        parts = set(args.parts.split(","))
+        if "app" in parts:
+            app = child("app", [str(root)])
+            document["app"] = app
+            print_app(app)
+        if "live" in parts:
+            live_root = Path(scratch) / "live" / "fleet"
+            count = 2000 if args.quick else args.workspaces
+            make_fleet(live_root, count, seed=2)
+            live = child("live", [str(live_root), "100", "20", str(args.seconds)])
+            document["live"] = live
+            print_live(live)
+        for part, module in (("ls", "_fleet_ls"), ("cleanup", "_fleet_cleanup"),
+                             ("history", "_fleet_history")):  # fmt: skip
+            if part in parts and (BENCH / f"{module}.py").exists():
+                print(f"\n--- {module} ---", flush=True)
+                document[part] = importlib.import_module(module).measure(quick=args.quick)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -334,7 +334,7 @@ class AgentTUI(App[None]):
           description="watch the workspace for changes")  # fmt: skip
     async def watch_disk(self) -> None:
         assert self._stop_watch is not None
-        await watch_workspace(self.root, self, self._stop_watch)
+        await watch_workspace(self.root, self, self._stop_watch, first=lambda: self.selected)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:

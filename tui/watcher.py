@@ -13,9 +13,11 @@ The watcher never touches widgets: it reads records in a thread and posts messag
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,10 +69,10 @@ def folders_touched(agents: Path, paths: set[str]) -> tuple[set[Path], bool]:
     return folders, reset
 
 
-def read_folders(folders: set[Path]) -> list[Message]:
+def read_folders(folders: Iterable[Path]) -> list[Message]:
     """Fresh messages for each folder: a new record, or its removal (runs in a thread)."""
     messages: list[Message] = []
-    for folder in sorted(folders):
+    for folder in folders:
         if os.path.lexists(folder):
             messages.append(AgentChanged(read_agent(folder)))
         else:
@@ -94,11 +96,13 @@ async def watch_workspace(
     *,
     debounce_ms: int = DEBOUNCE_MS,
     step_ms: int = STEP_MS,
+    first: Callable[[], str | None] = lambda: None,
 ) -> None:
     """Post :class:`AgentChanged` / :class:`AgentRemoved` / :class:`WorkspaceReset` to
     ``target`` until ``stop`` is set. Waits (polling) for ``root`` to exist first. The watching
     itself runs in a child process (:mod:`agent_tui.watching`); one that dies is started again,
-    after a pause that grows while it keeps failing."""
+    after a pause that grows while it keeps failing. ``first()`` names the folder to read
+    first when many changed (the selected agent's)."""
     agents = root / "agents"
     waited = False
     failures = 0
@@ -112,7 +116,7 @@ async def watch_workspace(
         if waited:
             target.post_message(WorkspaceReset())
             waited = False
-        clean_exit = await _follow_child(root, agents, target, stop, debounce_ms, step_ms)
+        clean_exit = await _follow_child(root, agents, target, stop, debounce_ms, step_ms, first)
         if stop.is_set():
             return
         if not root.is_dir():
@@ -142,6 +146,7 @@ async def _follow_child(
     stop: asyncio.Event,
     debounce_ms: int,
     step_ms: int,
+    first: Callable[[], str | None],
 ) -> bool:
     """Run one watcher child and post what it reports, until it exits or ``stop``; True when
     it ended without an error."""
@@ -152,41 +157,25 @@ async def _follow_child(
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert child.stdout is not None
+    pending = Pending()
+    reading = asyncio.ensure_future(_read_events(child.stdout, agents, target, pending))
     stopping = asyncio.ensure_future(stop.wait())
-    ok = True
     try:
         while True:
-            reading = asyncio.ensure_future(child.stdout.readline())
-            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not reading.done():
-                reading.cancel()
+            waiting = asyncio.ensure_future(pending.ready.wait())
+            await asyncio.wait({waiting, reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            waiting.cancel()
+            if stopping.done():
                 break
-            line = reading.result()
-            if not line:
-                break
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            if not isinstance(event, dict):
-                continue
-            if event.get("error"):
-                ok = False
-                target.post_message(
-                    WatcherNotice(f"watching stopped: {event['error']}", error=True)
-                )
-            elif event.get("notice"):
-                target.post_message(WatcherNotice(str(event["notice"])))
-            elif isinstance(event.get("changes"), list):
-                paths = {p for p in event["changes"] if isinstance(p, str)}
-                folders, reset = folders_touched(agents, paths)
-                if reset:
-                    target.post_message(WorkspaceReset())
-                    continue
+            if pending.folders:
+                folders = pending.take(first())
                 for message in await asyncio.to_thread(read_folders, folders):
                     target.post_message(message)
+            elif reading.done():
+                break
     finally:
         stopping.cancel()
+        reading.cancel()
         if child.stdin is not None:
             child.stdin.close()  # the child's sign to exit
         try:
@@ -194,4 +183,64 @@ async def _follow_child(
         except TimeoutError:
             child.kill()
             await child.wait()
-    return ok and child.returncode == 0
+    failed = reading.done() and not reading.cancelled() and reading.result() is False
+    return not failed and child.returncode == 0
+
+
+class Pending:
+    """Folders changed and not read yet: a folder changed again before it is read is read
+    once, as it is then (the latest always wins); the selected agent goes first, and the rest
+    in slices, so that a burst over thousands of folders does not hold the selected one back."""
+
+    SLICE = 64
+
+    def __init__(self) -> None:
+        self.folders: dict[Path, None] = {}  # in the order they changed
+        self.ready = asyncio.Event()
+
+    def add(self, folders: set[Path]) -> None:
+        for folder in folders:
+            self.folders.pop(folder, None)
+            self.folders[folder] = None
+        if self.folders:
+            self.ready.set()
+
+    def take(self, first: str | None) -> list[Path]:
+        taken = []
+        if first is not None and Path(first) in self.folders:
+            taken.append(Path(first))
+            del self.folders[taken[0]]
+        for folder in list(itertools.islice(self.folders, self.SLICE - len(taken))):
+            del self.folders[folder]
+            taken.append(folder)
+        if not self.folders:
+            self.ready.clear()
+        return taken
+
+
+async def _read_events(
+    stdout: asyncio.StreamReader, agents: Path, target: MessagePump, pending: Pending
+) -> bool:
+    """The child's events until it closes its output: changes go to ``pending``, the rest
+    to ``target``. False when the child reported an error."""
+    ok = True
+    while line := await stdout.readline():
+        try:
+            event = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        if event.get("error"):
+            ok = False
+            target.post_message(WatcherNotice(f"watching stopped: {event['error']}", error=True))
+        elif event.get("notice"):
+            target.post_message(WatcherNotice(str(event["notice"])))
+        elif isinstance(event.get("changes"), list):
+            paths = {p for p in event["changes"] if isinstance(p, str)}
+            folders, reset = folders_touched(agents, paths)
+            if reset:
+                target.post_message(WorkspaceReset())
+            else:
+                pending.add(folders)
+    return ok

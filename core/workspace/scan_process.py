@@ -21,14 +21,14 @@ import signal
 import struct
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from datetime import datetime
-from pathlib import Path
+from functools import partial
 
-from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.record import AgentRecord
-from agent_tui.workspace.scan import iter_agent_folders
+from agent_tui.workspace.scan import _agent_entries, _read_chunk
+from agent_tui.workspace.summary import SummaryIndex
 
 CHUNK = 250
 _FRAME = struct.Struct("<I")
@@ -115,38 +115,65 @@ def _frames(buffer: bytearray) -> Iterator[list[tuple]]:
 
 
 def _serve(root: str, fd_a: int, fd_b: int) -> int:
-    """The child: share the folders with a fork, each sending its chunks to its own pipe."""
+    """The child: share the folders with a fork, each sending its chunks to its own pipe;
+    the fork hands its summary-index marks back at the end, and this process saves the index
+    as a scan does (:func:`~agent_tui.workspace.scan.scan_map`)."""
     gc.disable()  # records are kept until sent, and make no cycles: nothing for it to find
-    folders = list(iter_agent_folders(root))
-    starts = range(0, len(folders), CHUNK)
+    agents, entries = _agent_entries(root)
+    summaries = SummaryIndex.load(agents) if entries else None
+    read = partial(_read_chunk, agents, convert=record_row, index=summaries)
+    starts = range(0, len(entries), CHUNK)
     tokens, refill = os.pipe()
     os.write(refill, b"".join(struct.pack("<H", n) for n in range(len(starts))))
     os.close(refill)
+    marks_in, marks_out = os.pipe()
     pid = os.fork()
     if pid == 0:
         status = 1
         try:
             os.close(fd_a)
-            _take(tokens, starts, folders, fd_b)
+            os.close(marks_in)
+            _write_all(marks_out, marshal.dumps(_take(tokens, starts, entries, read, fd_b)))
             status = 0
         finally:
             os._exit(status)
     os.close(fd_b)
-    _take(tokens, starts, folders, fd_a)
+    os.close(marks_out)
+    marks = _take(tokens, starts, entries, read, fd_a)
     os.close(fd_a)
+    with os.fdopen(marks_in, "rb") as pipe:
+        theirs = pipe.read()
     _, status = os.waitpid(pid, 0)
+    if status == 0 and theirs:
+        marks.update(marshal.loads(theirs))
+    if summaries is not None:
+        ordered = []
+        for number, start in enumerate(starts):
+            ordered += marks.get(number) or [None] * len(entries[start : start + CHUNK])
+        summaries.save([entry.name for entry in entries], ordered)
     return 0 if status == 0 else 1
 
 
-def _take(tokens: int, starts: range, folders: list[Path], out: int) -> None:
+def _take(
+    tokens: int, starts: range, entries: list[os.DirEntry], read: Callable, out: int
+) -> dict[int, list]:
+    """Read chunks while there are tokens, each sent to ``out`` as a frame of rows; the
+    chunks' summary-index marks, by chunk number."""
+    marks = {}
     while len(token := os.read(tokens, 2)) == 2:
         (number,) = struct.unpack("<H", token)
         start = starts[number]
-        rows = [record_row(read_agent(folder)) for folder in folders[start : start + CHUNK]]
-        payload = marshal.dumps(rows)
-        view = memoryview(_FRAME.pack(len(payload)) + payload)
-        while view:
-            view = view[os.write(out, view) :]
+        pairs = read(entries[start : start + CHUNK])
+        payload = marshal.dumps([row for row, _ in pairs])
+        _write_all(out, _FRAME.pack(len(payload)) + payload)
+        marks[number] = [mark for _, mark in pairs]
+    return marks
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 if __name__ == "__main__":

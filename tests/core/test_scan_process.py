@@ -142,3 +142,29 @@ async def test_the_app_reads_itself_what_the_scan_processes_did_not_send(
     async with app.run_test(size=(120, 30)) as pilot:
         assert await wait_until(pilot, lambda: app._scanned_once)
         assert set(app.table.records) == set(app.table.keys) == expected
+
+
+def test_the_scan_processes_keep_the_summary_index_as_a_scan_does(
+    mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both processes' summaries reach the index: after a streamed scan, a scan here parses
+    only the configs a scan here would parse after its own scan (those never kept)."""
+    from agent_tui.workspace import folder as folder_module
+    from agent_tui.workspace import summary
+
+    time.sleep(summary.RACY_NS / 1e9 + 0.1)  # the fixtures' configs are old enough to keep
+    parsed: list[str] = []
+    real = folder_module._read_config
+
+    def counting(path: str, size: int):
+        parsed.append(path)
+        return real(path, size)
+
+    monkeypatch.setattr(folder_module, "_read_config", counting)
+    list(sp.stream_scan(mixed, set()))
+    scan(mixed)
+    after_streamed = set(parsed)
+    parsed.clear()
+    scan(mixed)
+    assert after_streamed == set(parsed)
+    assert len(after_streamed) < len(list((mixed / "agents").iterdir())) // 2

@@ -136,3 +136,25 @@ def test_a_failure_is_said_not_hidden(workspace: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(sys, "stdin", open(os.devnull))  # noqa: SIM115
     assert watching.main([str(workspace)]) == 1
     assert events[-1] == {"error": "RuntimeError: no such backend"}
+
+
+async def test_changes_pending_are_read_once_latest_first_selected_first() -> None:
+    """A folder changed again before it is read is read once; the selected agent jumps the
+    queue; a burst is taken in slices."""
+    from agent_tui.tui.watcher import Pending
+
+    pending = Pending()
+    burst = {Path(f"/ws/agents/a-{n:04d}") for n in range(1000)}
+    pending.add(burst)
+    pending.add({Path("/ws/agents/a-0001"), Path("/ws/agents/a-0500")})  # again: once
+    assert len(pending.folders) == 1000 and pending.ready.is_set()
+    first = pending.take("/ws/agents/a-0999")
+    assert first[0] == Path("/ws/agents/a-0999") and len(first) == Pending.SLICE
+    assert len(set(first)) == len(first)
+    taken = list(first)
+    while pending.folders:
+        taken += pending.take(None)
+    assert sorted(taken) == sorted(burst)  # each once, none lost
+    assert not pending.ready.is_set()
+    # The ones changed again come last: they are read as they are now, after the others.
+    assert set(taken[-2:]) == {Path("/ws/agents/a-0001"), Path("/ws/agents/a-0500")}
