@@ -372,6 +372,36 @@ def print_live(live: dict) -> None:
           f"p95 {keys['p95']:.0f} ms")  # fmt: skip
 
 
+def goal_rows(document: dict) -> list[list[object]]:
+    """[what, measured, goal, met] for each of the issue's goals this run measured."""
+    rows: list[list[object]] = []
+
+    def row(what: str, measured: float, goal: float, unit: str, fmt: str = "{:.0f}") -> None:
+        rows.append([what, fmt.format(measured) + f" {unit}", f"<= {goal:g} {unit}",
+                     "met" if measured <= goal else "NOT met"])  # fmt: skip
+
+    app = document.get("app")
+    if app:
+        n = f"{app['folders']:,} folders"
+        row(f"app on {n}: first rows", app["first_rows_s"], GOALS["first_rows_s"], "s", "{:.2f}")
+        row(f"app on {n}: all listed", app["all_listed_s"], GOALS["all_listed_s"], "s", "{:.2f}")
+        row(f"app on {n}: longest stall loading", app["load_stall_ms"], GOALS["stall_ms"], "ms")
+        row(f"app on {n}: longest stall per sort", max(r["stall_ms"] for r in app["sorts"]),
+            GOALS["stall_ms"], "ms")  # fmt: skip
+        row(f"app on {n}: longest stall per filter key",
+            max(r["stall_ms"] for r in app["filter_keys"]), GOALS["filter_key_ms"], "ms")  # fmt: skip
+        row(f"app on {n}: RSS once loaded", app["rss_mb"], GOALS["rss_mb"], "MB")
+    live = document.get("live")
+    if live:
+        app_ms, raw = live["app_ms"], live["raw_watchfiles_ms"]
+        n = f"{live['workspaces']:,} workspaces, 120 writers"
+        row(f"{n}: rewrite -> screen p95", app_ms["p95"], GOALS["live_p95_ms"], "ms")
+        row(f"{n}: p95 over raw watchfiles p95", app_ms["p95"] / raw["p95"], 2.0, "x", "{:.2f}")
+        rows.append([f"{n}: key -> detail p95", f"{live['key_to_detail_ms']['p95']:.0f} ms",
+                     "-", "-"])  # fmt: skip
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folders", type=int, default=100_000)
@@ -413,6 +443,10 @@ def main() -> int:
             if part in parts and (BENCH / f"{module}.py").exists():
                 print(f"\n--- {module} ---", flush=True)
                 document[part] = importlib.import_module(module).measure(quick=args.quick)
+    document["table"] = goal_rows(document)
+    print()
+    for what, measured, goal, met in document["table"]:
+        print(f"{what:58} {measured:>10} {goal:>11}  {met}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=2) + "\n")
