@@ -15,9 +15,13 @@ it is painted):
 - ``diff``: "loading" at once (``diff_loading_ms``), then the comparison of the last two steps
   (or the reason there is none: swarms keep no per-step history).
 
-Beside each, the longest single event-loop callback during the open: how long the app held the
-UI. Goal: each open within 200 ms at 50,000 steps. ``measure()`` is what ``bench/fleet.py``
-imports; ``main()`` prints the table.
+Beside each, the longest single event-loop callback during the open (how long the app held the
+UI) and when the worker posted its reading (``read_ms``: the rest is drawing). Goals at 50,000
+steps: the State and Config tabs on screen within 200 ms, the Diff tab's "loading" within 200
+ms and its result whenever computed, and no callback over 100 ms in any tab (issue 13's
+stall). Each agent is opened ``rounds`` times, in turn, and the worst is kept (a stall a user
+meets once is a stall). ``measure()`` is what ``bench/fleet.py`` imports; ``main()`` prints.
+Machine noise (other work on the cores) shows in the rounds: compare rows of one run.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import state_tab  # noqa: E402
 from agent_tui.format.persistence import atomic_write_json  # noqa: E402
 
 GOAL_MS = 200.0
+CALLBACK_GOAL_MS = 100.0
 STEPS = (3_000, 50_000)
 TABS = ("state", "config", "diff")
 FORMATS = ("ours", "swarms")
@@ -191,6 +196,8 @@ async def _open(root: Path, folder: Path, small: Path, fmt: str, steps: int, tab
         await pilot.pause(0.1)
         ok = "shown" in marks and shown_right()
         result["open_ms"] = round((marks["shown"] - started) * 1000, 1) if ok else None
+        # When the worker's reading was posted: the rest of open_ms is the UI drawing it.
+        result["read_ms"] = round((marks["posted"] - started) * 1000, 1) if ok else None
         result["longest_callback_ms"] = round(CLOCK.longest * 1000, 1)
         if tab == "diff":
             result["diff_summary"] = summary()[:120]
@@ -232,10 +239,9 @@ def open_here(root: str, folder: str, small: str, fmt: str, steps: str, tab: str
 
 def measure(quick: bool = False) -> dict:
     """Open times of the State, Config and Diff tabs at 3,000 and 50,000 steps, both formats,
-    side by side in one run (``quick``: one round, ours and swarms at 50,000 and 3,000 all the
-    same, fewer repeats). Returns ``{"rows": [...], "goal": {...}}``; the rows keep each
-    round's figures and report the worst."""
-    rounds = 1 if quick else 2
+    side by side in one run (``quick``: one round instead of three). Returns ``{"rows":
+    [...], "goal": {...}}``; each row is the worst round, with every round's figures."""
+    rounds = 1 if quick else 3
     rows: dict[tuple[str, int, str], list[dict]] = {}
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -261,28 +267,43 @@ def measure(quick: bool = False) -> dict:
         row["longest_callback_ms_rounds"] = [r["longest_callback_ms"] for r in runs]
         row["longest_callback_ms"] = max(row["longest_callback_ms_rounds"])
         table.append(row)
-    at_goal = [r for r in table if r["steps"] == max(STEPS)]
-    met = all(r["open_ms"] is not None and r["open_ms"] <= GOAL_MS for r in at_goal)
+    met = all(_met(r) for r in table if r["steps"] == max(STEPS))
     return {
         "rounds": rounds,
         "agent_bytes": sizes,
         "rows": table,
-        "goal": {"open_ms": GOAL_MS, "steps": max(STEPS), "met": met},
+        "goal": {
+            "open_ms": GOAL_MS,
+            "longest_callback_ms": CALLBACK_GOAL_MS,
+            "steps": max(STEPS),
+            "met": met,
+        },
     }
+
+
+def _met(row: dict) -> bool:
+    """The row's goal: on screen in time (the Diff tab: its "loading"), the UI never held."""
+    shown = row["diff_loading_ms"] if row["tab"] == "diff" else row["open_ms"]
+    on_time = row["open_ms"] is not None and shown <= GOAL_MS
+    return on_time and row["longest_callback_ms"] <= CALLBACK_GOAL_MS
 
 
 def report(result: dict) -> str:
     """The table ``main`` prints: state view open time at 50,000 steps and the rest."""
     lines = [
-        f"{'':30} {'open ms':>9} {'rounds':>18} {'callback ms':>11} {'loading ms':>10}",
+        f"{'':30} {'open ms':>9} {'read ms':>8} {'rounds':>20} {'callback ms':>11}"
+        f" {'loading ms':>10} {'goal':>5}",
     ]
     for row in result["rows"]:
         label = f"{row['tab']} tab, {row['format']}, {row['steps']:,} steps"
         opened = "timeout" if row["open_ms"] is None else f"{row['open_ms']:.1f}"
+        read = "-" if row.get("read_ms") is None else f"{row['read_ms']:.1f}"
         rounds = "/".join("-" if t is None else f"{t:.0f}" for t in row["open_ms_rounds"])
         loading = f"{row['diff_loading_ms']:.1f}" if "diff_loading_ms" in row else ""
+        goal = ("met" if _met(row) else "NOT") if row["steps"] == max(STEPS) else ""
         lines.append(
-            f"{label:30} {opened:>9} {rounds:>18} {row['longest_callback_ms']:11.1f} {loading:>10}"
+            f"{label:30} {opened:>9} {read:>8} {rounds:>20} {row['longest_callback_ms']:11.1f}"
+            f" {loading:>10} {goal:>5}"
         )
     state = next(
         r
@@ -292,15 +313,16 @@ def report(result: dict) -> str:
     goal = result["goal"]
     lines.append(
         f"\nstate view open time at 50,000 steps: {state['open_ms']} ms "
-        f"(longest callback {state['longest_callback_ms']} ms); goal {goal['open_ms']:.0f} ms "
-        f"for every tab at {goal['steps']:,} steps: {'met' if goal['met'] else 'NOT met'}"
+        f"(longest callback {state['longest_callback_ms']} ms); goals at {goal['steps']:,} "
+        f"steps (on screen, or 'loading', within {goal['open_ms']:.0f} ms; no callback over "
+        f"{goal['longest_callback_ms']:.0f} ms): {'met' if goal['met'] else 'NOT met'}"
     )
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one round")
+    parser.add_argument("--quick", action="store_true", help="one round, not three")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()

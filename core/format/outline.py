@@ -78,23 +78,6 @@ def outline(data: bytes, keep: dict[str, int]) -> Outline:
         raise NotOutlined(f"a part read is not JSON: {exc}") from None
 
 
-def items_before(data: bytes, array: LongArray, count: int) -> list[Any]:
-    """The ``count`` items of ``array`` before those it holds (fewer at its start), read
-    from ``data``, the document it was outlined from."""
-    inner = _indent(data) * 2
-    starts = _item_starts(data, array.first, array.cut, inner, count)
-    if not starts:
-        return []
-    try:
-        text = data[starts[0] : array.cut].rstrip().removesuffix(b",")
-        items = orjson.loads(b"[" + text + b"]")
-    except orjson.JSONDecodeError as exc:
-        raise NotOutlined(f"a part read is not JSON: {exc}") from None
-    if len(items) != len(starts):
-        raise NotOutlined("the lines of the earlier items do not match their nesting")
-    return items
-
-
 def _outline(data: bytes, keep: dict[str, int]) -> Outline:
     indent = _indent(data)
     member = b"\n" + indent + b'"'
@@ -167,8 +150,7 @@ def _long_array(data: bytes, opening: int, indent: bytes, keep: int) -> tuple[Lo
     """The array whose ``[`` is at ``opening``, and where what follows it begins."""
     after_open = opening + 1
     if data[after_open : after_open + 1] == b"]":
-        array = LongArray(0, [], after_open, after_open, after_open)
-        return array, _next(data, b"\n", after_open, len(data))
+        return LongArray(0, [], after_open, after_open, after_open), _line_end(data, after_open + 1)
     inner = indent * 2
     first = opening + 2  # after "[" and its newline
     if not _item_pattern(inner).match(data, first - 1):
@@ -199,7 +181,16 @@ def _long_array(data: bytes, opening: int, indent: bytes, keep: int) -> tuple[Lo
         if len(items) != len(starts):
             raise NotOutlined("the lines of a long array's last items do not match their nesting")
     array = LongArray(total, items, first, starts[0] if starts else end, end)
-    return array, _next(data, b"\n", end + len(closing), len(data))
+    return array, _line_end(data, end + len(closing))
+
+
+def _line_end(data: bytes, at: int) -> int:
+    """Where the line of a long array's closing bracket (just before ``at``) ends; only a
+    comma may follow the bracket on it."""
+    end = _next(data, b"\n", at, len(data))
+    if data[at:end].strip() not in (b"", b","):
+        raise NotOutlined("something follows a long array on its closing line")
+    return end
 
 
 def _item_starts(data: bytes, first: int, end: int, inner: bytes, count: int) -> list[int]:

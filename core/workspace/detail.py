@@ -647,7 +647,9 @@ def _sweep(
 ) -> str | None:
     """Sweep ``pending`` into ``redactor``: :data:`LEARNED` when that changed how something
     is masked, :data:`UNDECODABLE` when a file is not JSON where it was not parsed (the
-    folder is then read whole, and the old reading dropped), else ``None``."""
+    folder is then read whole, and the old reading dropped), else ``None``. A file rewritten
+    since it was read (a swarms config each step) or grown (a running agent's journal) is
+    swept whole as it is now: what it holds now holds what was not read, or replaced it."""
     swept = _SWEPT.setdefault(redactor, set())
     learned = False
     for item in pending:
@@ -657,15 +659,15 @@ def _sweep(
         try:
             key, data = _read_bytes(item.path)
         except WorkspaceFileError:
-            continue  # gone or changed: its next reading is a new one
+            continue  # gone: nothing of it is shown any more
         if key != item.key:
-            continue
+            todo = [(0, data.rfind(b"\n") + 1 if item.lines else len(data))]
         try:
             for begin, end in todo:
                 learned = (sweep_lines if item.lines else sweep)(
                     data, begin, end, redactor
                 ) or learned
-                swept.add((str(item.path), item.key, begin, end))
+                swept.add((str(item.path), key, begin, end))
         except Undecodable:
             with cache.lock:
                 cache._whole.add(folder)
