@@ -23,6 +23,7 @@ The work is done in slices of :data:`SLICE` bytes, so the GIL is let go between 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -31,13 +32,15 @@ import orjson
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 # Bytes searched per call: about a millisecond of the GIL at a time.
 SLICE = 1 << 20
-# A JSON string at the start of a slice: the key of a member.
+# A JSON string at the start of a slice: the key of a member (read from at most this many
+# bytes: a longer key is not one a writer of ours or swarms writes).
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_KEY_WINDOW = 4096
 
 
 class NotOutlined(Exception):
@@ -67,47 +70,78 @@ class Outline:
     order: list[str] = field(default_factory=list)
 
 
-def outline(data: bytes, keep: dict[str, int]) -> Outline:
+class Source:
+    """The bytes of a document, read a piece at a time: ``read(offset, size)`` gives at most
+    ``size`` bytes from ``offset``. A file is read with ``os.pread`` into small buffers (a
+    50 MB buffer filled at once costs more in page faults than the whole outline)."""
+
+    def __init__(self, read: Callable[[int, int], bytes], size: int) -> None:
+        self.read = read
+        self.size = size
+
+    @classmethod
+    def of_bytes(cls, data: bytes) -> Source:
+        return cls(lambda offset, size: data[offset : offset + size], len(data))
+
+    @classmethod
+    def of_file(cls, fd: int, size: int) -> Source:
+        return cls(lambda offset, count: os.pread(fd, count, offset), size)
+
+    def find(self, needle: bytes, begin: int, end: int) -> int:
+        """The offset of the first ``needle`` in ``[begin, end)``, or ``end``."""
+        for start, stop in _slices(begin, end):
+            at = self.read(start, min(end, stop + len(needle) - 1) - start).find(needle)
+            if 0 <= at < stop - start:
+                return start + at
+        return end
+
+
+def outline(data: bytes | Source, keep: dict[str, int]) -> Outline:
     """Read ``data`` (a JSON object) with the arrays under the keys of ``keep`` counted and
     only their last ``keep[key]`` items parsed. Raises :class:`NotOutlined` when the layout
     is not the indented one or a part read is not JSON (see the module's docstring): a whole
     parse then says what is wrong, if anything."""
+    source = Source.of_bytes(data) if isinstance(data, bytes) else data
     try:
-        return _outline(data, keep)
+        return _outline(source, keep)
     except orjson.JSONDecodeError as exc:
         raise NotOutlined(f"a part read is not JSON: {exc}") from None
 
 
-def _outline(data: bytes, keep: dict[str, int]) -> Outline:
-    indent = _indent(data)
+def _outline(source: Source, keep: dict[str, int]) -> Outline:
+    indent = _indent(source.read(0, 256))
     member = b"\n" + indent + b'"'
-    close = _end_of_text(data, len(data))
-    if data[close - 2 : close] != b"\n}":
+    ending = source.read(max(0, source.size - 256), 256)
+    close = source.size - len(ending) + _end_of_text(ending, len(ending))
+    if source.read(close - 2, 2) != b"\n}":
         raise NotOutlined("the document does not close on a line of its own")
     close -= 2  # the newline before the closing brace
     result = Outline()
     order: dict[str, None] = {}
-    at = data.index(member)  # _indent found the first member on the line after "{"
+    at = source.find(member, 0, close)  # _indent found the first member after "{"
     while at < close:
         begin = at + 1
-        match = _STRING.match(data, begin + len(indent))
+        head = source.read(begin + len(indent), _KEY_WINDOW)
+        match = _STRING.match(head)
         if match is None:
             raise NotOutlined(f"no key at byte {begin}")
         key = orjson.loads(match.group())
-        opening = data.find(b"[", match.end(), match.end() + 8)
-        if key in keep and opening >= 0 and data[match.end() : opening].strip() == b":":
+        opening = head.find(b"[", match.end(), match.end() + 8)
+        if key in keep and opening >= 0 and head[match.end() : opening].strip() == b":":
             if key in result.arrays:
                 raise NotOutlined(f"{key!r} is given twice")
-            array, after = _long_array(data, opening, indent, keep[key])
+            opening += begin + len(indent)
+            array, after = _long_array(source, opening, indent, keep[key])
             result.arrays[key] = array
             order[key] = None
             result.members.pop(key, None)
-            at = after if after < close else close
-            if data[at:close] and not data.startswith(member, at):
+            at = min(after, close)
+            if at < close and source.read(at, len(member)) != member:
                 raise NotOutlined(f"{key!r}: no member follows the array on a line of its own")
             continue
-        at = _next(data, member, begin, close)
-        members = orjson.loads(b"{" + data[begin : _end_of_text(data, at, b",")] + b"}")
+        at = source.find(member, begin, close)
+        text = source.read(begin, at - begin)
+        members = orjson.loads(b"{" + text[: _end_of_text(text, len(text), b",")] + b"}")
         if not isinstance(members, dict) or any(k in result.arrays for k in members):
             raise NotOutlined(f"{key!r}: a long array given twice, once not as one")
         result.members.update(members)
@@ -116,8 +150,8 @@ def _outline(data: bytes, keep: dict[str, int]) -> Outline:
     return result
 
 
-def _indent(data: bytes) -> bytes:
-    head = data[:256].lstrip()
+def _indent(head: bytes) -> bytes:
+    head = head.lstrip()
     if not head.startswith(b"{\n"):
         raise NotOutlined("not an indented object")
     line = head[2:]
@@ -136,64 +170,56 @@ def _end_of_text(data: bytes, end: int, also: bytes = b"") -> int:
     return end
 
 
-def _next(data: bytes, needle: bytes, begin: int, end: int) -> int:
-    """The offset of the next ``needle`` after ``begin`` (``end`` when there is none)."""
-    for _, stop in _slices(begin, end):
-        at = data.find(needle, begin, min(end, stop + len(needle) - 1))
-        if at >= 0:
-            return at
-        begin = stop
-    return end
-
-
-def _long_array(data: bytes, opening: int, indent: bytes, keep: int) -> tuple[LongArray, int]:
+def _long_array(source: Source, opening: int, indent: bytes, keep: int) -> tuple[LongArray, int]:
     """The array whose ``[`` is at ``opening``, and where what follows it begins."""
     after_open = opening + 1
-    if data[after_open : after_open + 1] == b"]":
-        return LongArray(0, [], after_open, after_open, after_open), _line_end(data, after_open + 1)
+    if source.read(after_open, 1) == b"]":
+        array = LongArray(0, [], after_open, after_open, after_open)
+        return array, _line_end(source, after_open + 1)
     inner = indent * 2
     first = opening + 2  # after "[" and its newline
-    if not _item_pattern(inner).match(data, first - 1):
+    reach = len(inner) + 1  # how far an item's match reaches past its newline
+    if not _item_pattern(inner).match(source.read(first - 1, reach + 1)):
         raise NotOutlined("a long array is not laid out one item a line")
     # One pass: each item's first line, up to the array's closing line; a member's line
     # before it means the array does not close on a line of its own.
     edge = re.escape(b"\n" + indent)
     lines = re.compile(edge + rb'(?:\]|"|' + re.escape(indent) + _ITEM_START.pattern + b")")
     closing, member = b"\n" + indent + b"]", b"\n" + indent + b'"'
-    reach = len(inner) + 1
     total, end = 0, -1
-    for begin, stop in _slices(first - 1, len(data)):
-        found = lines.findall(data, begin, stop + reach)
+    for begin, stop in _slices(first - 1, source.size):
+        chunk = source.read(begin, stop + reach - begin)
+        found = lines.findall(chunk)
         if closing in found or member in found:
             here = found.index(closing) if closing in found else len(found)
             if member in found[:here] or closing not in found:
                 raise NotOutlined("a long array does not close on a line of its own")
             total += here
-            end = data.index(closing, begin)
+            end = begin + chunk.index(closing)
             break
         total += len(found)
     if end < 0:
         raise NotOutlined("a long array does not close on a line of its own")
-    starts = _item_starts(data, first, end, inner, keep)
+    starts = _item_starts(source, first, end, inner, keep)
     items: list[Any] = []
     if starts:
-        items = orjson.loads(b"[" + data[starts[0] : end] + b"]")
+        items = orjson.loads(b"[" + source.read(starts[0], end - starts[0]) + b"]")
         if len(items) != len(starts):
             raise NotOutlined("the lines of a long array's last items do not match their nesting")
     array = LongArray(total, items, first, starts[0] if starts else end, end)
-    return array, _line_end(data, end + len(closing))
+    return array, _line_end(source, end + len(closing))
 
 
-def _line_end(data: bytes, at: int) -> int:
+def _line_end(source: Source, at: int) -> int:
     """Where the line of a long array's closing bracket (just before ``at``) ends; only a
     comma may follow the bracket on it."""
-    end = _next(data, b"\n", at, len(data))
-    if data[at:end].strip() not in (b"", b","):
+    end = source.find(b"\n", at, source.size)
+    if source.read(at, end - at).strip() not in (b"", b","):
         raise NotOutlined("something follows a long array on its closing line")
     return end
 
 
-def _item_starts(data: bytes, first: int, end: int, inner: bytes, count: int) -> list[int]:
+def _item_starts(source: Source, first: int, end: int, inner: bytes, count: int) -> list[int]:
     """Offsets of the last ``count`` item lines in ``[first, end)``, searched backwards."""
     pattern = _item_pattern(inner)
     reach = len(inner) + 1
@@ -201,10 +227,9 @@ def _item_starts(data: bytes, first: int, end: int, inner: bytes, count: int) ->
     stop, span = end, 1 << 16
     while count > 0:
         begin = max(first - 1, stop - span)
+        window = source.read(begin, min(end, stop + reach) - begin)
         found = [
-            m.start() + 1
-            for m in pattern.finditer(data, begin, min(end, stop + reach))
-            if m.start() < stop
+            begin + m.start() + 1 for m in pattern.finditer(window) if begin + m.start() < stop
         ]
         taken = found[-count:] if found else []
         starts[:0] = taken

@@ -42,8 +42,9 @@ from pathlib import Path
 from agent_tui.format import replay
 from agent_tui.format.journal import JournalRead, lines_before, parse_records, read_tail
 from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format
-from agent_tui.format.outline import NotOutlined, outline
+from agent_tui.format.outline import NotOutlined, Source, outline
 from agent_tui.format.persistence import (
+    MAX_READ_BYTES,
     WorkspaceFileError,
     open_folder,
     open_regular,
@@ -366,23 +367,29 @@ def _read_long(path: Path, keep: dict[str, int], whole: bool) -> tuple[FileKey, 
     """``path`` parsed, the arrays under the keys of ``keep`` (only their last ``keep[key]``
     items) read from their end when the file is large; parsed whole otherwise (``whole``:
     always)."""
-    key, data = _read_bytes(path)
-    if len(data) >= OUTLINE_BYTES and not whole:
-        try:
-            shape = outline(data, keep)
-        except NotOutlined:
-            pass
-        else:
-            members = shape.members
-            read = _Read({k: members[k] for k in shape.order if k in members})
-            ranges = []
-            for name, array in shape.arrays.items():
-                read.tails[name] = (array.items, array.total)
-                read.order = shape.order
-                ranges.append((array.first, array.cut))
-            read.unswept.append(_Unswept(path, key, ranges))
-            return key, read
-    return key, _Read(parse_json(data, path))
+    fd, info = _open(path)
+    try:
+        key, size = _key(info), info.st_size
+        if OUTLINE_BYTES <= size <= MAX_READ_BYTES and not whole:
+            try:
+                shape = outline(Source.of_file(fd, size), keep)
+            except NotOutlined:
+                pass
+            except OSError as exc:
+                raise WorkspaceFileError(path, f"cannot read: {exc.strerror or exc}") from None
+            else:
+                members = shape.members
+                read = _Read({k: members[k] for k in shape.order if k in members})
+                ranges = []
+                for name, array in shape.arrays.items():
+                    read.tails[name] = (array.items, array.total)
+                    read.order = shape.order
+                    ranges.append((array.first, array.cut))
+                read.unswept.append(_Unswept(path, key, ranges))
+                return key, read
+        return key, _Read(parse_json(read_fd(fd, size, path), path))
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- settings
