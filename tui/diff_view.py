@@ -16,7 +16,7 @@ documents would give.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,8 @@ def step_changes(history: StepHistory, old: int, new: int, redactor: Redactor) -
     """``compare`` of the documents of steps ``old`` and ``new``. In one conversation the
     earlier step's messages are the later one's first messages: both documents are compared
     without them, and the paths given back are those of the whole documents (the redactor
-    learned every record of the history as it was read: see :meth:`DiffView._load_history`)."""
+    has learned the journal and the state file they come from: see
+    :meth:`DiffView._load_history`)."""
     before, after = history.snapshot(old), history.snapshot(new)
     shared = min(before.end, after.end) - before.start if before.start == after.start else 0
     documents = [history.document(step, skip=shared) for step in (old, new)]
@@ -142,7 +143,7 @@ class DiffView(Vertical):
         new: str
         changes: list[Change] | None
         problem: str = ""
-        text: Text | None = None  # the changes rendered (in the worker: a long diff is long)
+        text: Text = field(default_factory=Text)  # rendered in the worker: a diff can be long
 
         @property
         def control(self) -> DiffView:
@@ -188,21 +189,22 @@ class DiffView(Vertical):
             self._reread = True  # one read of a folder at a time; this one is followed by another
             return
         self._reread = False
-        self._history_loader = self._load_history(record)
+        self._history_loader = self._load_history(record, self.history)
 
     @work(thread=True, group="diff-history", exclusive=True, exit_on_error=False,
           description="read the step history")  # fmt: skip
-    def _load_history(self, record: AgentRecord) -> None:
+    def _load_history(self, record: AgentRecord, since: StepHistory | None) -> None:
         worker = get_current_worker()
         folder = record.folder
         try:
-            history, problem = step_history(folder, record=record), ""
+            # A running agent's journal grows: only what it appended is read again.
+            history, problem = step_history(folder, record=record, since=since), ""
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
             history, problem = None, str(exc)
         if history is not None:
             # Every step's document is made of the journal's records and the state file's
             # messages: compared past what two steps share, their masking is still that of
-            # the whole documents.
+            # the whole documents (a journal is swept on from where its last sweep stopped).
             sweep_file(folder / JOURNAL_NAME, self.redactor, lines=True)
             if record.state_file is not None:
                 sweep_file(record.state_file, self.redactor)
@@ -219,7 +221,7 @@ class DiffView(Vertical):
             return  # an older read, finished after a newer one began
         if self._reread:  # the folder changed while it was read: once more
             self._reread = False
-            self._history_loader = self._load_history(record)
+            self._history_loader = self._load_history(record, event.history)
         self.history = event.history
         steps = self.history.loop_counts if self.history else []
         choices = step_choices(steps)
@@ -294,7 +296,7 @@ class DiffView(Vertical):
             self._set(event.problem, "")
             return
         head = f"{pair_label(event.old)} -> {pair_label(event.new)}: {summary(event.changes)}"
-        self._set(head, event.text if event.text is not None else render_changes(event.changes))
+        self._set(head, event.text)
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:

@@ -21,8 +21,9 @@ from agent_tui.format.persistence import (
     WorkspaceFileError,
     dumps,
     open_folder,
+    open_regular,
     open_writable,
-    read_bytes,
+    read_fd,
 )
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -48,17 +49,58 @@ def read_journal(path: os.PathLike[str] | str) -> JournalRead:
 def iter_journal(path: os.PathLike[str] | str, problems: list[str]) -> Iterator[dict[str, Any]]:
     """:func:`read_journal` a record at a time; its problems are added to ``problems`` as
     the lines that have them are reached."""
-    try:
-        data = read_bytes(path)
-    except WorkspaceFileError as exc:
-        if exc.reason != "file not found":
-            problems.append(str(exc))
-        return
-    for item in iter_records(data, path):
-        if isinstance(item, str):
-            problems.append(item)
-        else:
-            yield item
+    stream = JournalStream(Path(path), problems)
+    yield from stream
+
+
+@dataclass
+class JournalStream:
+    """The records of the journal at ``path`` from byte ``start`` (line ``first_line``) on,
+    a record at a time: iterate it. Once iterated, ``ino``, ``end`` (just after the last whole
+    line) and ``lines`` (the lines up to there) say where a later read of what is appended
+    goes on from (``None`` for ``ino``: nothing was read); ``whole`` is false when the journal
+    ended with a line still being written (or cut by a crash), read as :func:`read_journal`
+    reads it: a later read must then start over."""
+
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    start: int = 0
+    first_line: int = 1
+    ino: int | None = None
+    end: int = 0
+    lines: int = 0
+    whole: bool = False
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        try:
+            folder_fd = open_folder(self.path.parent)
+        except OSError as exc:
+            self.problems.append(f"{self.path}: its folder: {exc.strerror or exc}")
+            return
+        try:
+            fd, info = open_regular(self.path.name, dir_fd=folder_fd)
+        except WorkspaceFileError as exc:
+            if exc.reason != "file not found":
+                self.problems.append(str(WorkspaceFileError(self.path, exc.reason)))
+            return
+        finally:
+            os.close(folder_fd)
+        try:
+            os.lseek(fd, self.start, os.SEEK_SET)
+            data = read_fd(fd, max(0, info.st_size - self.start), self.path)
+        except WorkspaceFileError as exc:
+            self.problems.append(str(exc))
+            return
+        finally:
+            os.close(fd)
+        whole = data.rfind(b"\n") + 1
+        self.ino, self.end, self.whole = info.st_ino, self.start + whole, whole == len(data)
+        self.lines = self.first_line - 1 + data.count(b"\n", 0, whole)
+        for item in iter_records(data, self.path, self.first_line):
+            if isinstance(item, str):
+                self.problems.append(item)
+            else:
+                yield item
 
 
 @dataclass

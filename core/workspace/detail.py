@@ -74,6 +74,8 @@ CACHED_FOLDERS = 4
 OUTLINE_BYTES = 1 << 20
 # Unread bytes swept for secrets before load_detail returns, even when asked to defer.
 SWEEP_NOW_BYTES = 4 << 20
+# A journal is swept this many bytes at a time.
+SWEEP_CHUNK = 4 << 20
 # A list in the settings longer than this is shown as its last SHOWN_ITEMS items after a
 # line that says how many came before (swarms keep the whole conversation in config.json).
 LONG_LIST = 200
@@ -193,10 +195,13 @@ class DetailCache:
             table.popitem(last=False)
 
 
-# What each redactor has been taught by sweeps: (path, file key, range), so two views of one
-# agent (the State and Config tabs share the app's redactor) sweep it once.
+# What each redactor has been taught by sweeps, so two views of one agent (the tabs share the
+# app's redactor) sweep it once: (path, file key, range) of documents, and how far each
+# journal (path, inode) was swept (journals only grow).
 _SWEPT: weakref.WeakKeyDictionary[Redactor, set[tuple[str, FileKey, int, int]]]
 _SWEPT = weakref.WeakKeyDictionary()
+_JOURNALS_SWEPT: weakref.WeakKeyDictionary[Redactor, dict[tuple[str, int], int]]
+_JOURNALS_SWEPT = weakref.WeakKeyDictionary()
 
 
 def load_detail(
@@ -251,20 +256,23 @@ UNDECODABLE, LEARNED = "undecodable", "learned"
 
 def sweep_file(path: os.PathLike[str] | str, redactor: Redactor, *, lines: bool = False) -> None:
     """Teach ``redactor`` the secrets of the file at ``path``, a JSON document or (``lines``)
-    the whole lines of a journal, once for a given file and redactor: what a reader that
-    parsed all of it would learn. A missing or unreadable file teaches nothing."""
+    the whole lines of a journal, once for a given file and redactor (a journal: what it
+    appended since): what a reader that parsed all of it would learn. A missing or
+    unreadable file teaches nothing."""
     path = Path(path)
     try:
+        if lines:
+            _sweep_journal(path, redactor)
+            return
         key, data = _read_bytes(path)
-    except WorkspaceFileError:
-        return
-    end = data.rfind(b"\n") + 1 if lines else len(data)
-    item = _Unswept(path, key, [(0, end)], lines=lines)
-    if _sweep([item], DetailCache(), "", redactor) == UNDECODABLE:
+        _sweep_document(_Unswept(path, key, [(0, len(data))]), redactor, (key, data))
+    except Undecodable:
         try:
             redactor.learn(parse_json(data, path))  # broken somewhere: a parse says where
         except WorkspaceFileError:
             pass
+    except (OSError, WorkspaceFileError):
+        pass
 
 
 def _read_detail(
@@ -654,34 +662,67 @@ def _sweep(
 ) -> str | None:
     """Sweep ``pending`` into ``redactor``: :data:`LEARNED` when that changed how something
     is masked, :data:`UNDECODABLE` when a file is not JSON where it was not parsed (the
-    folder is then read whole, and the old reading dropped), else ``None``. A file rewritten
-    since it was read (a swarms config each step) or grown (a running agent's journal) is
-    swept whole as it is now: what it holds now holds what was not read, or replaced it."""
-    swept = _SWEPT.setdefault(redactor, set())
+    folder is then read whole, and the old reading dropped), else ``None``. A document
+    rewritten since it was read (a swarms config each step) is swept whole as it is now; a
+    journal, from where the last sweep of it stopped to its last whole line (it grows)."""
     learned = False
     for item in pending:
-        todo = [r for r in item.ranges if (str(item.path), item.key, *r) not in swept]
-        if not todo:
-            continue
         try:
-            key, data = _read_bytes(item.path)
-        except WorkspaceFileError:
-            continue  # gone: nothing of it is shown any more
-        if key != item.key:
-            todo = [(0, data.rfind(b"\n") + 1 if item.lines else len(data))]
-        try:
-            for begin, end in todo:
-                learned = (sweep_lines if item.lines else sweep)(
-                    data, begin, end, redactor
-                ) or learned
-                swept.add((str(item.path), key, begin, end))
+            if item.lines:
+                learned = _sweep_journal(item.path, redactor) or learned
+            else:
+                learned = _sweep_document(item, redactor) or learned
         except Undecodable:
             with cache.lock:
                 cache._whole.add(folder)
                 cache._settings.pop(folder, None)
                 cache._conversations.pop(folder, None)
             return UNDECODABLE
+        except (OSError, WorkspaceFileError):
+            continue  # gone or unreadable: nothing of it is shown
     return LEARNED if learned else None
+
+
+def _sweep_document(
+    item: _Unswept, redactor: Redactor, read: tuple[FileKey, bytes] | None = None
+) -> bool:
+    swept = _SWEPT.setdefault(redactor, set())
+    todo = [r for r in item.ranges if (str(item.path), item.key, *r) not in swept]
+    if not todo:
+        return False
+    key, data = read or _read_bytes(item.path)
+    if key != item.key:
+        todo = [(0, len(data))]
+    learned = False
+    for begin, end in todo:
+        learned = sweep(data, begin, end, redactor) or learned
+        swept.add((str(item.path), key, begin, end))
+    return learned
+
+
+def _sweep_journal(path: Path, redactor: Redactor) -> bool:
+    """Sweep the journal's whole lines from where the last sweep of it stopped, a few
+    megabytes at a time (a journal as long as a 50,000-step run is held in no buffer)."""
+    done = _JOURNALS_SWEPT.setdefault(redactor, {})
+    fd, info = _open(path)
+    learned = False
+    try:
+        where = (str(path), info.st_ino)
+        start = done.get(where, 0)
+        while start < info.st_size:
+            data = os.pread(fd, min(SWEEP_CHUNK, info.st_size - start), start)
+            whole = data.rfind(b"\n") + 1
+            if not whole:  # a line longer than a chunk, or the line still being written
+                data = os.pread(fd, info.st_size - start, start)
+                whole = data.rfind(b"\n") + 1
+                if not whole:
+                    break
+            learned = sweep_lines(data, 0, whole, redactor) or learned
+            start += whole
+            done[where] = start
+    finally:
+        os.close(fd)
+    return learned
 
 
 def _lstat(path: Path) -> os.stat_result | None:

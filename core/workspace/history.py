@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from agent_tui.format import replay
-from agent_tui.format.journal import iter_journal
+from agent_tui.format.journal import JournalStream
 from agent_tui.format.layout import JOURNAL_NAME, Format
 from agent_tui.format.persistence import dumps
 from agent_tui.format.swarms import normalize_message
@@ -58,6 +58,8 @@ class StepHistory:
     messages: list[bytes]
     steps: list[StepSnapshot]
     problems: list[str] = field(default_factory=list)
+    # Where the journal was read up to, when it can be read on from there (``since``).
+    _progress: _Progress | None = field(default=None, repr=False, compare=False)
 
     @property
     def loop_counts(self) -> list[int]:
@@ -88,8 +90,21 @@ class StepHistory:
         return [orjson.loads(m) for m in self.messages[start:end]]
 
 
+@dataclass
+class _Progress:
+    """Where a read of a journal that holds every step stopped, and the state it left."""
+
+    journal: JournalStream
+    start: int  # where the current conversation begins in ``messages``
+    memory: dict[str, Any]
+    snapshots: dict[int, tuple[bool, StepSnapshot]]
+
+
 def step_history(
-    folder: os.PathLike[str] | str, *, record: AgentRecord | None = None
+    folder: os.PathLike[str] | str,
+    *,
+    record: AgentRecord | None = None,
+    since: StepHistory | None = None,
 ) -> StepHistory:
     """The conversation, loop count and memory after each completed step, from the journal.
 
@@ -98,20 +113,24 @@ def step_history(
     record carrying it left things. A journal cut after a compaction starts from the state
     file, and only the steps it still holds are available. ``record``: the folder's fresh
     :class:`AgentRecord`, when the caller has one (a swarms folder is then refused without
-    parsing its config, which holds its whole conversation).
+    parsing its config, which holds its whole conversation). ``since``: a history of the
+    folder read before; when the journal has only grown since, only what it appended is read.
     """
     folder = Path(folder)
     if record is None or record.folder != folder:
         record = read_agent(folder)
     if record.format == Format.SWARMS:
         raise WorkspaceLookupError(f"{folder} is a swarms workspace; it keeps no per-step history")
-    problems: list[str] = []
+    if since is not None and since.folder == folder and since._progress is not None:
+        grown = _read_on(since, since._progress)
+        if grown is not None:
+            return grown
+    journal = JournalStream(folder / JOURNAL_NAME)
     # A record without a whole-number seq cannot be placed relative to the state file.
-    journal = iter_journal(folder / JOURNAL_NAME, problems)
     entries = (r for r in journal if replay.seq_of(r) is not None)
     first = next(entries, None)
     records: Iterable[dict[str, Any]] = itertools.chain([first] if first else [], entries)
-    history = StepHistory(folder, [], [], problems)
+    history = StepHistory(folder, [], [], journal.problems)
     snapshots: dict[int, tuple[bool, StepSnapshot]] = {}
     # A journal that begins a conversation holds every step: read it a record at a time.
     streamed = first is not None and replay.starts_afresh(first)
@@ -124,25 +143,56 @@ def step_history(
         base = messages[: max(0, len(messages) - journal_messages)]
         history.messages = [_packed(normalize_message(m)) for m in base]
         snapshots[_base_loop_count(records)] = (False, StepSnapshot(0, 0, len(base), {}))
-    start, memory = 0, {}
+    progress = _Progress(journal, 0, {}, snapshots)
+    _take(history, progress, records)
+    if streamed and journal.whole:
+        history._progress = progress
+    return history
+
+
+def _read_on(since: StepHistory, progress: _Progress) -> StepHistory | None:
+    """``since`` and the records appended to its journal since it was read; ``None`` when
+    the journal is not the one read then, or is shorter (read it again, whole)."""
+    read = progress.journal
+    try:
+        info = os.lstat(read.path)
+    except OSError:
+        return None
+    if info.st_ino != read.ino or info.st_size < read.end:
+        return None
+    journal = JournalStream(read.path, list(since.problems), read.end, read.lines + 1)
+    # The messages are shared (appended to only); the steps are this history's own.
+    history = StepHistory(since.folder, since.messages, [], journal.problems)
+    progress = _Progress(journal, progress.start, progress.memory, dict(progress.snapshots))
+    _take(history, progress, (r for r in journal if replay.seq_of(r) is not None))
+    if journal.ino != read.ino:
+        return None  # replaced between the look and the read
+    if journal.whole:
+        history._progress = progress
+    return history
+
+
+def _take(history: StepHistory, progress: _Progress, records: Iterable[dict[str, Any]]) -> None:
+    """Fold ``records`` into ``history``: their messages, and a snapshot at each step."""
+    snapshots = progress.snapshots
     for entry in records:
         if replay.starts_afresh(entry):
-            start = len(history.messages)
+            progress.start = len(history.messages)
         history.messages.extend(_packed(normalize_message(m)) for m in replay.messages_of(entry))
         if isinstance(entry.get("memory"), dict):
-            memory = entry["memory"]
+            progress.memory = entry["memory"]
         loop_count = whole_number(entry.get("loop_count"))
         if loop_count is None:
             continue
         is_step = entry.get("kind") == "step"
         if is_step or not snapshots.get(loop_count, (False,))[0]:
             ts = entry.get("ts") if isinstance(entry.get("ts"), str) else None
-            snap = StepSnapshot(loop_count, start, len(history.messages), memory, ts, entry["seq"])
+            end = len(history.messages)
+            snap = StepSnapshot(loop_count, progress.start, end, progress.memory, ts, entry["seq"])
             snapshots[loop_count] = (is_step, snap)
     for loop_count, (_, snap) in sorted(snapshots.items()):
         snap.loop_count = loop_count
         history.steps.append(snap)
-    return history
 
 
 def _packed(message: dict[str, Any]) -> bytes:

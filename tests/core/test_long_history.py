@@ -23,7 +23,7 @@ from agent_tui.format.outline import NotOutlined, outline
 from agent_tui.format.persistence import atomic_write_json, read_json_object
 from agent_tui.redaction import REDACTED, Redactor
 from agent_tui.workspace import detail as detail_module
-from agent_tui.workspace import load_conversation, read_agent
+from agent_tui.workspace import load_conversation, read_agent, step_history
 from agent_tui.workspace.detail import DetailCache, load_detail, sweep_secrets
 from agent_tui.workspace.documents import journal_records, replay_state
 from agent_tui.workspace.sweep import sweep
@@ -332,3 +332,26 @@ def test_a_secret_in_a_journal_line_not_read_is_learned_though_the_journal_grew(
     assert sweep_secrets(folder, cache=cache, redactor=redactor)
     again = load_detail(folder, 2, cache=cache, redactor=redactor, defer_sweep=True)
     assert again.conversation.messages[-1]["content"] == f"it was {REDACTED}"
+
+
+def test_a_history_read_on_from_where_it_stopped_is_a_whole_read(tmp_path: Path) -> None:
+    """A running agent's journal grows: the history read on from the last one (its new
+    records only) has the steps and documents of a history read whole."""
+    folder = odd_agent(tmp_path, 30)
+    before = step_history(folder)
+    with open(folder / JOURNAL_NAME, "ab") as journal:
+        for n in (31, 32):
+            record = {"seq": n + 1, "kind": "step", "loop_count": n, "messages": [odd_message(n)]}
+            journal.write(orjson.dumps(record) + b"\n")
+        journal.write(b'{"seq": 40, "kind": "st')  # the next line, still being written
+    grown = step_history(folder, since=before)
+    whole = step_history(folder)
+    assert grown.loop_counts == whole.loop_counts == [*before.loop_counts, 31, 32]
+    for step in (0, 17, 30, 32):
+        assert grown.document(step) == whole.document(step)
+    assert grown.problems == whole.problems and len(whole.problems) == 1
+    assert before.loop_counts[-1] == 30  # the history read before is as it was
+    with open(folder / JOURNAL_NAME, "ab") as journal:  # the line in flight, written
+        journal.write(b'ep", "loop_count": 39, "messages": []}\n')
+    again = step_history(folder, since=grown)
+    assert again.loop_counts == [*whole.loop_counts, 39] and not again.problems
