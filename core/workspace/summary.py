@@ -104,8 +104,16 @@ def _owned_and_private(info: os.stat_result) -> bool:
 
 
 class SummaryIndex:
-    """The index of one agents folder during one scan: :meth:`lookup` and :meth:`keep` per
-    folder (in whichever process reads it), :meth:`take` its mark, :meth:`save` at the end."""
+    """The index of one agents folder during one scan.
+
+    :meth:`load` it once (before forking, so every reader shares it), hand it to each read
+    (``read_folder(record, None, index)`` or ``read_agent(folder, index=index)``, which call
+    :meth:`lookup` and :meth:`keep`), :meth:`take` the folder's mark in the process that read
+    it, and :meth:`save` once with every folder's name and mark in scan order
+    (:func:`~agent_tui.workspace.scan.scan_map` does all of it). A mark is plain data
+    (``marshal`` carries it), so a reader in another process sends it back with its rows; a
+    folder with no mark (``None``) is simply left out of the next index.
+    """
 
     def __init__(self, agents: str, path: Path | None, loaded: Loaded | None = None) -> None:
         self.agents = agents
