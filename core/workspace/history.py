@@ -51,7 +51,8 @@ class StepHistory:
 
     Documents are built on request (:meth:`document`), so a history of 10,000 steps costs one
     list of messages, not 10,000 copies of it. ``messages`` are normalized messages, each
-    packed as its JSON bytes (:meth:`unpack` gives them back).
+    packed as its JSON bytes as the journal holds it (:meth:`unpack` gives them back,
+    normalized: only the messages a document shows are).
     """
 
     folder: Path
@@ -86,8 +87,8 @@ class StepHistory:
         }
 
     def unpack(self, start: int, end: int) -> list[dict[str, Any]]:
-        """The messages ``messages[start:end]``, as dicts."""
-        return [orjson.loads(m) for m in self.messages[start:end]]
+        """The messages ``messages[start:end]``, normalized."""
+        return [normalize_message(orjson.loads(m)) for m in self.messages[start:end]]
 
 
 @dataclass
@@ -141,7 +142,7 @@ def step_history(
         # list; what precedes them is the base every step builds on.
         journal_messages = sum(len(replay.messages_of(e)) for e in records)
         base = messages[: max(0, len(messages) - journal_messages)]
-        history.messages = [_packed(normalize_message(m)) for m in base]
+        history.messages = [_packed(m) for m in base]
         snapshots[_base_loop_count(records)] = (False, StepSnapshot(0, 0, len(base), {}))
     progress = _Progress(journal, 0, {}, snapshots)
     _take(history, progress, records)
@@ -178,7 +179,7 @@ def _take(history: StepHistory, progress: _Progress, records: Iterable[dict[str,
     for entry in records:
         if replay.starts_afresh(entry):
             progress.start = len(history.messages)
-        history.messages.extend(_packed(normalize_message(m)) for m in replay.messages_of(entry))
+        history.messages.extend(_packed(m) for m in replay.messages_of(entry))
         if isinstance(entry.get("memory"), dict):
             progress.memory = entry["memory"]
         loop_count = whole_number(entry.get("loop_count"))
@@ -195,7 +196,7 @@ def _take(history: StepHistory, progress: _Progress, records: Iterable[dict[str,
         history.steps.append(snap)
 
 
-def _packed(message: dict[str, Any]) -> bytes:
+def _packed(message: Any) -> bytes:
     return dumps(message, indent=False)
 
 
