@@ -11,6 +11,8 @@ the handlers here change widgets.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from agent_tui import settings
 from agent_tui.action_log import ActionLog
 from agent_tui.format.layout import Status
-from agent_tui.format.persistence import WorkspaceFileError
+from agent_tui.format.persistence import WorkspaceFileError, is_temp_file
 from agent_tui.listing import SORTS
 from agent_tui.redaction import Redactor
 from agent_tui.runner import RunSpec
@@ -303,11 +305,15 @@ class AgentTUI(App[None]):
         seen: set[str] = set()
         last = time.monotonic()
         try:
+            # A screenful first, as the folder lists them (listing 100,000 in order takes a
+            # while); then everything, in order.
+            early = self._first_listed()
+            if early:
+                self.post_message(ScanChunk([read_agent(folder) for folder in early]))
             folders = list(iter_agent_folders(self.root))
             if len(folders) >= SCAN_PROCESS_MIN:
-                # The first screenful now, read here; then everything, read by two other
-                # processes (this one keeps the interpreter for the screen), in batches.
-                self.post_message(ScanChunk([read_agent(f) for f in folders[:FIRST_ROWS]]))
+                # Read by two other processes (this one keeps the interpreter for the
+                # screen), handed over in batches.
                 for records in stream_scan(self.root, seen):
                     if worker.is_cancelled:
                         return
@@ -329,6 +335,16 @@ class AgentTUI(App[None]):
             self.post_message(ScanFailed(str(exc)))
             return
         self.post_message(ScanChunk(chunk, done=True, seen=frozenset(seen)))
+
+    def _first_listed(self) -> list[Path]:
+        """Up to :data:`FIRST_ROWS` agent folders in the order the folder lists them."""
+        try:
+            with os.scandir(self.agents_dir) as listing:
+                names = itertools.islice((e.name for e in listing if not is_temp_file(e.name)),
+                                         FIRST_ROWS)  # fmt: skip
+                return [self.agents_dir / name for name in names]
+        except OSError:
+            return []  # the full listing says what is wrong
 
     @work(group="watcher", exclusive=True, exit_on_error=False,
           description="watch the workspace for changes")  # fmt: skip

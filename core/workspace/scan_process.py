@@ -31,6 +31,7 @@ from agent_tui.workspace.scan import _agent_entries, _read_chunk
 from agent_tui.workspace.summary import SummaryIndex
 
 CHUNK = 250
+SAVE_TIMEOUT_S = 30.0  # for the child to save the summary index once it has sent everything
 _FRAME = struct.Struct("<I")
 _FIELDS = tuple(f.name for f in fields(AgentRecord) if not f.name.startswith("_"))
 _TIMES = frozenset({"last_autosave"})  # datetime fields: sent as ISO text
@@ -75,6 +76,7 @@ def stream_scan(root: os.PathLike[str] | str, seen: set[str]) -> Iterator[list[A
         os.close(write_a)
         os.close(write_b)
     buffers = {read_a: bytearray(), read_b: bytearray()}
+    finished = False
     try:
         with selectors.DefaultSelector() as selector:
             for fd in buffers:
@@ -94,9 +96,13 @@ def stream_scan(root: os.PathLike[str] | str, seen: set[str]) -> Iterator[list[A
                         records = [row_record(row) for row in rows]
                         seen.update(r.path for r in records)
                         yield records
+        finished = True
     finally:
         os.close(read_a)
         os.close(read_b)
+        if finished:  # everything sent: the child saves the summary index, then exits
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(SAVE_TIMEOUT_S)
         if child.poll() is None:  # the caller stopped early: the child and its fork go too
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
