@@ -97,6 +97,7 @@ async def watch_workspace(
     debounce_ms: int = DEBOUNCE_MS,
     step_ms: int = STEP_MS,
     first: Callable[[], str | None] = lambda: None,
+    since: float | None = None,
 ) -> None:
     """Post :class:`AgentChanged` / :class:`AgentRemoved` / :class:`WorkspaceReset` to
     ``target`` until ``stop`` is set. Waits (polling) for ``root`` to exist first. The watching
@@ -116,7 +117,13 @@ async def watch_workspace(
         if waited:
             target.post_message(WorkspaceReset())
             waited = False
-        clean_exit = await _follow_child(root, agents, target, stop, debounce_ms, step_ms, first)
+        # What changed before the child is ready is reported too: since ``since`` for the
+        # first child, since the one before ended for the next (a margin for coarse mtimes).
+        started = time.time() - 1.0 if since is None else since
+        clean_exit = await _follow_child(
+            root, agents, target, stop, debounce_ms, step_ms, first, started
+        )
+        since = time.time() - 1.0
         if stop.is_set():
             return
         if not root.is_dir():
@@ -147,10 +154,10 @@ async def _follow_child(
     debounce_ms: int,
     step_ms: int,
     first: Callable[[], str | None],
+    since: float,
 ) -> bool:
     """Run one watcher child and post what it reports, until it exits or ``stop``; True when
-    it ended without an error."""
-    since = time.time() - 1.0  # what changes from now on, with a margin for coarse mtimes
+    it ended without an error. It reports too what changed since ``since`` (seconds)."""
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-P", "-m", "agent_tui.watching", str(root),
         "--debounce-ms", str(debounce_ms), "--step-ms", str(step_ms), "--since", str(since),

@@ -412,3 +412,22 @@ async def test_the_app_and_its_table_keep_textuals_methods(workspace: Path) -> N
         assert await wait_until(pilot, lambda: seen == ["watched"])
         await app.table.remove()
         assert not app.query(AgentTable)
+
+
+async def test_a_change_made_while_the_first_scan_ran_is_shown(workspace: Path) -> None:
+    """The watcher starts when the first scan ends (on a large workspace its set-up would
+    compete with the scan); what changed meanwhile it reports once ready."""
+    from agent_tui.tui.app import ScanChunk
+
+    folder = write_ours(workspace, "alpha", loop_count=2)
+    stale = read_agent(folder)
+    app = AgentTUI(workspace_dir=workspace)
+    app.scan_workspace = lambda: None  # the test plays the scan worker itself
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        assert app._stop_watch is None  # not watching while the scan runs
+        await asyncio.to_thread(rewrite_config, folder, loop_count=7)  # during the scan
+        await pilot.pause(1.5)  # a long scan: longer ago than a watcher's own margin
+        app._scan_chunk(ScanChunk([stale], done=True, seen=frozenset({str(folder)})))
+        assert cell(app, folder, "loops") == "2"  # what the scan read
+        assert await wait_until(pilot, lambda: cell(app, folder, "loops") == "7")
