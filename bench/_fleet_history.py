@@ -16,7 +16,8 @@ it is painted):
   (or the reason there is none: swarms keep no per-step history).
 
 Beside each, the longest single event-loop callback during the open (how long the app held the
-UI) and when the worker posted its reading (``read_ms``: the rest is drawing). Goals at 50,000
+UI), the longest in the 1.5 s after (``after``: while what was not read is swept for secrets)
+and when the worker posted its reading (``read_ms``: the rest is drawing). Goals at 50,000
 steps: the State and Config tabs on screen within 200 ms, the Diff tab's "loading" within 200
 ms and its result whenever computed, and no callback over 100 ms in any tab (issue 13's
 stall). Each agent is opened ``rounds`` times, in turn, and the worst is kept (a stall a user
@@ -50,6 +51,7 @@ TABS = ("state", "config", "diff")
 FORMATS = ("ours", "swarms")
 SWARMS_NAME = "Long-Swarms-Agent"
 TIMEOUT_S = 60.0
+AFTER_S = 1.5  # watched after an open, while the rest is swept for secrets
 
 
 def build_ours(root: Path, steps: int) -> Path:
@@ -192,13 +194,17 @@ async def _open(root: Path, folder: Path, small: Path, fmt: str, steps: int, tab
             result["diff_loading_shown"] = LOADING in summary()
         while "shown" not in marks and time.perf_counter() < started + TIMEOUT_S:
             await asyncio.sleep(0.02)  # seldom: a busy poll would take the GIL from the worker
+        result["longest_callback_ms"] = round(CLOCK.longest * 1000, 1)
+        # Then the secrets of what was not read are swept in the background: the longest
+        # callback meanwhile (the sweep must not hold the UI either).
+        CLOCK.longest = 0.0
+        await asyncio.sleep(AFTER_S)
         CLOCK.on = False
-        await pilot.pause(0.1)
+        result["longest_callback_after_ms"] = round(CLOCK.longest * 1000, 1)
         ok = "shown" in marks and shown_right()
         result["open_ms"] = round((marks["shown"] - started) * 1000, 1) if ok else None
         # When the worker's reading was posted: the rest of open_ms is the UI drawing it.
         result["read_ms"] = round((marks["posted"] - started) * 1000, 1) if ok else None
-        result["longest_callback_ms"] = round(CLOCK.longest * 1000, 1)
         if tab == "diff":
             result["diff_summary"] = summary()[:120]
     return result
@@ -266,6 +272,7 @@ def measure(quick: bool = False) -> dict:
         row["open_ms_rounds"] = times
         row["longest_callback_ms_rounds"] = [r["longest_callback_ms"] for r in runs]
         row["longest_callback_ms"] = max(row["longest_callback_ms_rounds"])
+        row["longest_callback_after_ms"] = max(r["longest_callback_after_ms"] for r in runs)
         table.append(row)
     met = all(_met(r) for r in table if r["steps"] == max(STEPS))
     return {
@@ -285,14 +292,15 @@ def _met(row: dict) -> bool:
     """The row's goal: on screen in time (the Diff tab: its "loading"), the UI never held."""
     shown = row["diff_loading_ms"] if row["tab"] == "diff" else row["open_ms"]
     on_time = row["open_ms"] is not None and shown <= GOAL_MS
-    return on_time and row["longest_callback_ms"] <= CALLBACK_GOAL_MS
+    held = max(row["longest_callback_ms"], row["longest_callback_after_ms"])
+    return on_time and held <= CALLBACK_GOAL_MS
 
 
 def report(result: dict) -> str:
     """The table ``main`` prints: state view open time at 50,000 steps and the rest."""
     lines = [
         f"{'':30} {'open ms':>9} {'read ms':>8} {'rounds':>20} {'callback ms':>11}"
-        f" {'loading ms':>10} {'goal':>5}",
+        f" {'after ms':>8} {'loading ms':>10} {'goal':>5}",
     ]
     for row in result["rows"]:
         label = f"{row['tab']} tab, {row['format']}, {row['steps']:,} steps"
@@ -303,7 +311,7 @@ def report(result: dict) -> str:
         goal = ("met" if _met(row) else "NOT") if row["steps"] == max(STEPS) else ""
         lines.append(
             f"{label:30} {opened:>9} {read:>8} {rounds:>20} {row['longest_callback_ms']:11.1f}"
-            f" {loading:>10} {goal:>5}"
+            f" {row['longest_callback_after_ms']:8.1f} {loading:>10} {goal:>5}"
         )
     state = next(
         r
