@@ -76,6 +76,7 @@ SCAN_CHUNK = 500
 SCAN_PROCESS_MIN = 2000  # folders; fewer are read here (starting the processes costs more)
 SCAN_CHUNK_SECONDS = 0.05
 SCAN_BATCH_SECONDS = 0.2  # records from the scan processes, handed to the list this often
+SCAN_BATCH_MAX = 2000  # or in this many (what the list takes in one go: tens of ms)
 FIRST_ROWS = 60
 AGE_REFRESH_TICKS = 10
 MAIN_SCREEN_ACTIONS = frozenset(
@@ -317,7 +318,7 @@ class AgentTUI(App[None]):
                     if worker.is_cancelled:
                         return
                     chunk += records
-                    if time.monotonic() - last > SCAN_BATCH_SECONDS:
+                    if len(chunk) >= SCAN_BATCH_MAX or time.monotonic() - last > SCAN_BATCH_SECONDS:
                         self.post_message(ScanChunk(chunk))
                         chunk, last = [], time.monotonic()
             for folder in folders:  # all of them, or what the other processes did not send
