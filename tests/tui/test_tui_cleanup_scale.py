@@ -119,6 +119,7 @@ async def test_hundreds_of_folders_go_in_one_batch_and_nothing_else_does(
 
                 monkeypatch.setattr(table, name, counted)
             told: list[set[Path]] = []
+            monkeypatch.setattr(cleanup_screen, "FORGET_CHUNK", 100)
             forget = app.forget_folders
             monkeypatch.setattr(app, "forget_folders", lambda f: told.append(set(f)) or forget(f))
             posted.clear()
@@ -130,11 +131,12 @@ async def test_hundreds_of_folders_go_in_one_batch_and_nothing_else_does(
             assert contents(busy, skip="agent.lock") == busy_before
             left = {str(folder) for folder in [*kept, busy]}
             assert rows(screen) == left and set(screen.records) == left
-            assert set(app.table.records) == left
+            assert await wait_until(pilot, lambda: set(app.table.records) == left)
             assert screen.marked == {str(busy)}  # refused, so still marked
-            # One batch: the table drawn again once, the app told once, no message per folder.
+            # In batches: the table drawn again once, the app told a chunk at a time (here
+            # 100 folders), no message per folder.
             assert drawn == {"remove_row": 0, "clear": 1}
-            assert told == [set(doomed)]
+            assert [len(chunk) for chunk in told] == [100] * 3 and set().union(*told) == set(doomed)
             assert len(posted) < 10, sorted(posted.values())
             bar = screen.query_one("#cleanup-progress", ProgressBar)
             assert bar.total == MANY + 1 and bar.progress == MANY + 1
