@@ -7,6 +7,10 @@ The journal is also the per-step history that ``diff --steps`` reads.
 
 Record kinds: ``task`` (a run began: the user message), ``step`` (messages the step added, tool
 results, usage, memory when it changed) and ``end`` (status of the run when it finished).
+
+Readers: :func:`read_journal` (every record), :class:`JournalStream` (a record at a time, and
+where it stopped, to read on from there as the journal grows) and :func:`read_tail` (the last
+records, read backwards: a view of a 50,000-step run needs only those after its state file).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import orjson
 
 from agent_tui.format.persistence import (
+    MAX_READ_BYTES,
     WorkspaceFileError,
     dumps,
     open_folder,
@@ -120,7 +125,12 @@ TAIL_CHUNK_MAX = 1 << 22
 
 
 def read_tail(
-    fd: int, size: int, path: os.PathLike[str] | str, stop: Callable[[dict[str, Any]], bool]
+    fd: int,
+    size: int,
+    path: os.PathLike[str] | str,
+    stop: Callable[[dict[str, Any]], bool],
+    *,
+    limit: int = MAX_READ_BYTES,
 ) -> JournalTail:
     """The records after the last one for which ``stop`` is true, read backwards from the
     end of the journal open as ``fd`` (``size`` bytes), without reading what comes before.
@@ -129,12 +139,15 @@ def read_tail(
     first record (from the end) at or before N: the lines before it are not read at all. A
     last line still being written (no newline yet) is left out, as a reader of what was
     appended leaves it for its next read; a whole line that does not parse is skipped and
-    reported, as :func:`parse_records` reports it.
+    reported, as :func:`parse_records` reports it. Reading back further than ``limit``
+    bytes raises :class:`WorkspaceFileError` (too large), as a whole read of as much would.
     """
     end = whole_lines_end(fd, size)
     result = JournalTail(start=0, end=end)
     skipped: list[tuple[int, str]] = []  # (offset, why) of the lines that did not parse
     for offset, line in _lines_backwards(fd, end):
+        if end - offset > limit:
+            read_fd(fd, end, path, limit=limit)  # raises: too large, in its words
         if not line.strip():
             continue
         try:
@@ -171,9 +184,14 @@ def whole_lines_end(fd: int, size: int) -> int:
 
 def _lines_backwards(fd: int, end: int) -> Iterator[tuple[int, bytes]]:
     """``(offset, line)`` of every line of ``fd`` before byte ``end`` (just after a
-    newline), the last first, reading a chunk at a time (twice as large each time)."""
+    newline), the last first, reading a chunk at a time (twice as large each time, up to
+    :data:`TAIL_CHUNK_MAX`). A line longer than :data:`MAX_READ_BYTES` ends the reading: it
+    is given as the bytes read of it, at the offset they start at."""
     chunk, position, carry = TAIL_CHUNK, end, b""
     while position > 0:
+        if len(carry) > MAX_READ_BYTES:
+            yield position, carry[:-1]
+            return
         begin = max(0, position - chunk)
         parts = (os.pread(fd, position - begin, begin) + carry).split(b"\n")
         parts.pop()  # after the final newline

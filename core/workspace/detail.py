@@ -25,7 +25,8 @@ to :data:`SWEEP_NOW_BYTES` the sweep is done before :func:`load_detail` returns;
 asks it to (``defer_sweep=True``, the app's tabs) gets the window first and calls
 :func:`sweep_secrets` next, then reads again if that learned anything (a value under a
 secret-named key far back, quoted in the last messages without its key, is masked once the
-sweep reaches it: ~0.1 s per 10 MB; our own writer masks such a value before it is written).
+sweep reaches it: ~0.2-0.3 s per 10 MB here; our own writer masks such a value before it
+writes it, so only a file written otherwise can show one until then).
 """
 
 from __future__ import annotations
@@ -562,6 +563,9 @@ def _journal_tail(
     fd, info = opened
     try:
         tail = read_tail(fd, info.st_size, path, folded)
+    except WorkspaceFileError as exc:
+        read.problems.append(str(exc))
+        return []
     except OSError as exc:
         read.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
         return []
@@ -713,10 +717,10 @@ def _sweep_journal(path: Path, redactor: Redactor) -> bool:
             data = os.pread(fd, min(SWEEP_CHUNK, info.st_size - start), start)
             whole = data.rfind(b"\n") + 1
             if not whole:  # a line longer than a chunk, or the line still being written
-                data = os.pread(fd, info.st_size - start, start)
+                data = os.pread(fd, min(MAX_READ_BYTES, info.st_size - start), start)
                 whole = data.rfind(b"\n") + 1
                 if not whole:
-                    break
+                    break  # no reader reads a line that long
             learned = sweep_lines(data, 0, whole, redactor) or learned
             start += whole
             done[where] = start

@@ -20,7 +20,7 @@ from agent_tui.format import replay
 from agent_tui.format.journal import parse_records, read_tail
 from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME
 from agent_tui.format.outline import NotOutlined, outline
-from agent_tui.format.persistence import atomic_write_json, read_json_object
+from agent_tui.format.persistence import WorkspaceFileError, atomic_write_json, read_json_object
 from agent_tui.redaction import REDACTED, Redactor
 from agent_tui.workspace import detail as detail_module
 from agent_tui.workspace import load_conversation, read_agent, step_history
@@ -355,3 +355,20 @@ def test_a_history_read_on_from_where_it_stopped_is_a_whole_read(tmp_path: Path)
         journal.write(b'ep", "loop_count": 39, "messages": []}\n')
     again = step_history(folder, since=grown)
     assert again.loop_counts == [*whole.loop_counts, 39] and not again.problems
+
+
+def test_a_journal_read_backwards_further_than_the_cap_is_too_large(tmp_path: Path) -> None:
+    """No reader holds more than the cap: a tail that would need more says so, in the
+    words of a whole read of as much."""
+    path = tmp_path / JOURNAL_NAME
+    path.write_bytes(
+        b"".join(orjson.dumps({"seq": n, "pad": "x" * 50}) + b"\n" for n in range(100))
+    )
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        near = read_tail(fd, path.stat().st_size, path, lambda r: r["seq"] <= 97, limit=500)
+        assert [r["seq"] for r in near.records] == [98, 99]
+        with pytest.raises(WorkspaceFileError, match="too large"):
+            read_tail(fd, path.stat().st_size, path, lambda r: False, limit=500)
+    finally:
+        os.close(fd)
