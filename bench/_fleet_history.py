@@ -1,6 +1,9 @@
 """Long histories: how long the app takes to open a 50,000-step agent in each tab.
 
-    .venv/bin/python bench/_fleet_history.py [--quick] [--rounds 2] [--json out.json]
+    .venv/bin/python bench/_fleet_history.py [--quick] [--json out.json]
+
+(~2.5 min; ``--quick``: one round instead of three, ~1 min.) To measure other code the same
+way (the code before this bench's change, say), put a copy of it first on ``PYTHONPATH``.
 
 Agents of 50,000 steps (and 3,000, the baseline) are written directly with the format
 modules, in both formats: ours (a state file holding every step plus a journal of a record per
