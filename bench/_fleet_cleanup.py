@@ -1,6 +1,6 @@
 """The app's cleanup screen deleting 5,000 folders vs `agent-tui clean` of the same (issue 13).
 
-    .venv/bin/python bench/_fleet_cleanup.py                 # 5,000 folders, 3 rounds
+    .venv/bin/python bench/_fleet_cleanup.py                 # 5,000 folders, 2 rounds
     .venv/bin/python bench/_fleet_cleanup.py --quick         # 1,000 folders, 1 round
     .venv/bin/python bench/_fleet_cleanup.py --json out.json [--count N] [--rounds N]
 
@@ -24,7 +24,9 @@ turn, each on its own ``cp -a`` copy of it:
 - **app, no watcher**: the same with ``watch=False``: the cleanup screen's own cost, without
   the watcher's messages.
 
-Medians of the rounds; ratios to the CLI. Goal: the app within 1.5x of the CLI.
+Medians of the rounds; ratios to the CLI. Goal: the app within 1.5x of the CLI. Two rounds by
+default (three modes each: six copies): on a slow disk a ``cp -a`` of 5,000 folders (26,500
+files) took 11-35 s, and a run with the watcher 16-46 s.
 """
 
 from __future__ import annotations
@@ -245,7 +247,7 @@ def measure(quick: bool = False, *, count: int | None = None, rounds: int | None
     clean` of the same, rounds taken in turn. Returns ``{"rows": [...], "goal": {...}}``:
     a row per mode with the median of its rounds and every round's figures."""
     count = count or (1000 if quick else 5000)
-    rounds = rounds or (1 if quick else 3)
+    rounds = rounds or (1 if quick else 2)
     runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
@@ -335,7 +337,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 folders, one round")
     parser.add_argument("--count", type=int, help="folders to delete (default 5,000)")
-    parser.add_argument("--rounds", type=int, help="rounds of the three, in turn (default 3)")
+    parser.add_argument("--rounds", type=int, help="rounds of the three, in turn (default 2)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
