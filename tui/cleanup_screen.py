@@ -70,6 +70,8 @@ DESTRUCTIVE = frozenset(
 REMOVE_ONE_BY_ONE = 50
 #: Removed folders the app's list is told of at a time, when a deletion ends.
 FORGET_CHUNK = 1000
+#: Folders left in place (running, failed) the end-of-deletion notice names; the rest it counts.
+NOTED_PROBLEMS = 10
 CLEANUP_SORTS = {"size": "size", "age": "age", "name": "name", "status": "status"}
 MARK_ON, MARK_OFF = Text("[x]", style="bold #ff5f5f"), Text("[ ]", style="dim")
 COLUMNS = ("mark", "size", "disk", "age", "status", "name")
@@ -582,8 +584,12 @@ class CleanupScreen(Screen):
             note = f"Moved {_folders(len(result.trashed))} to the trash."
         else:
             note = f"Deleted {_folders(len(gone))}, freed {format_bytes(result.freed_bytes)}."
-        for folder, why in result.skipped + result.failures:
+        problems = result.skipped + result.failures
+        for folder, why in problems[:NOTED_PROBLEMS]:
             note += f"\n{folder.name}: {why}"
+        if len(problems) > NOTED_PROBLEMS:
+            extra = plural(len(problems) - NOTED_PROBLEMS, "more folder")
+            note += f"\n... and {extra} left in place (still marked)"
         self.notify(
             note, severity="warning" if result.skipped or result.failures else "information"
         )

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from tui_fixtures import rewrite_config, wait_until
 from workspace_fixtures import write_ours
 
 from agent_tui import cleanup
+from agent_tui.format.lock import WorkspaceLock
 from agent_tui.tui import cleanup_screen
 from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.cleanup_screen import CleanupScreen
@@ -216,3 +217,28 @@ async def test_keys_are_answered_and_the_bar_moves_while_a_slowed_delete_runs(
             assert gone(doomed) and rows(screen) == set() and not app.table.records
     finally:
         released.set()
+
+
+async def test_the_notice_names_ten_folders_left_in_place_and_counts_the_rest(
+    workspace: Path,
+) -> None:
+    doomed = bulk(workspace, 20)
+    held = doomed[:15]
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_cleanup(pilot, app, 20)
+        screen.marked.update(str(folder) for folder in doomed)
+        with ExitStack() as locks:
+            for folder in held:  # taken after the scan: a run that started meanwhile
+                locks.enter_context(WorkspaceLock(folder))
+            await confirm_delete(pilot, app)
+            assert await wait_until(pilot, lambda: gone(doomed[15:]) and not screen.deleting)
+        assert all(folder.exists() for folder in held)
+        assert screen.marked == {str(folder) for folder in held}
+        note = next(n.message for n in app._notifications if n.message.startswith("Deleted"))
+        lines = note.splitlines()
+        assert lines[0].startswith("Deleted 5 folders")
+        assert (
+            len(lines) == 12 and lines[-1] == "... and 5 more folders left in place (still marked)"
+        )
+        assert all(line.split(":")[0] in {f.name for f in held} for line in lines[1:11])
