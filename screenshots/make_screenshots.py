@@ -45,7 +45,7 @@ async def until(pilot, condition, tries: int = TRIES) -> None:
 def select(app: AgentTUI, name: str) -> None:
     table = app.table
     key = next(k for k, r in table.records.items() if r.name == name)
-    table.move_cursor(row=table.get_row_index(key))
+    table.move_cursor(table.row_of(key))
 
 
 async def capture(name: str, steps, size: tuple[int, int] = SIZE) -> None:

@@ -183,7 +183,7 @@ async def test_the_app_shows_every_odd_row_without_raw_reordering_characters(
     async with app.run_test(size=(200, 40)) as pilot:
         table = app.table
         assert await wait_until(pilot, lambda: len(table.records) == 7), len(table.records)
-        table.move_cursor(row=table.get_row_index(str(late)))
+        table.move_cursor(table.row_of(str(late)))
         assert await wait_until(pilot, lambda: app.selected == str(late))
         await pilot.pause(0.2)
         screen = app.export_screenshot()

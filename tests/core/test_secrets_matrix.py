@@ -381,7 +381,7 @@ def view_ready(app: AgentTUI, tab: str, folder: Path) -> Callable[[], bool]:
 
 
 async def select(pilot, app: AgentTUI, key: str) -> None:
-    app.table.move_cursor(row=app.table.get_row_index(key))
+    app.table.move_cursor(app.table.row_of(key))
     assert await wait_until(pilot, lambda: app.selected == key), key
 
 
