@@ -107,22 +107,6 @@ def scan_map(
     return [converted for converted, _ in pairs]
 
 
-def spare_jobs() -> int:
-    """The ``jobs`` a scan should ask for now: 2 when the machine has a core to spare (its run
-    queue, averaged over the last minute, under the number of CPUs this process may use less a
-    half), else 1. On a busy machine the fork only adds its own work (copy-on-write faults,
-    the results sent back: a fifth more CPU time, measured) and the scan takes longer."""
-    try:
-        waiting = os.getloadavg()[0]
-    except OSError:  # no load average here: assume a free core
-        return 2
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return 2 if waiting < cores - 0.5 else 1
-
-
 def _record_for(agents: Path, entry: os.DirEntry, index: SummaryIndex | None) -> AgentRecord:
     try:
         is_dir = entry.is_dir(follow_symlinks=False)

@@ -551,12 +551,3 @@ def test_a_temp_file_left_by_a_writer_that_died_is_removed(
     scan(workspace)
     assert path.exists() and not stale.exists()
     assert recent.exists() and other.exists()  # maybe still being written; not ours
-
-
-@pytest.mark.parametrize(("waiting", "jobs"), [(0.2, 2), (1.4, 2), (1.6, 1), (7.0, 1)])
-def test_ls_forks_a_second_reader_only_when_a_core_is_free(
-    monkeypatch: pytest.MonkeyPatch, waiting: float, jobs: int
-) -> None:
-    monkeypatch.setattr(os, "getloadavg", lambda: (waiting, 0.0, 0.0))
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    assert scan_module.spare_jobs() == jobs

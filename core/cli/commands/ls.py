@@ -32,7 +32,6 @@ def _cell(text: str) -> str:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     from agent_tui.workspace import scan_map
-    from agent_tui.workspace.scan import spare_jobs
 
     root = existing_workspace(args)
     key = sort_key(args.sort)
@@ -42,7 +41,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     # Rows are built by whichever process read the folder (scan_map), so a large workspace
     # sends back strings, not records.
     if args.json:
-        found = scan_map(root, lambda r: (key(r), masked_record(r)), jobs=spare_jobs())
+        found = scan_map(root, lambda r: (key(r), masked_record(r)), jobs=2)
         write_json([row for _, row in sorted(found, key=itemgetter(0))])
         return 0
     now = time.time()
@@ -75,7 +74,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
             _cell(problem),
         )
 
-    found = scan_map(root, row, jobs=spare_jobs())
+    found = scan_map(root, row, jobs=2)
     if not found:
         print(f"no agents in {root / 'agents'}")
         return 0
