@@ -56,7 +56,6 @@ from agent_tui.units import AGE_FORMS, SIZE_FORMS, format_bytes, parse_age, pars
 from agent_tui.workspace import AgentRecord
 
 if TYPE_CHECKING:
-    from agent_tui.action_log import ActionLog
     from agent_tui.tui.app import AgentTUI
 
 # Actions that change marks or folders; with them the trash toggle, which only a delete needs.
@@ -527,12 +526,12 @@ class CleanupScreen(Screen):
         bar.display = True
         self._progress_timer = self.set_interval(self.PROGRESS_SECONDS, self._show_progress)
         self.refresh_bindings()
-        actions = cast("AgentTUI", self.app).actions
-        self.delete_folders(CleanupPlan(self.agents_dir, items), self.to_trash, actions)
+        app = cast("AgentTUI", self.app)
+        self.delete_folders(CleanupPlan(self.agents_dir, items), self.to_trash, app)
 
     @work(thread=True, group="cleanup", exclusive=True, exit_on_error=False,
           description="delete marked workspaces")  # fmt: skip
-    def delete_folders(self, chosen: CleanupPlan, to_trash: bool, actions: ActionLog) -> None:
+    def delete_folders(self, chosen: CleanupPlan, to_trash: bool, app: AgentTUI) -> None:
         # The CLI's removal, threads and all; its progress is a count the bar's timer reads
         # (a message per folder queued thousands of bar updates behind the UI).
         def progress(done: int, total: int, _item: CleanupItem) -> None:
@@ -543,7 +542,10 @@ class CleanupScreen(Screen):
         for action, folders in (("deleted", result.removed), ("trashed", result.trashed)):
             if folders:
                 names = [folder.name for folder in folders]
-                actions.record(action, count=len(names), folders=names, root=chosen.agents_dir)
+                app.actions.record(action, count=len(names), folders=names, root=chosen.agents_dir)
+        # The app is told whether or not this screen is still open (Escape leaves it while the
+        # folders go); the screen, if it is, draws its table again.
+        app.call_from_thread(_tell_app, app, result)
         self.post_message(CleanupFinished(result))
 
     def _show_progress(self) -> None:
@@ -572,24 +574,24 @@ class CleanupScreen(Screen):
     def _finished(self, event: CleanupFinished) -> None:
         result = event.result
         self._end_delete()
-        gone = result.removed + result.trashed
-        # In batches: this table drawn again once; the app's list told a chunk at a time, each
-        # in a callback of its own (5,000 folders at once held the UI another 0.1 s).
-        self.forget(str(folder) for folder in gone)
-        self._drop_gone_rows()
-        app = cast("AgentTUI", self.app)
-        for start in range(0, len(gone), FORGET_CHUNK):
-            app.call_later(app.forget_folders, gone[start : start + FORGET_CHUNK])
-        if result.trashed:
-            note = f"Moved {_folders(len(result.trashed))} to the trash."
-        else:
-            note = f"Deleted {_folders(len(gone))}, freed {format_bytes(result.freed_bytes)}."
-        problems = result.skipped + result.failures
-        for folder, why in problems[:NOTED_PROBLEMS]:
-            note += f"\n{folder.name}: {why}"
-        if len(problems) > NOTED_PROBLEMS:
-            extra = plural(len(problems) - NOTED_PROBLEMS, "more folder")
-            note += f"\n... and {extra} left in place (still marked)"
-        self.notify(
-            note, severity="warning" if result.skipped or result.failures else "information"
-        )
+        self.forget(str(folder) for folder in result.removed + result.trashed)
+        self._drop_gone_rows()  # one redraw, with the rows the watcher saw go meanwhile
+
+
+def _tell_app(app: AgentTUI, result: CleanupResult) -> None:
+    """The app's list forgets the removed folders a chunk at a time, each in a callback of its
+    own (5,000 at once held the UI 0.1 s), and a notice says what was done."""
+    gone = result.removed + result.trashed
+    for start in range(0, len(gone), FORGET_CHUNK):
+        app.call_later(app.forget_folders, gone[start : start + FORGET_CHUNK])
+    if result.trashed:
+        note = f"Moved {_folders(len(result.trashed))} to the trash."
+    else:
+        note = f"Deleted {_folders(len(gone))}, freed {format_bytes(result.freed_bytes)}."
+    problems = result.skipped + result.failures
+    for folder, why in problems[:NOTED_PROBLEMS]:
+        note += f"\n{folder.name}: {why}"
+    if len(problems) > NOTED_PROBLEMS:
+        extra = plural(len(problems) - NOTED_PROBLEMS, "more folder")
+        note += f"\n... and {extra} left in place (still marked)"
+    app.notify(note, severity="warning" if problems else "information")

@@ -242,3 +242,33 @@ async def test_the_notice_names_ten_folders_left_in_place_and_counts_the_rest(
             len(lines) == 12 and lines[-1] == "... and 5 more folders left in place (still marked)"
         )
         assert all(line.split(":")[0] in {f.name for f in held} for line in lines[1:11])
+
+
+async def test_leaving_the_screen_while_it_deletes_still_clears_the_list(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doomed = bulk(workspace, 40)
+    released = threading.Event()
+    real_remove = cleanup._remove_item
+
+    def held(*args):
+        released.wait(60)
+        return real_remove(*args)
+
+    monkeypatch.setattr(cleanup, "_remove_item", held)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_cleanup(pilot, app, 40)
+            await pilot.press("asterisk")
+            await confirm_delete(pilot, app)
+            assert await wait_until(pilot, lambda: screen.deleting)
+            await pilot.press("escape")  # back to the list while the folders go
+            assert await wait_until(pilot, lambda: app.screen is app.screen_stack[0])
+            released.set()
+            assert await wait_until(pilot, lambda: gone(doomed))
+            assert await wait_until(pilot, lambda: not app.table.records)
+            notes = [note.message for note in app._notifications]
+            assert any(note.startswith("Deleted 40 folders") for note in notes), notes
+    finally:
+        released.set()
