@@ -500,7 +500,7 @@ def test_ls_json_is_the_same_cold_and_warm_and_as_a_full_read(
     )
 
 
-def test_names_with_newlines_and_bytes_that_are_not_utf8_are_kept(
+def test_names_not_utf8_are_kept_and_names_with_a_newline_read_every_time(
     workspace: Path, keep_fresh: None, reads: list[str]
 ) -> None:
     source = write_ours(workspace, "alpha")
