@@ -401,6 +401,26 @@ def goal_rows(document: dict) -> list[list[object]]:
         row(f"{n}: p95 over raw watchfiles p95", app_ms["p95"] / raw["p95"], 2.0, "x", "{:.2f}")
         rows.append([f"{n}: key -> detail p95", f"{live['key_to_detail_ms']['p95']:.0f} ms",
                      "-", "-"])  # fmt: skip
+    ls = document.get("ls")
+    if ls:
+        for name, ws in ls["workspaces"].items():
+            what = "5,000 swarms configs" if name == "swarms" else f"{ws['folders']:,} folders"
+            for label in ("ls warm", "ls --json", "ls cold"):
+                row(f"`agent-tui {label}` / `du -s`, {what}", ws[label]["ratio_to_du"], 1.5, "x",
+                    "{:.2f}")  # fmt: skip
+    cleanup = document.get("cleanup")
+    if cleanup:
+        row(f"app cleanup of {cleanup['folders']:,} / `agent-tui clean`",
+            cleanup["goal"]["measured"], cleanup["goal"]["x_cli"], "x", "{:.2f}")  # fmt: skip
+    history = document.get("history")
+    if history:
+        goal = history["goal"]
+        for r in history["rows"]:
+            if r["steps"] == goal["steps"]:
+                shown = r.get("diff_loading_ms") if r["tab"] == "diff" else r["open_ms"]
+                if shown is not None:
+                    row(f"{goal['steps']:,}-step agent ({r.get('format', '')}): {r['tab']} tab open",
+                        shown, goal["open_ms"], "ms")  # fmt: skip
     return rows
 
 
