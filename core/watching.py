@@ -42,6 +42,21 @@ def keep_change(_change: object, path: str) -> bool:
     return not is_temp_file(os.path.basename(path))
 
 
+def outside_temp_folders(root: Path):
+    """A ``watch_filter`` that also drops what happens inside a temp folder under ``root``
+    (a cleanup renames each folder to ``.removing-*.tmp`` before it deletes it: thousands of
+    file events nobody needs to hear of)."""
+    prefix = os.path.join(os.fspath(root), "")
+
+    def keep(change: object, path: str) -> bool:
+        if not keep_change(change, path):
+            return False
+        inside = path[len(prefix) :] if path.startswith(prefix) else path
+        return not any(is_temp_file(part) for part in inside.split(os.sep)[:-1])
+
+    return keep
+
+
 def changed_since(agents: Path, since: float) -> list[str]:
     """Agent folders whose folder entry or ``config.json`` is newer than ``since`` (seconds)."""
     found: list[str] = []
@@ -78,7 +93,7 @@ def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: boo
     ready = False
     changes = watch_tree(
         root,
-        watch_filter=keep_change,
+        watch_filter=outside_temp_folders(root),
         debounce=debounce_ms,
         step=step_ms,
         stop_event=stop,

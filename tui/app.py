@@ -434,7 +434,8 @@ class AgentTUI(App[None]):
 
     @on(AgentRemoved)
     def _agent_removed(self, event: AgentRemoved) -> None:
-        self.forget_folders([event.folder])
+        if self.table.is_attached:  # not while the app shuts down
+            self.forget_folders(event.folders)
 
     @on(WorkspaceReset)
     def _workspace_reset(self) -> None:

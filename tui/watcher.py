@@ -42,9 +42,9 @@ class AgentChanged(Message):
 
 @dataclass
 class AgentRemoved(Message):
-    """A folder under ``agents/`` is gone."""
+    """Folders under ``agents/`` are gone (those of one batch of changes)."""
 
-    folder: Path
+    folders: list[Path]
 
 
 class WorkspaceReset(Message):
@@ -72,11 +72,14 @@ def folders_touched(agents: Path, paths: set[str]) -> tuple[set[Path], bool]:
 def read_folders(folders: Iterable[Path]) -> list[Message]:
     """Fresh messages for each folder: a new record, or its removal (runs in a thread)."""
     messages: list[Message] = []
+    gone = []
     for folder in folders:
         if os.path.lexists(folder):
             messages.append(AgentChanged(read_agent(folder)))
         else:
-            messages.append(AgentRemoved(folder))
+            gone.append(folder)
+    if gone:  # one message: the list forgets them in one go
+        messages.append(AgentRemoved(gone))
     return messages
 
 

@@ -158,3 +158,32 @@ async def test_changes_pending_are_read_once_latest_first_selected_first() -> No
     assert not pending.ready.is_set()
     # The ones changed again come last: they are read as they are now, after the others.
     assert set(taken[-2:]) == {Path("/ws/agents/a-0001"), Path("/ws/agents/a-0500")}
+
+
+def test_what_happens_inside_a_folder_being_removed_is_not_reported(tmp_path: Path) -> None:
+    """A cleanup renames a folder to ``.removing-*.tmp`` and deletes it: thousands of events
+    inside it are dropped in the watcher's process; the rename itself, and everything else,
+    is kept, also under a root whose own path looks like a temp name."""
+    root = tmp_path / ".odd.tmp" / "ws"
+    keep = watching.outside_temp_folders(root)
+    agents = root / "agents"
+    removing = agents / ".removing-alpha-0123.tmp"
+    assert not keep(None, str(removing / "journal.jsonl"))
+    assert not keep(None, str(removing / "logs" / "agent.log"))
+    assert not keep(None, str(agents / "alpha" / ".config.json.123.1.tmp"))  # an atomic write
+    assert keep(None, str(agents / "alpha" / "config.json"))
+    assert keep(None, str(agents / "alpha"))  # the folder renamed away: its removal
+    assert keep(None, str(root / "agents"))
+
+
+def test_folders_gone_in_one_batch_are_one_message(workspace: Path) -> None:
+    from agent_tui.tui.watcher import AgentChanged, AgentRemoved, read_folders
+
+    agents = workspace / "agents"
+    alive = agents / "alive-0123456789ab"
+    alive.mkdir(parents=True)
+    atomic_write_json(alive / "config.json", {"agent_name": "alive"})
+    gone = [agents / f"gone-{n}" for n in range(3)]
+    messages = read_folders([gone[0], alive, gone[1], gone[2]])
+    assert [type(m) for m in messages] == [AgentChanged, AgentRemoved]
+    assert messages[1].folders == gone
