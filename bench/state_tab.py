@@ -172,9 +172,9 @@ async def measure(root: Path, mode: str, steps: int, interval: float, seconds: f
         from agent_tui.tui import state_view
         from agent_tui.workspace import DetailCache, load_conversation, load_detail
 
-        def whole(folder, window, *, cache, redactor):
+        def whole(folder, window, *, cache, redactor, **options):
             redactor.redact(load_conversation(folder))
-            return load_detail(folder, window, cache=DetailCache(), redactor=redactor)
+            return load_detail(folder, window, cache=DetailCache(), redactor=redactor, **options)
 
         state_view.load_detail = whole
     folder = root / "agents" / FOLDER
