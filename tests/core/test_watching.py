@@ -187,3 +187,21 @@ def test_folders_gone_in_one_batch_are_one_message(workspace: Path) -> None:
     messages = read_folders([gone[0], alive, gone[1], gone[2]])
     assert [type(m) for m in messages] == [AgentChanged, AgentRemoved]
     assert messages[1].folders == gone
+
+
+def test_the_folders_a_batch_touches(tmp_path: Path) -> None:
+    from agent_tui.tui.watcher import folders_touched
+
+    agents = tmp_path / "ws" / "agents"
+    paths = {
+        str(agents / "alpha-1" / "config.json"),
+        str(agents / "alpha-1" / "logs" / "agent.log"),
+        str(agents / "beta-2"),
+        str(agents / ".removing-gamma.tmp" / "config.json"),  # a temp folder: not an agent
+        str(tmp_path / "ws" / "elsewhere.txt"),  # outside agents/
+        str(agents) + "//beta-2//state.json",  # not normalized
+    }
+    assert folders_touched(agents, paths) == ({agents / "alpha-1", agents / "beta-2"}, False)
+    assert folders_touched(agents, {str(agents)})[1] is True  # agents/ itself: rescan
+    assert folders_touched(agents, {str(tmp_path / "ws")})[1] is True  # its parent
+    assert folders_touched(agents, {str(tmp_path / "ws" / "agentsX" / "a")}) == (set(), False)
