@@ -321,6 +321,9 @@ class AgentTUI(App[None]):
                     if len(chunk) >= SCAN_BATCH_MAX or time.monotonic() - last > SCAN_BATCH_SECONDS:
                         self.post_message(ScanChunk(chunk))
                         chunk, last = [], time.monotonic()
+            else:  # the first screenful, read above, needs no second read
+                listed = {str(folder) for folder in folders}
+                seen.update(path for path in map(str, early) if path in listed)
             for folder in folders:  # all of them, or what the other processes did not send
                 if str(folder) in seen:
                     continue

@@ -203,6 +203,32 @@ def _refuse_non_regular(name: str, dir_fd: int, path: Path) -> None:
         raise UnsafePathError(path, f"is {describe_mode(info.st_mode)}, not a regular file")
 
 
+def replace_in_folder(folder_fd: int, name: str, data: bytes, *, mode: int, durable: bool) -> None:
+    """Write ``data`` to a unique temp file created ``mode`` with ``O_EXCL|O_NOFOLLOW`` in the
+    folder open at ``folder_fd`` and rename it over ``name`` (whatever ``name`` is: callers
+    that must not replace a link or a FIFO check first). The temp file is removed on failure;
+    ``durable`` fsyncs it before the rename."""
+    tmp = f".{name}.{os.getpid()}.{next(_counter)}{TEMP_SUFFIX}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, mode, dir_fd=folder_fd)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+    except BaseException:
+        try:
+            os.unlink(tmp, dir_fd=folder_fd)
+        except OSError:
+            pass
+        raise
+
+
 def atomic_write_bytes(
     path: os.PathLike[str] | str, data: bytes, *, durable: bool = True, dir_fd: int | None = None
 ) -> int:
@@ -219,25 +245,7 @@ def atomic_write_bytes(
     folder_fd = open_folder(target.parent) if dir_fd is None else dir_fd
     try:
         _refuse_non_regular(name, folder_fd, target)
-        tmp = f".{name}.{os.getpid()}.{next(_counter)}{TEMP_SUFFIX}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(tmp, flags, 0o644, dir_fd=folder_fd)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-        except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=folder_fd)
-            except OSError:
-                pass
-            raise
+        replace_in_folder(folder_fd, name, data, mode=0o644, durable=durable)
         if durable:
             os.fsync(folder_fd)
     finally:

@@ -45,6 +45,7 @@ from agent_tui.format.persistence import (
     open_folder,
     open_regular,
     read_fd,
+    replace_in_folder,
 )
 from agent_tui.format.swarms import ROLLED_BACK
 from agent_tui.workspace.status import ConfigSummary
@@ -66,8 +67,6 @@ _FORMATS = (None, Format.OURS, Format.SWARMS)
 _STATUS_VALUES = tuple(status.value for status in Status)
 _KEY_LEN = 5  # device, inode, size, mtime_ns, ctime_ns
 _ENTRY_LEN = _KEY_LEN + len(ConfigSummary._fields)
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_counter = itertools.count()
 
 # What a scan returns per folder for the index: the number of the old line that still holds
 # (a hit), a new line (parsed now), or None (nothing to keep).
@@ -335,22 +334,7 @@ def _write(path: Path, data: bytes) -> None:
             return
         if stat.S_IMODE(info.st_mode) != 0o700:
             os.fchmod(folder_fd, 0o700)
-        temp = f".{path.name}.{os.getpid()}.{next(_counter)}{TEMP_SUFFIX}"
-        fd = os.open(temp, _TEMP_FLAGS, 0o600, dir_fd=folder_fd)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            os.replace(temp, path.name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-        except BaseException:
-            try:
-                os.unlink(temp, dir_fd=folder_fd)
-            except OSError:
-                pass
-            raise
+        replace_in_folder(folder_fd, path.name, data, mode=0o600, durable=False)
         _remove_stale_temps(folder_fd, f".{path.name}.")
     finally:
         os.close(folder_fd)

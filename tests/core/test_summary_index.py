@@ -514,7 +514,16 @@ def test_names_not_utf8_are_kept_and_names_with_a_newline_read_every_time(
 
 @pytest.fixture
 def restore_zone():
+    """The process's time zone as it was. Restoring ``TZ`` is monkeypatch's job, but its
+    teardown runs after this one: tzset here alone left the test's zone in the C library for
+    every later test of the session (a child process, started with the restored ``TZ``, then
+    read naive swarms times in another zone than its parent)."""
+    saved = os.environ.get("TZ")
     yield
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
     time.tzset()
 
 
