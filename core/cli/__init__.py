@@ -1,4 +1,5 @@
-"""``agent-tui``: the headless commands (ls, show, diff, run, resume, clean, demo, completion).
+"""``agent-tui``: the headless commands (ls, show, diff, run, resume, clean, history, fork,
+search, export, demo, completion).
 
 Start-up cost matters (``agent-tui --help`` must answer in well under 0.3 s): the parser
 (:mod:`agent_tui.cli.parser`) loads only the standard library, and a command's module
@@ -36,6 +37,10 @@ COMMANDS = {
     "run": "run",
     "resume": "run",
     "clean": "clean",
+    "history": "history",
+    "fork": "fork",
+    "search": "search",
+    "export": "export",
     "demo": "demo",
     "completion": "completion",
 }

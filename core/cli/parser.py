@@ -181,6 +181,33 @@ examples:
 Criteria combine: a folder is removed only when it meets every one given. Running agents
 (a live process holds agent.lock) are never removed; links are never followed.
 """,
+    "history": """\
+examples:
+  agent-tui history planner                       every run of the agent, oldest first
+  agent-tui history planner --json | jq '.[-1].status'
+""",
+    "fork": """\
+examples:
+  agent-tui fork planner --step 3                 a new agent: the conversation up to step 3
+  agent-tui fork planner --step 3 --name planner-b --message "Plan it for two people"
+  agent-tui fork planner --step 0 --json          from the task alone; the new folder as JSON
+
+The original agent is never changed. The fork records where it came from (forked_from:
+agent id, folder, step); continue it with: agent-tui resume NEW-NAME
+""",
+    "search": """\
+examples:
+  agent-tui search fsync                          every message that says fsync, in every agent
+  agent-tui search "rate limit" --json --limit 20
+""",
+    "export": """\
+examples:
+  agent-tui export planner                        every run as Markdown, to stdout
+  agent-tui export planner --format html -o planner.html
+  agent-tui export planner --step 4 --format json up to step 4, as JSON
+
+Tool calls and their results are included; secrets are masked as everywhere else.
+""",
     "completion": """\
 examples:
   source <(agent-tui completion bash)             bash, for this shell only
@@ -264,6 +291,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", default="offline/demo", help="model (default: offline/demo)")
     run.add_argument("--name", default="agent", help="agent name (default: agent)")
     run.add_argument("--max-loops", type=_positive, default=3, help="most steps (default: 3)")
+    reuse = run.add_mutually_exclusive_group()
+    reuse.add_argument(
+        "--yes",
+        action="store_true",
+        help="an agent of this name exists: continue it without asking",
+    )
+    reuse.add_argument(
+        "--new",
+        action="store_true",
+        help="an agent of this name exists: start a new agent beside it without asking",
+    )
 
     resume = command("resume", "load an agent's saved state and continue it")
     resume.add_argument("agent", metavar="NAME|PATH", help="agent name, folder name or path")
@@ -294,6 +332,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("--yes", action="store_true", help="really remove (default: dry run)")
     clean.add_argument("--json", action="store_true", help="print the plan/result as JSON")
+
+    history = command("history", "list every run of one agent: task, start, end, status, steps")
+    history.add_argument("agent", metavar="NAME|PATH", help="agent name, folder name or path")
+    history.add_argument("--json", action="store_true", help="print the runs as JSON")
+
+    fork = command("fork", "start a new agent from one agent's conversation up to step N")
+    fork.add_argument("agent", metavar="NAME|PATH", help="agent name, folder name or path")
+    fork.add_argument(
+        "--step", type=_count, required=True, metavar="N", help="keep the conversation to step N"
+    )
+    fork.add_argument("--name", metavar="NEW", help="the new agent's name (default: NAME-fork)")
+    fork.add_argument(
+        "--message", metavar="TEXT", help="replace the last user message up to step N with TEXT"
+    )
+    fork.add_argument("--json", action="store_true", help="print the new agent as JSON")
+
+    search = command("search", "find text in every transcript of every agent")
+    search.add_argument("text", metavar="TEXT", help="words to find (all of them, any case)")
+    search.add_argument(
+        "--limit", type=_positive, default=50, metavar="N", help="most results (default: 50)"
+    )
+    search.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    export = command("export", "write one agent's runs as Markdown, HTML or JSON")
+    export.add_argument("agent", metavar="NAME|PATH", help="agent name, folder name or path")
+    export.add_argument(
+        "--format", choices=("md", "html", "json"), default="md", help="default: md"
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    export.add_argument("--step", type=_count, metavar="N", help="only up to step N")
 
     completion = command("completion", "print a shell completion script for agent-tui")
     completion.add_argument("shell", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")

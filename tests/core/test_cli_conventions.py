@@ -110,6 +110,10 @@ def _not_a_workspace(tmp_path: Path) -> dict[str, Path]:
         ["diff", "a", "--steps", "0", "1"],
         ["resume", "alpha"],
         ["clean", "--older-than", "7d"],
+        ["history", "alpha"],
+        ["fork", "alpha", "--step", "1"],
+        ["search", "word"],
+        ["export", "alpha"],
     ],  # fmt: skip
 )
 def test_a_workspace_that_is_not_a_folder_is_named(
@@ -261,7 +265,10 @@ def test_every_command_and_option_is_in_each_script(tmp_path: Path) -> None:
 
     top, commands = grammar(cli.build_parser())
     names = {command.name for command in commands}
-    assert names == {"ls", "show", "diff", "run", "resume", "clean", "completion", "demo"}
+    assert names == {
+        *("ls", "show", "diff", "run", "resume", "clean", "completion", "demo"),
+        *("history", "fork", "search", "export"),
+    }
     for shell in ("bash", "zsh", "fish"):
         text = _script(shell, tmp_path).read_text()
         for command in commands:
