@@ -15,7 +15,27 @@ if TYPE_CHECKING:
     from agent_tui.workspace import AgentRecord
 
 
-def _describe(record: AgentRecord) -> list[tuple[str, str]]:
+def _usage(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Tokens and cost so far, as the config's metadata counts them (``None``: it does not,
+    as swarms' does not)."""
+    from agent_tui.format.replay import usage_of
+
+    meta = config.get("_autosave_metadata") if config else None
+    usage = meta.get("usage") if isinstance(meta, dict) else None
+    return usage_of(usage) if isinstance(usage, dict) else None
+
+
+def _usage_text(usage: dict[str, Any] | None) -> str:
+    if usage is None:
+        return "-"
+    prompt, completion = usage["prompt_tokens"], usage["completion_tokens"]
+    return (
+        f"{prompt + completion:,} tokens ({prompt:,} prompt, {completion:,} completion), "
+        f"cost ${usage['cost']:.4f}"
+    )
+
+
+def _describe(record: AgentRecord, usage: dict[str, Any] | None) -> list[tuple[str, str]]:
     now = datetime.now().astimezone()
     saved = record.last_autosave
     fields = [
@@ -25,6 +45,7 @@ def _describe(record: AgentRecord) -> list[tuple[str, str]]:
         ("format", record.format),
         ("status", record.status + (f" (held by {record.holder})" if record.holder else "")),
         ("loops", "-" if record.loop_count is None else str(record.loop_count)),
+        ("usage", _usage_text(usage)),
         ("last autosave", f"{saved.isoformat()} ({ago(saved, now)})" if saved else "-"),
         ("model", record.model or "-"),
         ("size", f"{format_bytes(record.size_bytes)} in {plural(record.file_count, 'file')}"),
@@ -71,19 +92,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     # Foreign files (swarms keeps API keys in config.json and error.txt) must not leak onto a
     # screen or a log: everything printed is masked with what this agent's files hold.
     mask = masker(config)
+    usage = _usage(config)
     config, conversation = mask.redact(config), mask.redact(conversation)
     unreadable = [mask.redact_text(problem) for problem in unreadable]
     if args.json:
         write_json(
             {
                 "record": mask.redact(record.to_dict()),
+                "usage": usage,
                 "config": config,
                 "conversation": conversation,
                 "unreadable": unreadable,
             }
         )
         return 0
-    described = [(key, mask.redact_text(value)) for key, value in _describe(record)]
+    described = [(key, mask.redact_text(value)) for key, value in _describe(record, usage)]
     width = max(len(k) for k, _ in described)
     for key, value in described:
         print(f"{key + ':':<{width + 2}}{printable(value)}")
