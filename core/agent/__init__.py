@@ -371,3 +371,43 @@ class Agent:
         """
         loading.load(self._home, self._state, self._redactor, path, verbose=self.verbose)
         return self.state()
+
+    def fork(self, step: int, name: str | None = None, message: str | None = None) -> Agent:
+        """A new agent whose conversation is this one's after step ``step`` (0: the first task
+        alone), in a new folder beside this one's, which is never changed. ``name``: the new
+        agent's (default ``NAME-fork``, ``NAME-fork-2``...); ``message`` replaces the last user
+        message up to that step. Returns the new agent, loaded from its folder with this one's
+        settings and tools: ``run()`` continues it there (its folder: ``state_path.parent``).
+
+        Raises :class:`agent_tui.agent.fork.ForkError` (no such step, swarms, a name in use)
+        or :class:`~agent_tui.format.persistence.WorkspaceFileError` (a file of this agent's
+        folder that is not safe to read); see :func:`agent_tui.agent.fork.fork_agent`.
+        """
+        from agent_tui.agent.fork import fork_agent
+
+        made = fork_agent(self._get_agent_workspace_dir(), step, name=name, message=message)
+        settings = self._model_settings
+        child = Agent(
+            model_name=self.model_name,
+            agent_name=made.agent_name,
+            max_loops=self.max_loops,
+            id=made.agent_id,
+            autosave=self.autosave,
+            verbose=self.verbose,
+            system_prompt=self.system_prompt,
+            tools=[tool.func for tool in self._tools],
+            agent_description=self.agent_description,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            retry_backoff=settings.retry_backoff,
+            api_key=settings.api_key,
+            api_base=self.api_base,
+            workspace_dir=made.folder.parent.parent,
+            streaming_callback=self.streaming_callback,
+            on_event=self.on_event,
+            **self.extra,
+        )
+        child.load(made.folder)
+        return child
