@@ -261,7 +261,7 @@ def test_run_model_error_is_one_line(workspace: Path, capsys: pytest.CaptureFixt
 def test_run_busy_workspace(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = write_ours(workspace, "busy", status="running")
     with WorkspaceLock(folder):
-        code, _, err = run_cli(capsys, "run", "t", "--name", "busy")
+        code, _, err = run_cli(capsys, "run", "t", "--name", "busy", "--yes")
     assert_one_line_error(code, err, "is in use by another live process")
 
 

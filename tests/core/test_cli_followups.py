@@ -175,7 +175,14 @@ def test_a_real_run_says_one_tool_call_and_one_step(child_env: dict[str, str]) -
     assert "   step 3 saved (0 tool calls)\n" in done.stderr
     assert "-- run completed after 3 steps\n" in done.stderr
     once = agent_tui(
-        "run", "x", "--model", "offline/demo?tool_steps=0", "--max-loops", "1", env=child_env
+        "run",
+        "x",
+        "--model",
+        "offline/demo?tool_steps=0",
+        "--max-loops",
+        "1",
+        "--yes",
+        env=child_env,
     )
     assert once.returncode == 0, once.stderr
     assert "   step 1 saved (0 tool calls)\n" in once.stderr
