@@ -19,19 +19,20 @@ message may carry a secret), never unmasked.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent_tui.agent.run_state import now
+from agent_tui.agent.autosaver import Autosaver
+from agent_tui.agent.events import Events
+from agent_tui.agent.home import Home
+from agent_tui.agent.run_state import RunState, now
 from agent_tui.format import replay
 from agent_tui.format.journal import read_journal
 from agent_tui.format.layout import (
     CONFIG_NAME,
     JOURNAL_NAME,
-    SCHEMA_VERSION,
     SETTLED,
     Format,
     Kind,
@@ -140,55 +141,35 @@ def fork_agent(
     redactor = Redactor()
     redactor.learn(config)
     status = rebuilt.status if rebuilt.status in SETTLED else Status.COMPLETED
-    error = rebuilt.error if status == Status.ERROR else None
-    usage = replay.usage_of(rebuilt.usage)
+    state = RunState(
+        conversation=rebuilt.conversation,
+        tool_results=rebuilt.tool_results,
+        memory=rebuilt.memory,
+        usage=replay.usage_of(rebuilt.usage),
+        status=status,
+        error=rebuilt.error if status == Status.ERROR else None,
+        loop_count=step,
+        task=rebuilt.task,
+        tasks=rebuilt.tasks,
+        journal_seq=records[-1]["seq"],
+    )
 
     def documents(agent_name: str, agent_id: str) -> dict[str, bytes]:
+        # The documents an agent of that name and id would autosave, by the one owner of
+        # their layout (the autosaver), plus where the fork came from.
         own = {**settings, "agent_name": agent_name}
         if "agent_id" in own:
             own["agent_id"] = agent_id
-        state = {
-            "schema_version": SCHEMA_VERSION,
-            "format": Format.OURS,
-            "agent_id": agent_id,
-            "agent_name": agent_name,
-            "saved_at": now(),
-            "status": status,
-            "error": error,
-            "loop_count": step,
-            "task": rebuilt.task,
-            "tasks": rebuilt.tasks,
-            "conversation": rebuilt.conversation,
-            "tool_results": rebuilt.tool_results,
-            "memory": rebuilt.memory,
-            "usage": usage,
-            "config": own,
-            "journal_seq": records[-1]["seq"],
-        }
-        metadata = {
-            "timestamp": now(),
-            "loop_count": step,
-            "agent_id": agent_id,
-            "agent_name": agent_name,
-            "schema_version": SCHEMA_VERSION,
-            "format": Format.OURS,
-            "status": status,
-            "run_id": None,
-            "pid": os.getpid(),
-            "hostname": socket.gethostname(),
-            "started_at": None,
-            "state_file": state_file_name(agent_name),
-            "error": error,
-            "usage": usage,
-            "autosave_failures": 0,
-            "forked_from": forked_from,
-        }
+        home = Home(agent_name, agent_id, None)
+        saver = Autosaver(True, home, state, redactor, Events(None, False), lambda: own)
+        config_document = saver.config_document()
+        config_document["_autosave_metadata"]["forked_from"] = forked_from
         journal = b"".join(dumps(redactor.redact(r), indent=False) + b"\n" for r in records)
         # In the order written: the config last, so a reader that sees it sees a whole agent.
         return {
             JOURNAL_NAME: journal,
-            state_file_name(agent_name): dumps(redactor.redact(state)),
-            CONFIG_NAME: dumps(redactor.redact({**own, "_autosave_metadata": metadata})),
+            state_file_name(agent_name): dumps(redactor.redact(saver.state_document())),
+            CONFIG_NAME: dumps(config_document),
         }
 
     folder, agent_name, agent_id = _write_new_folder(

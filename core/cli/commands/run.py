@@ -90,7 +90,7 @@ def _reuse(args: argparse.Namespace, folder: Path) -> str | None:
         return "continue"
     if args.new:
         return "new"
-    if sys.stdin.isatty() and sys.stderr.isatty():
+    if all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stderr)):
         return ask_reuse(args.name, folder, sys.stdin, sys.stderr)
     return None
 
