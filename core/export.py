@@ -167,7 +167,9 @@ def _calls(message: dict[str, Any]) -> list[tuple[str, str, str]]:
     for call in message.get("tool_calls") or []:
         if not isinstance(call, dict):
             continue
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
+        function = call.get("function")
+        if not isinstance(function, dict):
+            function = {}
         arguments = function.get("arguments")
         calls.append(
             (str(function.get("name") or "-"), str(call.get("id") or "-"), _pretty(arguments))
@@ -178,7 +180,7 @@ def _calls(message: dict[str, Any]) -> list[tuple[str, str, str]]:
 def _pretty(arguments: object) -> str:
     if isinstance(arguments, str):
         try:
-            arguments = orjson.loads(arguments)
+            return dumps(orjson.loads(arguments)).decode("utf-8", "replace")
         except orjson.JSONDecodeError:
             return arguments
     return dumps(arguments).decode("utf-8", "replace")

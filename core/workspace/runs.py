@@ -73,7 +73,7 @@ class Run:
 
     def to_dict(self, *, messages: bool = False) -> dict[str, Any]:
         """The run as plain data (JSON-ready); with its messages when ``messages``."""
-        document = {
+        document: dict[str, Any] = {
             "run_id": self.run_id,
             "task": self.task,
             "started": self.started,

@@ -340,3 +340,21 @@ def test_hostile_names_and_tasks_print_as_one_inert_line(
     assert lines[1].endswith("…") and "line one line two" in lines[1]
     (run,) = history_json(child_env, str(folder))
     assert run["task"] == task  # JSON keeps the text whole; its escapes are JSON escapes
+
+
+def test_show_prints_what_the_agent_spent(workspace: Path, child_env: dict[str, str]) -> None:
+    folder = resumed_agent(child_env, workspace, "spender")
+    usage = json.loads((folder / "config.json").read_text())["_autosave_metadata"]["usage"]
+    total = usage["prompt_tokens"] + usage["completion_tokens"]
+    assert total == sum(run.total_tokens or 0 for run in read_runs(folder).runs)
+    done = agent_tui("show", "spender", env=child_env)
+    assert done.returncode == 0, done.stderr
+    expected = (
+        f"usage:         {total:,} tokens ({usage['prompt_tokens']:,} prompt, "
+        f"{usage['completion_tokens']:,} completion), cost ${usage['cost']:.4f}\n"
+    )
+    assert expected in done.stdout
+    shown = json.loads(agent_tui("show", "spender", "--json", env=child_env).stdout)
+    assert shown["usage"] == usage
+    write_swarms(workspace, "Bond-Agent")
+    assert "\nusage:         -\n" in agent_tui("show", "Bond-Agent", env=child_env).stdout
