@@ -111,10 +111,12 @@ def fork_agent(
     """
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise ForkError(f"the step must be a whole number >= 0, got {step!r}")
+    if message is not None and not message.strip():
+        raise ForkError("the replacement message is empty: say what the user asks instead")
     source = Path(os.path.abspath(source))
     config = _source_config(source)
     settings = {k: v for k, v in config.items() if k != "_autosave_metadata"}
-    meta = config.get("_autosave_metadata")
+    meta: dict[str, Any] = config["_autosave_metadata"]  # an object: _source_config checked
     source_name = _text(settings.get("agent_name")) or _text(meta.get("agent_name")) or "agent"
     source_id = _text(meta.get("agent_id")) or _text(settings.get("agent_id"))
     records = _records_to(source, step)

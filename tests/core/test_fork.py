@@ -196,6 +196,21 @@ def test_a_replaced_message_is_redacted(
         assert secret.encode() not in path.read_bytes(), path.name
 
 
+def test_a_hostile_name_stays_one_folder_in_the_workspace(workspace: Path, planner: Path) -> None:
+    made = fork_agent(planner, 1, name="../../etc/passwd\x00")
+    assert made.folder.parent == workspace / "agents"
+    assert made.agent_name == "../../etc/passwd\x00"
+    assert read_agent(made.folder).name == made.agent_name
+
+
+def test_an_empty_message_or_a_negative_step_is_refused(workspace: Path, planner: Path) -> None:
+    with pytest.raises(ForkError, match="message is empty"):
+        fork_agent(planner, 1, message="  ")
+    with pytest.raises(ForkError, match="whole number"):
+        fork_agent(planner, -1)
+    assert agents(workspace) == [planner.name]
+
+
 # ------------------------------------------------------------------------- the CLI
 def test_a_step_beyond_the_end_names_the_last_step(
     workspace: Path, planner: Path, capsys: pytest.CaptureFixture[str]
