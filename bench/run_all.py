@@ -33,6 +33,7 @@ EXPECTED = [
     "startup",
     "swarms_compare",
     "workspaces",
+    "search",
     "watch_latency",
     "state_tab",
     "fleet",
