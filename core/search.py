@@ -131,9 +131,12 @@ def search(
     """The newest ``limit`` messages of every agent under ``<root>/agents`` that hold every
     word of ``text`` (any case; punctuation separates words and is never query syntax).
 
-    The index is brought up to date first: ``on_progress(done, total)`` is called as the
-    folders that changed (all of them, the first time) are read. Raises
-    :class:`WorkspaceFileError` only when ``<root>/agents`` exists but cannot be listed.
+    The index is brought up to date first: ``on_progress(done, total)`` is called before
+    each batch of :data:`BATCH` folders that changed (all of them, the first time) is read,
+    and once at the end; an exception it raises stops the search there (a worker cancelled),
+    keeping the batches already read for the next one. Safe to call from any thread: each
+    call has its own connection. Raises :class:`WorkspaceFileError` only when
+    ``<root>/agents`` exists but cannot be listed.
     """
     terms = query_terms(text)
     if not terms or limit <= 0:
@@ -143,19 +146,28 @@ def search(
     if not names:
         return []
     redactor = Redactor()
-    # Found corrupt while in use: a new file, then (should that fail too) one in memory.
-    for attempt in range(3):
-        index = SearchIndex.open(agents, in_memory=attempt == 2)
+    in_memory = discarded = False
+    while True:
+        index = SearchIndex.open(agents, in_memory=in_memory)
         try:
             index.refresh(names, redactor, on_progress)
             return index.query(terms, limit, names, redactor)
-        except sqlite3.DatabaseError:
-            if attempt == 2:
+        except sqlite3.DatabaseError as exc:
+            if index.path is None:
                 raise
-            index.discard()
+            if _busy(exc):  # held by another process longer than BUSY_TIMEOUT_S: left to it
+                in_memory = True
+            else:  # found corrupt while in use: a new file, then one in memory
+                index.discard()
+                in_memory, discarded = discarded, True
         finally:
             index.close()
-    return []
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    """Whether ``exc`` says another connection holds the database (not that it is bad)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -313,9 +325,11 @@ class SearchIndex:
                 connection = _connect(path)
                 _check(connection, where)
                 return cls(where, connection, path)
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
                 if connection is not None:
                     connection.close()
+                if _busy(exc):
+                    break  # another process holds it: this search uses one in memory
                 _remove(path)  # corrupt, foreign or another version's: a new file
                 if not _prepare_file(path):
                     path = None

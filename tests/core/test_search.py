@@ -465,3 +465,89 @@ def test_results_equal_a_brute_force_scan(tmp_path: Path, settled: None) -> None
             tmp_path, query, newest
         ), query
     assert len(search(tmp_path, "ant", limit=3)) == 3
+
+
+# ------------------------------------------------------------------ progress, cancel, busy
+class Cancelled(Exception):
+    pass
+
+
+def test_a_raising_progress_callback_stops_and_keeps_what_was_read(
+    tmp_path: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_module, "BATCH", 2)
+    for n in range(5):
+        write_agent(tmp_path, f"agent{n}", ["task", f"answer {n}"])
+    seen: list[tuple[int, int]] = []
+
+    def cancel(done: int, total: int) -> None:
+        seen.append((done, total))
+        if done >= 4:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        search(tmp_path, "answer", on_progress=cancel)
+    assert seen == [(0, 5), (2, 5), (4, 5)]
+    read = search_module._read_messages
+    calls: list[Path] = []
+    monkeypatch.setattr(search_module, "_read_messages", lambda f, r: calls.append(f) or read(f, r))
+    assert len(search(tmp_path, "answer")) == 5
+    assert len(calls) == 1  # the batch it stopped before
+
+
+def test_an_index_held_by_another_process_is_left_to_it(
+    tmp_path: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_agent(tmp_path, "alpha", ["task", "a walrus"])
+    assert search(tmp_path, "walrus")
+    [path, *_] = index_files(tmp_path)
+    inode = path.stat().st_ino
+    monkeypatch.setattr(search_module, "BUSY_TIMEOUT_S", 0.1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("INSERT INTO meta (key, value) VALUES ('held', 'by a test')")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        write_agent(tmp_path, "beta", ["task", "a walrus too"])
+        assert {h.agent for h in search(tmp_path, "walrus")} == {"alpha", "beta"}
+        assert path.stat().st_ino == inode
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert {h.agent for h in search(tmp_path, "walrus")} == {"alpha", "beta"}
+    assert path.stat().st_ino == inode
+    with sqlite3.connect(path) as db:  # the same file, not one made anew
+        assert db.execute("SELECT value FROM meta WHERE key = 'held'").fetchall() == [
+            ("by a test",)
+        ]
+
+
+def test_the_cli_shows_progress_only_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+    import sys
+
+    for n in range(210):
+        write_agent(tmp_path / "ws", f"agent{n}", ["task", f"answer {n}"])
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache-tty")}
+    argv = [sys.executable, "-m", "agent_tui.cli", "search", "answer", "--limit", "1"]
+    argv += ["--workspace", str(tmp_path / "ws")]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "" and len(done.stdout.splitlines()) == 1
+
+    shutil.rmtree(tmp_path / "cache-tty")
+    master, slave = pty.openpty()
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    out, _ = child.communicate(timeout=120)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert child.returncode == 0 and len(out.splitlines()) == 1
+    assert b"indexing 0/210 agent folders" in shown
+    assert shown.endswith(b"\r") and b"\n" not in shown
