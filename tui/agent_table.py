@@ -1,4 +1,5 @@
-"""The workspace list: one row per agent folder, drawn only where it is on screen.
+"""The workspace tree: one row per agent folder, drawn only where it is on screen, and under an
+agent opened with enter or the right arrow, the files in its folder.
 
 A line-API view over a :class:`~agent_tui.tui.row_order.RowOrder` (the keys in sort order),
 not a ``DataTable``: however many folders there are, a frame draws the rows in view, and a
@@ -7,6 +8,13 @@ visible. A new sort or filter of a large list is arranged in a thread from a sna
 the old order stays on screen and keeps taking updates; the changes made meanwhile are applied
 to the new order when it arrives. The order is :mod:`agent_tui.listing`'s, the one
 ``agent-tui ls`` uses.
+
+An opened agent's files are lines under its row, not rows of the order: the cursor is an agent
+row and, when it is on one of those lines, the file (:attr:`AgentTable.selected_file`). Few
+agents are open at once, so a screen line is found from the open agents' rows
+(:meth:`AgentTable._spans`) without touching the order. The table never reads the disk: it
+asks for a listing (:class:`AgentTable.Opened`) and the app gives it one
+(:meth:`AgentTable.set_files`) from a worker, again whenever the watcher sees the folder change.
 """
 
 from __future__ import annotations
@@ -16,21 +24,32 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events, work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 
-from agent_tui.tui.display import Clock, age_text, loops_text, size_text, status_badge, utc_now
+from agent_tui.tui.display import (
+    Clock,
+    age_text,
+    loops_text,
+    size_text,
+    status_badge,
+    utc_now,
+)
 from agent_tui.tui.line_view import LineView
 from agent_tui.tui.row_order import Haystacks, RowOrder, arrange, refine
+from agent_tui.units import format_bytes, format_span
 from agent_tui.workspace import AgentRecord
+from agent_tui.workspace.files import FileEntry, FileListing
 
 # key, header, width (0: the rest of the width, at least NAME_MIN), right-aligned
 COLUMNS = (("status", "status", 12, False), ("name", "agent", 0, False),
@@ -59,6 +78,45 @@ def cells(record: AgentRecord, now: datetime) -> dict[str, Text]:
         "age": Text(age_text(record, now)),
         "size": Text(size_text(record)),
     }
+
+
+KIND_MARKS = {"folder": "▸ ", "link": "→ ", "fifo": "| ", "socket": "= ", "device": "# "}
+LISTING = "listing..."
+
+
+def file_cells(entry: FileEntry, now: datetime) -> dict[str, Text]:
+    """The line of one file under its agent, in the agent columns: name indented by depth,
+    a mark for what is not a plain file, its size and age."""
+    mark = KIND_MARKS.get(entry.kind, "")
+    name = Text("  " * (entry.depth + 1) + mark, style="dim", no_wrap=True, overflow="ellipsis")
+    name.append(entry.name + ("/" if entry.kind == "folder" else ""))
+    moment = datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=now.tzinfo)
+    size = "" if entry.kind == "folder" else format_bytes(entry.size)
+    kind = "" if entry.kind in ("file", "folder") else entry.kind
+    return {
+        "status": Text(kind, style="dim"),
+        "name": name,
+        "loops": Text(""),
+        "age": Text(format_span(now - moment)),
+        "size": Text(size),
+    }
+
+
+def note_cells(note: str, depth: int = 1) -> dict[str, Text]:
+    blank = Text("")
+    line = Text("  " * depth + note, style="dim italic", no_wrap=True, overflow="ellipsis")
+    return {"status": blank, "name": line, "loops": blank, "age": blank, "size": blank}
+
+
+def child_lines(listing: FileListing | None) -> list[FileEntry | str]:
+    """The lines under an opened agent: its files, then what could not be shown."""
+    if listing is None:
+        return [LISTING]
+    lines: list[FileEntry | str] = list(listing.entries)
+    if listing.more:
+        lines.append(f"... {listing.more:,} more not listed")
+    lines.extend(listing.problems[:3])
+    return lines or ["(no files)"]
 
 
 def widths(total: int) -> list[int]:
@@ -160,14 +218,21 @@ class AgentTable(LineView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "scroll_top", "First", show=False),
         Binding("end,G", "scroll_bottom", "Last", show=False),
+        Binding("enter", "toggle_open", "Files", show=False),
+        Binding("right", "open", "Open", show=False),
+        Binding("left", "close", "Close", show=False),
+        Binding("e", "edit_file", "Edit", show=False),
+        Binding("o", "page_file", "Pager", show=False),
     ]
 
     @dataclass
     class Highlighted(Message):
-        """The cursor is on another agent (``key``: its folder path; ``None``: no rows)."""
+        """The cursor is on another agent (``key``: its folder path; ``None``: no rows) or on
+        another of its files (``file``: the entry; ``None`` on the agent's own row)."""
 
         table: AgentTable
         key: str | None
+        file: FileEntry | None = None
 
         @property
         def control(self) -> AgentTable:
@@ -178,6 +243,30 @@ class AgentTable(LineView, can_focus=True):
         """A new sort or filter is in place (it may have been arranged in a thread)."""
 
         table: AgentTable
+
+        @property
+        def control(self) -> AgentTable:
+            return self.table
+
+    @dataclass
+    class Opened(Message):
+        """An agent was opened: its files are wanted (:meth:`AgentTable.set_files`)."""
+
+        table: AgentTable
+        key: str
+
+        @property
+        def control(self) -> AgentTable:
+            return self.table
+
+    @dataclass
+    class FileCommand(Message):
+        """``e`` or ``o`` on a file: open it outside the app (``command``: edit or page)."""
+
+        table: AgentTable
+        folder: Path
+        file: FileEntry
+        command: str
 
         @property
         def control(self) -> AgentTable:
@@ -203,7 +292,9 @@ class AgentTable(LineView, can_focus=True):
         self.every = RowOrder(self.hay)  # every record, in the current order
         self.shown = self.every  # those that pass the filter (the same object when none)
         self.cursor_row = 0
-        self._highlighted: str | None = None  # the key last announced as highlighted
+        self.cursor_child: int | None = None  # the line under the cursor's agent, if on one
+        self.opened: dict[str, list[FileEntry | str]] = {}  # agent key -> lines under it
+        self._highlighted: tuple[str | None, FileEntry | None] = (None, None)  # last announced
         self._generation = 0  # of the latest rearrangement asked for
         self._pending = False  # a thread is arranging; changes meanwhile go to _changed
         self._changed: set[str] = set()
@@ -244,9 +335,98 @@ class AgentTable(LineView, can_focus=True):
             return None
         return self.shown.key_at(min(self.cursor_row, len(self.shown) - 1))
 
+    @property
+    def selected_file(self) -> FileEntry | None:
+        """The file under the cursor (``None`` on an agent's row, or a note line)."""
+        key = self.selected_key
+        if key is None or self.cursor_child is None:
+            return None
+        lines = self.opened.get(key, [])
+        if self.cursor_child >= len(lines):
+            return None
+        line = lines[self.cursor_child]
+        return line if isinstance(line, FileEntry) else None
+
     def row_of(self, key: str) -> int | None:
         """The row ``key`` is shown at, or ``None``."""
         return self.shown.row_of(key)
+
+    # The files of opened agents.
+
+    def open_agent(self, key: str) -> None:
+        """Show the files of ``key`` under its row (asked for with :class:`Opened`)."""
+        if key in self.opened or key not in self.records:
+            return
+        self.opened[key] = [LISTING]
+        self.post_message(self.Opened(self, key))
+        self._moved()
+
+    def close_agent(self, key: str) -> None:
+        if self.opened.pop(key, None) is None:
+            return
+        if self.selected_key == key:
+            self.cursor_child = None
+        self._moved()
+
+    def set_files(self, key: str, listing: FileListing) -> None:
+        """The listing of an opened agent's folder (a newer one replaces it; the cursor stays
+        on the file it was on when that file is still there)."""
+        if key not in self.opened:
+            return
+        on_file = self.selected_file if self.selected_key == key else None
+        lines = child_lines(listing)
+        self.opened[key] = lines
+        if self.selected_key == key and self.cursor_child is not None:
+            if on_file is not None:
+                found = next(
+                    (
+                        i
+                        for i, e in enumerate(lines)
+                        if isinstance(e, FileEntry) and e.rel == on_file.rel
+                    ),
+                    None,
+                )
+                self.cursor_child = (
+                    found if found is not None else min(self.cursor_child, len(lines) - 1)
+                )
+            else:
+                self.cursor_child = min(self.cursor_child, len(lines) - 1)
+        self._moved()
+
+    def _spans(self) -> list[tuple[int, str, int]]:
+        """(row, key, lines under it) of each opened agent shown, top to bottom."""
+        spans = []
+        for key, lines in self.opened.items():
+            row = self.shown.row_of(key)
+            if row is not None:
+                spans.append((row, key, len(lines)))
+        spans.sort()
+        return spans
+
+    @property
+    def line_count(self) -> int:
+        """Lines of the tree under the header: rows and the files of opened agents."""
+        return len(self.shown) + sum(n for _, _, n in self._spans())
+
+    def line_of(self, row: int, child: int | None = None) -> int:
+        """The tree line of agent ``row`` (or of line ``child`` under it)."""
+        before = sum(n for r, _, n in self._spans() if r < row)
+        return row + before + (0 if child is None else child + 1)
+
+    def at_line(self, line: int) -> tuple[int, int | None]:
+        """(agent row, line under it or ``None``) of tree line ``line``."""
+        offset = 0
+        for row, _, n in self._spans():
+            if line <= row + offset:
+                break
+            if line <= row + offset + n:
+                return row, line - offset - row - 1
+            offset += n
+        return line - offset, None
+
+    @property
+    def cursor_line(self) -> int:
+        return self.line_of(self.cursor_row, self.cursor_child)
 
     def cell(self, key: str, column: str) -> Text:
         """What the row of ``key`` shows in ``column`` (as drawn, before it is fitted)."""
@@ -293,6 +473,7 @@ class AgentTable(LineView, can_focus=True):
                 continue
             self.status_counts[record.status] -= 1
             self.hay.pop(key, None)
+            self.opened.pop(key, None)
             if self._pending:
                 self._changed.add(key)
             self.every.discard(key)
@@ -359,63 +540,116 @@ class AgentTable(LineView, can_focus=True):
         selected = self.selected_key
         self.every, self.shown = every, shown
         row = shown.row_of(selected) if selected is not None else None
+        if row is None:
+            self.cursor_child = None
         self._moved(row if row is not None else min(self.cursor_row, max(0, len(shown) - 1)))
 
     def _moved(self, row: int | None = None) -> None:
         """Rows came, went or moved: keep the cursor on its agent, redraw, announce."""
         if row is None:
-            selected = self._highlighted
+            selected = self._highlighted[0]
             found = self.shown.row_of(selected) if selected is not None else None
+            if found is None:
+                self.cursor_child = None
             row = found if found is not None else self.cursor_row
         self.cursor_row = max(0, min(row, len(self.shown) - 1))
-        self.virtual_size = Size(self.size.width, len(self.shown) + 1)
+        if self.cursor_child is not None and self.selected_key not in self.opened:
+            self.cursor_child = None
+        self.virtual_size = Size(self.size.width, self.line_count + 1)
         self._scroll_cursor_visible()
         self.refresh()
         self._announce()
 
     def _announce(self) -> None:
-        key = self.selected_key
-        if key != self._highlighted:
-            self._highlighted = key
-            self.post_message(self.Highlighted(self, key))
+        now = (self.selected_key, self.selected_file)
+        if now != self._highlighted:
+            self._highlighted = now
+            self.post_message(self.Highlighted(self, *now))
 
     # The cursor.
 
-    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
-        """Put the cursor on ``row`` (clamped to the rows shown)."""
-        old = self.cursor_row
+    def move_cursor(self, row: int, *, scroll: bool = True, child: int | None = None) -> None:
+        """Put the cursor on ``row`` (clamped to the rows shown), or on line ``child`` under
+        it when it is open."""
+        old = self.cursor_line
         self.cursor_row = max(0, min(row, len(self.shown) - 1))
-        self._refresh_row(old)
-        self._refresh_row(self.cursor_row)
+        lines = self.opened.get(self.selected_key or "")
+        self.cursor_child = None if child is None or not lines else min(child, len(lines) - 1)
+        self._refresh_line(old)
+        self._refresh_line(self.cursor_line)
         if scroll:
             self._scroll_cursor_visible()
         self._announce()
 
+    def move_to_line(self, line: int, *, scroll: bool = True) -> None:
+        line = max(0, min(line, self.line_count - 1))
+        self.move_cursor(*self.at_line(line)[:1], scroll=scroll, child=self.at_line(line)[1])
+
     def _scroll_cursor_visible(self) -> None:
         rows = max(1, self.scrollable_content_region.height - 1)  # under the header
         top = int(self.scroll_y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + rows:
-            self.scroll_to(y=self.cursor_row - rows + 1, animate=False, immediate=True)
+        line = self.cursor_line
+        if line < top:
+            self.scroll_to(y=line, animate=False, immediate=True)
+        elif line >= top + rows:
+            self.scroll_to(y=line - rows + 1, animate=False, immediate=True)
 
     def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
+        self.move_to_line(self.cursor_line - 1)
 
     def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
+        self.move_to_line(self.cursor_line + 1)
 
     def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
+        self.move_to_line(self.cursor_line - max(1, self.scrollable_content_region.height - 2))
 
     def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
+        self.move_to_line(self.cursor_line + max(1, self.scrollable_content_region.height - 2))
 
     def action_scroll_top(self) -> None:
         self.move_cursor(0)
 
     def action_scroll_bottom(self) -> None:
-        self.move_cursor(len(self.shown) - 1)
+        self.move_to_line(self.line_count - 1)
+
+    def action_toggle_open(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        if key in self.opened and self.cursor_child is None:
+            self.close_agent(key)
+        else:
+            self.open_agent(key)
+
+    def action_open(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        if key in self.opened:
+            self.action_cursor_down()  # into its files, as a file manager's tree does
+        else:
+            self.open_agent(key)
+
+    def _file_command(self, command: str) -> None:
+        entry, key = self.selected_file, self.selected_key
+        if entry is None or key is None:
+            raise SkipAction()  # not on a file: the key is the app's (e: earlier messages)
+        self.post_message(self.FileCommand(self, Path(key), entry, command))
+
+    def action_edit_file(self) -> None:
+        self._file_command("edit")
+
+    def action_page_file(self) -> None:
+        self._file_command("page")
+
+    def action_close(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        if self.cursor_child is not None:
+            self.move_cursor(self.cursor_row)  # back to the agent's row
+        else:
+            self.close_agent(key)
 
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
@@ -423,9 +657,9 @@ class AgentTable(LineView, can_focus=True):
             if column is not None:
                 self.post_message(self.HeaderClicked(self, column))
             return
-        row = int(self.scroll_y) + event.y - 1
-        if 0 <= row < len(self.shown):
-            self.move_cursor(row, scroll=False)
+        line = int(self.scroll_y) + event.y - 1
+        if 0 <= line < self.line_count:
+            self.move_to_line(line, scroll=False)
 
     def _column_at(self, x: int) -> str | None:
         left = 0
@@ -440,13 +674,16 @@ class AgentTable(LineView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._widths = widths(self.scrollable_content_region.width)
         self._rows.clear()
-        self.virtual_size = Size(self.size.width, len(self.shown) + 1)
+        self.virtual_size = Size(self.size.width, self.line_count + 1)
         self._scroll_cursor_visible()
 
     def refresh_ages(self) -> None:
         """Redraw the rows in view whose age text changed (the others are left alone)."""
         now = self.clock()
         for y, key in self._rows_in_view():
+            if key is None:  # a file's line: few are in view, each drawn again
+                self.refresh(Region(0, y, self.size.width, 1))
+                continue
             cached = self._rows.get(key)
             if cached is None or age_text(cached[0], now) != cached[1]:
                 self.refresh(Region(0, y, self.size.width, 1))
@@ -455,28 +692,39 @@ class AgentTable(LineView, can_focus=True):
         """Redraw the row of ``key`` if it is in view."""
         row = self.shown.row_of(key)
         if row is not None:
-            self._refresh_row(row)
+            self._refresh_line(self.line_of(row))
 
-    def _refresh_row(self, row: int) -> None:
-        y = row - int(self.scroll_y) + 1
+    def _refresh_line(self, line: int) -> None:
+        y = line - int(self.scroll_y) + 1
         if 1 <= y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 
-    def _rows_in_view(self) -> list[tuple[int, str]]:
+    def _rows_in_view(self) -> list[tuple[int, str | None]]:
+        """(screen line, agent key, or ``None`` for a file's line) of each line in view."""
         top = int(self.scroll_y)
-        end = min(len(self.shown), top + self.scrollable_content_region.height - 1)
-        return [(row - top + 1, self.shown.key_at(row)) for row in range(top, end)]
+        end = min(self.line_count, top + self.scrollable_content_region.height - 1)
+        if not self.opened:
+            return [(line - top + 1, self.shown.key_at(line)) for line in range(top, end)]
+        view = []
+        for line in range(top, end):
+            row, child = self.at_line(line)
+            view.append((line - top + 1, self.shown.key_at(row) if child is None else None))
+        return view
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
             return self._header(width)
-        row = int(self.scroll_y) + y - 1
+        line = int(self.scroll_y) + y - 1
+        row, child = self.at_line(line) if self.opened else (line, None)
         if row >= len(self.shown):
             return Strip.blank(width, self.line_style)
         key = self.shown.key_at(row)
-        strip = self._row_strip(key, self.records[key], width)
-        if row == self.cursor_row:
+        if child is None:
+            strip = self._row_strip(key, self.records[key], width)
+        else:
+            strip = self._child_strip(self.opened[key][child], width)
+        if row == self.cursor_row and child == self.cursor_child:
             cursor = self.get_component_rich_style("agent-table--cursor")
             return strip.apply_style(self.line_style + cursor)
         return strip.apply_style(self.line_style)
@@ -485,12 +733,20 @@ class AgentTable(LineView, can_focus=True):
         now = self.clock()
         age = age_text(record, now)
         cached = self._rows.get(key)
-        if cached is not None and cached[0] is record and cached[1] == age and cached[2] == width:
+        # The width is negative for an opened agent: its row carries the open mark.
+        shape = -width if key in self.opened else width
+        if cached is not None and cached[0] is record and cached[1] == age and cached[2] == shape:
             return cached[3]
         row = cells(record, now)
+        if key in self.opened:
+            row["name"] = Text("▾ ", style="dim").append_text(row["name"])
         strip = self._line([row[key] for key, *_ in COLUMNS], width)
-        self._rows[key] = (record, age, width, strip)
+        self._rows[key] = (record, age, shape, strip)
         return strip
+
+    def _child_strip(self, entry: FileEntry | str, width: int) -> Strip:
+        row = note_cells(entry) if isinstance(entry, str) else file_cells(entry, self.clock())
+        return self._line([row[key] for key, *_ in COLUMNS], width)
 
     def _header(self, width: int) -> Strip:
         arrow = " ▲" if self.reverse else " ▼"

@@ -1,7 +1,8 @@
 """agent-tui: the live workspace browser and runner.
 
-Left, every agent folder of the workspace with its status, loop count, age and size; right,
-tabs for the selected agent (Config, State, Diff) and the Run tab, where runs started here
+Left, the workspace as a tree: every agent folder with its status, loop count, age and size,
+and under an opened agent the files in its folder; right, tabs for the selected agent (Config,
+State, Diff), the File tab for the file picked in the tree, and the Run tab, where runs started here
 (``n``, or ``l`` to resume a saved agent) stream in child processes (:mod:`agent_tui.tui.run_pane`). The
 list and the views follow the disk through :mod:`agent_tui.tui.watcher`; all reading goes through
 :mod:`agent_tui.workspace`. Workers (the scan, the watcher, deletions, runs) only post messages;
@@ -52,6 +53,7 @@ from agent_tui.tui.config_view import ConfigView
 from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt
 from agent_tui.tui.diff_view import DiffView
 from agent_tui.tui.display import Clock, field_text, json_fields, utc_now
+from agent_tui.tui.file_view import FileView
 from agent_tui.tui.footer import KeyFooter
 from agent_tui.tui.garbage import QuietCollector, settle_garbage
 from agent_tui.tui.help_screen import INTRO, HelpScreen
@@ -70,6 +72,7 @@ from agent_tui.tui.watcher import (
 from agent_tui.units import plural
 from agent_tui.user_config import UserConfig, UserConfigError, check_binding_ids, save_setting
 from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
+from agent_tui.workspace.files import FileEntry, FileListing, list_files
 from agent_tui.workspace.scan_process import stream_scan
 
 SCAN_CHUNK = 500
@@ -98,7 +101,16 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "copy_field",
     }
 )
-TABS = ("tab-config", "tab-state", "tab-diff", "tab-run")
+TABS = ("tab-config", "tab-state", "tab-diff", "tab-run", "tab-file")
+LIST_SECONDS = 0.3  # an opened agent's files are listed again at most this often
+
+
+@dataclass
+class FilesListed(Message):
+    """A worker's listing of an opened agent's folder."""
+
+    key: str
+    listing: FileListing
 
 
 def binding_ids(*screens: type[DOMNode]) -> list[str]:
@@ -157,6 +169,8 @@ class AgentTUI(App[None]):
                 tooltip="The conversation, memory and task"),
         Binding("3", "show_tab('tab-diff')", "Diff", id="tab-diff", show=False,
                 tooltip="Compare two steps or two agents"),
+        Binding("5", "show_tab('tab-file')", "File", id="tab-file", show=False,
+                tooltip="The file picked in the tree (enter on an agent lists its files)"),
         Binding("4", "show_tab('tab-run')", "Runs", id="tab-run", show=False,
                 tooltip="Runs started here, each with its streamed output"),
         Binding("n", "new_run", "New run", id="new-run",
@@ -213,6 +227,9 @@ class AgentTUI(App[None]):
         self.notices = RunNotices()
         self._rescan_asked = False
         self.collector = QuietCollector()
+        self._tab_before_file: str | None = None  # the tab a file's pick switched from
+        self._listing: set[str] = set()  # opened agents whose files a worker is listing
+        self._list_again: set[str] = set()  # ... and that changed again meanwhile
 
     def notify(self, message: str, *, title: str = "", **options: object) -> None:
         """Every notification (the app's, a screen's, a widget's) is masked: an error or a
@@ -229,6 +246,7 @@ class AgentTUI(App[None]):
         self.tabs = DetailTabs(id="tabs", initial="tab-config")
         self.status_line = Static("scanning...", id="scan-status")
         self.run_pane = RunPane(id="run-pane")
+        self.file_view = FileView(self.redactor, id="file-view")
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
@@ -244,6 +262,8 @@ class AgentTUI(App[None]):
                     yield self.diff_view
                 with TabPane("Runs", id="tab-run"):
                     yield self.run_pane
+                with TabPane("File", id="tab-file"):
+                    yield self.file_view
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -425,6 +445,8 @@ class AgentTUI(App[None]):
         if key == self._pending_reveal:
             self._pending_reveal = None
             self.call_after_refresh(self.reveal_agent, key)
+        if key in self.table.opened:
+            self.list_files(key)
         if key == self.selected:
             self._show(record)
         elif self.selected is None:
@@ -461,6 +483,80 @@ class AgentTUI(App[None]):
     @on(AgentTable.Highlighted, "#agents")
     def _row_highlighted(self, event: AgentTable.Highlighted) -> None:
         self.select(event.key)
+        if event.file is not None and event.key is not None:
+            self.show_file(Path(event.key), event.file)
+        elif self.tabs.active == "tab-file" and self._tab_before_file is not None:
+            self.tabs.active = self._tab_before_file  # back where the user was
+            self._tab_before_file = None
+
+    def show_file(self, folder: Path, entry: FileEntry) -> None:
+        """Open ``entry`` of ``folder`` in the File tab (switched to; left again on an agent)."""
+        if self.tabs.active != "tab-file":
+            self._tab_before_file = self.tabs.active
+            self.tabs.active = "tab-file"
+        self.file_view.show(folder, entry)
+
+    @on(AgentTable.Opened, "#agents")
+    def _agent_opened(self, event: AgentTable.Opened) -> None:
+        self.list_files(event.key)
+
+    def list_files(self, key: str) -> None:
+        """List an opened agent's folder in a worker: one listing at a time per agent, at most
+        every :data:`LIST_SECONDS` (a tool writing many files is one listing, not one each)."""
+        if key in self._listing:
+            self._list_again.add(key)
+            return
+        self._listing.add(key)
+        self._list_in_thread(key)
+
+    @work(thread=True, group="list-files", exit_on_error=False, description="list an agent's files")
+    def _list_in_thread(self, key: str) -> None:
+        listing = list_files(key)
+        self.post_message(FilesListed(key, listing))
+
+    @on(FilesListed)
+    def _files_listed(self, event: FilesListed) -> None:
+        if not self.table.is_attached:
+            return
+        self.table.set_files(event.key, event.listing)
+
+        def again() -> None:
+            self._listing.discard(event.key)
+            if event.key in self._list_again:
+                self._list_again.discard(event.key)
+                if event.key in self.table.opened:
+                    self.list_files(event.key)
+
+        self.set_timer(LIST_SECONDS, again)
+
+    @on(AgentTable.FileCommand, "#agents")
+    def _file_command(self, event: AgentTable.FileCommand) -> None:
+        self.open_outside(event.folder, event.file, event.command)
+
+    def open_outside(self, folder: Path, entry: FileEntry, command: str) -> None:
+        """``e``: the file in $EDITOR; ``o``: in $PAGER; the app suspended meanwhile. Only a
+        regular file (a FIFO would hang the editor, a link lead elsewhere); no editing in a
+        read-only session."""
+        from agent_tui.tui.outside import OutsideError, external_command
+
+        path = folder.joinpath(*entry.rel.split("/"))
+        try:
+            argv = external_command(command, path, entry.kind, read_only=self.read_only)
+        except OutsideError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        import subprocess
+
+        try:
+            with self.suspend():
+                subprocess.run(argv, check=False)
+        except Exception as exc:  # SuspendNotSupported (no terminal), a missing program
+            if type(exc).__name__ != "SuspendNotSupported":
+                self.notify(f"{argv[0]}: {exc}", severity="error")
+                return
+            subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True)
+        if entry.kind == "file" and str(folder) in self.table.opened:
+            self.list_files(str(folder))
 
     @on(AgentTable.Rearranged, "#agents")
     def _rearranged(self) -> None:

@@ -13,7 +13,9 @@ from textual.widgets import Static
 INTRO = (
     "agent-tui watches a workspace: every agent folder under <root>/agents, ours and "
     "swarms'. The list follows the disk live; pick an agent to see its config.json, its "
-    "transcript (State) and what each step changed (Diff). Ctrl+P finds any command.\n"
+    "transcript (State) and what each step changed (Diff). Enter (or the right arrow) on an "
+    "agent lists the files in its folder; pick one to view it (File), e edits it, o pages "
+    "it. Ctrl+P finds any command.\n"
 )
 
 

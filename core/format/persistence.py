@@ -306,13 +306,9 @@ def read_fd(
     return data
 
 
-def read_bytes(
-    path: os.PathLike[str] | str, *, limit: int = MAX_READ_BYTES, head: bool = False
-) -> bytes:
-    """The one way to read a file of a workspace: its folder and the file itself opened without
-    following links, a regular file only, at most ``limit`` bytes (``head=True``: the first
-    ``limit`` bytes of a larger file instead of an error). Every failure is a
-    :class:`WorkspaceFileError` naming the file and the reason."""
+def open_file(path: os.PathLike[str] | str) -> tuple[int, os.stat_result]:
+    """:func:`open_regular` of a workspace file by its path: its folder opened without
+    following a link, then the file in it. The caller closes the descriptor."""
     target = Path(path)
     try:
         folder_fd = open_folder(target.parent)
@@ -321,11 +317,22 @@ def read_bytes(
     except OSError as exc:
         raise WorkspaceFileError(target, _link_or(exc, target.parent, None)) from None
     try:
-        fd, info = open_regular(target.name, dir_fd=folder_fd)
+        return open_regular(target.name, dir_fd=folder_fd)
     except WorkspaceFileError as exc:
         raise WorkspaceFileError(target, exc.reason) from None
     finally:
         os.close(folder_fd)
+
+
+def read_bytes(
+    path: os.PathLike[str] | str, *, limit: int = MAX_READ_BYTES, head: bool = False
+) -> bytes:
+    """The one way to read a file of a workspace: its folder and the file itself opened without
+    following links, a regular file only, at most ``limit`` bytes (``head=True``: the first
+    ``limit`` bytes of a larger file instead of an error). Every failure is a
+    :class:`WorkspaceFileError` naming the file and the reason."""
+    target = Path(path)
+    fd, info = open_file(target)
     try:
         if head:
             try:

@@ -109,6 +109,13 @@ async def test_a_frame_of_the_transcript_looks_its_style_up_once(
     async with app.run_test(size=(160, 45)) as pilot:
         await open_state_tab(pilot, app, folder, f"answer {STEPS}")
         log = app.state_view.log_view
+
+        def drawn() -> list:
+            region = log.scrollable_content_region
+            return log.render_lines(Region(0, 0, region.width, region.height))
+
+        # Written is not yet scrolled to: on a loaded machine the end comes a frame later.
+        assert await wait_until(pilot, lambda: any(f"answer {STEPS}" in s.text for s in drawn()))
         looked_up = []
         style = log.rich_style
         cls = type(log)
