@@ -211,7 +211,7 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
     # Cleaned apart, so the word starts where the two meet whatever was removed before it.
     before = clean_line(text[max(0, at - width) : at]).lstrip()
     after = clean_line(text[at : at + 2 * width]).rstrip()
-    lead = min(len(before), max(_SNIPPET_BEFORE, width - len(after)))
+    lead = min(len(before), max(min(_SNIPPET_BEFORE, width // 4), width - len(after)))
     line = before[len(before) - lead :] + after
     if lead < len(before) or at > width:
         line = "…" + line[1:].lstrip()

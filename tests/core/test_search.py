@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from children import agent_tui
+from hostile_corpus import LEAKED_KEY, build, outside_digest
 from workspace_fixtures import write_ours, write_swarms
 
 from agent_tui import Agent, cli
@@ -260,6 +261,31 @@ def test_a_folder_that_is_not_an_agent_is_skipped(tmp_path: Path) -> None:
     (broken / "config.json").write_text("{not json")
     (broken / "journal.jsonl").symlink_to("/dev/zero")
     assert [h.agent for h in search(tmp_path, "walrus")] == ["alpha"]
+
+
+def test_the_hostile_corpus_is_searched_without_harm(tmp_path: Path) -> None:
+    corpus = build(tmp_path / "corpus")
+    leaky = corpus.folders["leaky-swarms"]
+    config = json.loads((leaky / "config.json").read_text())
+    config["short_memory"][2]["content"] = f"the lemur paid with {LEAKED_KEY} at noon"
+    (leaky / "config.json").write_text(json.dumps(config))
+    before = outside_digest(corpus.outside)
+    env = {**os.environ, "AGENT_TUI_MAX_FILE_MB": "1"}
+    for words in ("lemur", "step", "bond", "the", "paid with"):
+        for extra in ([], ["--json"]):
+            argv = ("search", words, "--limit", "500", "--workspace", str(corpus.root), *extra)
+            done = agent_tui(*argv, env=env, timeout=60)
+            said = done.stdout + done.stderr
+            assert done.returncode == 0 and "Traceback" not in said, said[-2000:]
+            assert "corpusleak" not in said.lower()
+            if not extra:  # JSON keeps names as they are (escaped by JSON, not spelled)
+                assert all(line.isprintable() for line in done.stdout.splitlines())
+    [hit] = search(corpus.root, "lemur")
+    assert hit.folder == leaky and "[REDACTED]" in hit.snippet
+    assert search(corpus.root, "corpusLEAK0123456789abcdefXYZ") == []
+    assert outside_digest(corpus.outside) == before
+    data = index_bytes(corpus.root).lower()
+    assert b"corpusleak" not in data and b"0123456789abcdefxyz" not in data
 
 
 # ------------------------------------------------------------------------------- secrets

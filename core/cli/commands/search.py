@@ -8,7 +8,7 @@ import sys
 import time
 
 from agent_tui.cli.commands import existing_workspace
-from agent_tui.cli.output import clip, plural, write_json
+from agent_tui.cli.output import clip, masker, plural, write_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ PROGRESS_EVERY_S = 0.1
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from agent_tui.search import search
+    from agent_tui.search import query_terms, search
 
     root = existing_workspace(args)
     hits = search(root, args.text, limit=args.limit, on_progress=_progress())
@@ -33,23 +33,27 @@ def cmd_search(args: argparse.Namespace) -> int:
         write_json([hit.to_dict() for hit in hits])
         return 0
     if not hits:
-        print(f"nothing matches {clip(args.text, 60)!r} in {root / 'agents'}", file=sys.stderr)
+        asked = clip(masker().redact_text(args.text), 60)
+        print(f"nothing matches {asked!r} in {root / 'agents'}", file=sys.stderr)
         return 0
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else WIDTH
+    terms = query_terms(args.text)
     for hit in hits:
-        print(line(hit, width))
+        print(line(hit, terms, width))
     return 0
 
 
-def line(hit: Hit, width: int = WIDTH) -> str:
+def line(hit: Hit, terms: list[str], width: int = WIDTH) -> str:
     """``agent  step N  role  snippet`` in at most ``width`` columns, every part one printable
-    line (the snippet is cut to what is left)."""
+    line; the snippet is cut again to what is left, around the word found."""
+    from agent_tui.search import snippet
+
     step = "-" if hit.step is None else str(hit.step)
     head = f"{clip(hit.agent, AGENT_CHARS)}  step {step}  {clip(hit.role, 12)}  "
     room = width - len(head)
-    if room < 10:  # a name or a step so long that nothing of the snippet would fit
+    if room < 10:  # a step number so long that nothing of the snippet would fit
         return clip(head + hit.snippet, width)
-    return head + clip(hit.snippet, room)
+    return head + snippet(hit.snippet, terms, room)
 
 
 def _progress() -> Callable[[int, int], None] | None:
