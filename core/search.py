@@ -15,7 +15,8 @@ runs; a removed one is dropped. As in the summary index, a key with a time close
 :data:`RACY_NS` to the search is not kept (a rewrite within one clock tick could keep it),
 so such a folder is read again next time. A journal that grew is read again whole: a journal
 record can start a new conversation, and the state file folds records in, so what an
-appended record means depends on the rest (a 50-step folder reads in about a millisecond).
+appended record means depends on the rest (a 50-step folder is read and indexed again in
+about 4 ms).
 
 No secret is stored or shown: every message is redacted (:class:`~agent_tui.redaction.Redactor`,
 plus what a swarms config holds under secret-named keys) before it is indexed, the folder
@@ -151,7 +152,7 @@ def search(
         index = SearchIndex.open(agents, in_memory=in_memory)
         try:
             index.refresh(names, redactor, on_progress)
-            return index.query(terms, limit, names, redactor)
+            return index.query(terms, limit, names, redactor, agents)
         except sqlite3.DatabaseError as exc:
             if index.path is None:
                 raise
@@ -473,10 +474,16 @@ class SearchIndex:
         )
 
     def query(
-        self, terms: list[str], limit: int, names: dict[bytes, str], redactor: Redactor
+        self,
+        terms: list[str],
+        limit: int,
+        names: dict[bytes, str],
+        redactor: Redactor,
+        agents: Path,
     ) -> list[Hit]:
-        """The newest ``limit`` rows holding every term, as hits (snippets redacted again:
-        the index was written with the secrets known then)."""
+        """The newest ``limit`` rows holding every term, as hits with their folders under
+        ``agents`` (the path as the caller gave it: the index knows only its real path), the
+        snippets redacted again (the index was written with the secrets known then)."""
         rows = self._db.execute(
             "SELECT rowid, step, role, text FROM messages WHERE messages MATCH ? "
             "ORDER BY rowid DESC LIMIT ?",
@@ -500,7 +507,7 @@ class SearchIndex:
                 continue  # dropped by another process since the refresh
             hits.append(
                 Hit(
-                    folder=Path(self.agents) / name,
+                    folder=agents / name,
                     agent=redactor.redact_text(agent),
                     step=step,
                     role=str(role),

@@ -577,3 +577,12 @@ def test_the_cli_shows_progress_only_on_a_terminal(tmp_path: Path) -> None:
     assert child.returncode == 0 and len(out.splitlines()) == 1
     assert b"indexing 0/210 agent folders" in shown
     assert shown.endswith(b"\r") and b"\n" not in shown
+
+
+def test_a_root_given_through_a_link_names_folders_under_it(tmp_path: Path) -> None:
+    folder = write_agent(tmp_path / "real", "alpha", ["task", "a walrus"])
+    (tmp_path / "via").symlink_to(tmp_path / "real")
+    [hit] = search(tmp_path / "via", "walrus")
+    assert hit.folder == tmp_path / "via" / "agents" / folder.name
+    assert search(tmp_path / "real", "walrus")[0].folder == folder
+    assert index_files(tmp_path / "via") == index_files(tmp_path / "real")  # one index
