@@ -40,6 +40,7 @@ from agent_tui.run_protocol import End, Event, Record, Start, Text, encode, reda
 from agent_tui.units import shorten
 
 _TOOL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_AGENT_ID = re.compile(r"^[0-9a-f]{12,64}$")
 
 TEXT_FLUSH_SECONDS = 0.05
 TEXT_BATCH_CHARS = 8000
@@ -80,6 +81,8 @@ class RunSpec:
     # The agent's tools, as "package.module:function" references (plain data for the JSON
     # spec). A run gets the tools its caller names and no others; the demo names its own.
     tools: list[str] = field(default_factory=list)
+    # A new agent beside one of the same name: a folder of its own (None: the name's folder).
+    agent_id: str | None = None
 
     def to_json(self) -> str:
         return orjson.dumps(asdict(self)).decode()
@@ -113,6 +116,10 @@ class RunSpec:
             isinstance(t, str) and _TOOL_REF.match(t) for t in self.tools
         ):
             raise SpecError("tools must be a list of 'package.module:function' references")
+        if self.agent_id is not None and not (
+            isinstance(self.agent_id, str) and _AGENT_ID.match(self.agent_id)
+        ):
+            raise SpecError("agent_id must be 12 to 64 hex digits")
         if self.resume:
             if not self.folder:
                 raise SpecError("a resume needs the folder of the saved agent")
@@ -243,6 +250,7 @@ def build_agent(spec: RunSpec, reporter: Reporter):
             agent_name=spec.agent_name,
             max_loops=spec.max_loops or 5,
             tools=tools,
+            id=spec.agent_id,
             workspace_dir=spec.workspace,
             streaming_callback=reporter.text,
             on_event=on_event,

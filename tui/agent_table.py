@@ -53,7 +53,8 @@ from agent_tui.workspace.files import FileEntry, FileListing
 
 # key, header, width (0: the rest of the width, at least NAME_MIN), right-aligned
 COLUMNS = (("status", "status", 12, False), ("name", "agent", 0, False),
-           ("loops", "loops", 5, True), ("age", "age", 4, True), ("size", "size", 8, True))  # fmt: skip
+           ("loops", "loops", 5, True), ("cost", "cost", 6, True), ("age", "age", 4, True),
+           ("size", "size", 8, True))  # fmt: skip
 NAME_MIN = 12
 PAD = 1  # blank columns each side of a cell
 # More rows than this are sorted and filtered in a thread (below it, at once: a few ms).
@@ -61,7 +62,19 @@ THREADED_MIN = 5000
 _ID12 = re.compile(r"-[0-9a-f]{12}$")
 
 # A column's header, clicked, sorts by it (again: the other way round).
-COLUMN_SORTS = {"status": "status", "name": "name", "loops": "steps", "age": "age", "size": "size"}
+COLUMN_SORTS = {"status": "status", "name": "name", "loops": "steps", "cost": "cost", "age": "age",
+                "size": "size"}  # fmt: skip
+
+
+def cost_text(cost: float | None) -> str:
+    """Dollars spent, short: ``$1.23``, ``$0`` (the offline model), ``<$.01``; blank if unknown."""
+    if cost is None:
+        return ""
+    if cost == 0:
+        return "$0"
+    if cost < 0.01:
+        return "<$.01"
+    return f"${cost:,.2f}" if cost < 1000 else f"${cost:,.0f}"
 
 
 def cells(record: AgentRecord, now: datetime) -> dict[str, Text]:
@@ -75,6 +88,7 @@ def cells(record: AgentRecord, now: datetime) -> dict[str, Text]:
         "status": status_badge(record.status),
         "name": name,
         "loops": Text(loops_text(record)),
+        "cost": Text(cost_text(record.cost)),
         "age": Text(age_text(record, now)),
         "size": Text(size_text(record)),
     }
@@ -97,6 +111,7 @@ def file_cells(entry: FileEntry, now: datetime) -> dict[str, Text]:
         "status": Text(kind, style="dim"),
         "name": name,
         "loops": Text(""),
+        "cost": Text(""),
         "age": Text(format_span(now - moment)),
         "size": Text(size),
     }
@@ -105,7 +120,14 @@ def file_cells(entry: FileEntry, now: datetime) -> dict[str, Text]:
 def note_cells(note: str, depth: int = 1) -> dict[str, Text]:
     blank = Text("")
     line = Text("  " * depth + note, style="dim italic", no_wrap=True, overflow="ellipsis")
-    return {"status": blank, "name": line, "loops": blank, "age": blank, "size": blank}
+    return {
+        "status": blank,
+        "name": line,
+        "loops": blank,
+        "cost": blank,
+        "age": blank,
+        "size": blank,
+    }
 
 
 def child_lines(listing: FileListing | None) -> list[FileEntry | str]:
@@ -288,6 +310,7 @@ class AgentTable(LineView, can_focus=True):
         self.clock = clock
         self.records: dict[str, AgentRecord] = {}
         self.status_counts: Counter[str] = Counter()
+        self.total_cost = 0.0  # of every record held (what the status line sums up)
         self.hay = Haystacks()
         self.every = RowOrder(self.hay)  # every record, in the current order
         self.shown = self.every  # those that pass the filter (the same object when none)
@@ -472,6 +495,7 @@ class AgentTable(LineView, can_focus=True):
             if record is None:
                 continue
             self.status_counts[record.status] -= 1
+            self.total_cost -= record.cost or 0.0
             self.hay.pop(key, None)
             self.opened.pop(key, None)
             if self._pending:
@@ -484,7 +508,9 @@ class AgentTable(LineView, can_focus=True):
         old = self.records.get(key)
         if old is not None:
             self.status_counts[old.status] -= 1
+            self.total_cost -= old.cost or 0.0
         self.status_counts[record.status] += 1
+        self.total_cost += record.cost or 0.0
         self.records[key] = record
         self.hay.put(key, record)
 

@@ -39,14 +39,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui import settings
 from agent_tui.action_log import ActionLog
-from agent_tui.format.layout import Status
+from agent_tui.format.layout import Format, Status
 from agent_tui.format.persistence import WorkspaceFileError, is_temp_file
 from agent_tui.listing import SORTS
 from agent_tui.redaction import Redactor
 from agent_tui.runner import RunSpec
 from agent_tui.tui import safe_text
 from agent_tui.tui.action_log_screen import ActionLogScreen
-from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable
+from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable, cost_text
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.commands import BindingCommands, available_bindings
 from agent_tui.tui.config_view import ConfigView
@@ -55,6 +55,7 @@ from agent_tui.tui.diff_view import DiffView
 from agent_tui.tui.display import Clock, field_text, json_fields, utc_now
 from agent_tui.tui.file_view import FileView
 from agent_tui.tui.footer import KeyFooter
+from agent_tui.tui.fork_dialog import ExportDialog, ExportRequest, ForkDialog, ForkRequest
 from agent_tui.tui.garbage import QuietCollector, settle_garbage
 from agent_tui.tui.help_screen import INTRO, HelpScreen
 from agent_tui.tui.notices import RunNotices
@@ -69,7 +70,7 @@ from agent_tui.tui.watcher import (
     WorkspaceReset,
     watch_workspace,
 )
-from agent_tui.units import plural
+from agent_tui.units import format_bytes, plural
 from agent_tui.user_config import UserConfig, UserConfigError, check_binding_ids, save_setting
 from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
 from agent_tui.workspace.files import FileEntry, FileListing, list_files
@@ -99,6 +100,8 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "zoom",
         "copy_path",
         "copy_field",
+        "fork",
+        "export",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run", "tab-file")
@@ -177,6 +180,10 @@ class AgentTUI(App[None]):
                 tooltip="Start an agent run (name, model, task, max loops) in the Run tab"),
         Binding("l", "resume", "Resume", id="resume",
                 tooltip="Load the selected agent (ours or swarms') and continue its run"),
+        Binding("f", "fork", "Fork", id="fork", show=False,
+                tooltip="A new agent from this one's conversation up to a step"),
+        Binding("x", "export", "Export", id="export", show=False,
+                tooltip="Write this agent's runs to a Markdown, HTML or JSON file"),
         Binding("ctrl+c", "interrupt_run", "Interrupt", id="interrupt", show=False,
                 tooltip="Stop the run shown in the Run tab (saved as interrupted); with text "
                 "selected, ctrl+c copies it instead"),
@@ -614,7 +621,8 @@ class AgentTUI(App[None]):
         order = f"{table.order}, reversed" if table.reverse else table.order
         if table.arranging:
             order += " (sorting...)"
-        text = f"{head}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
+        spent = f", {cost_text(max(0.0, table.total_cost))} spent" if table.total_cost > 0 else ""
+        text = f"{head}{spent}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
         self.set_status(text)
@@ -797,6 +805,73 @@ class AgentTUI(App[None]):
                 self.start_run(spec)
 
         self.push_screen(ResumeDialog(record, self.redactor), started)
+
+    def _selected_record(self) -> AgentRecord | None:
+        record = self.table.records.get(self.selected) if self.selected else None
+        if record is None:
+            self.notify("Select an agent on the left first.", severity="warning")
+        return record
+
+    def action_fork(self) -> None:
+        record = self._selected_record()
+        if record is None:
+            return
+        if record.format != Format.OURS:
+            self.notify(f"{record.name} is not an agent-tui agent: only those can be forked "
+                        "(their journal holds every step).", severity="warning")  # fmt: skip
+            return
+
+        def asked(request: ForkRequest | None) -> None:
+            if request is not None:
+                self._fork_in_thread(record.folder, request)
+
+        self.push_screen(ForkDialog(record), asked)
+
+    @work(thread=True, group="fork", exit_on_error=False, description="fork an agent")
+    def _fork_in_thread(self, folder: Path, request: ForkRequest) -> None:
+        from agent_tui.agent.fork import ForkError, fork_agent
+
+        try:
+            made = fork_agent(folder, request.step, name=request.name, message=request.message)
+        except (ForkError, WorkspaceFileError) as exc:
+            self.call_from_thread(self.notify, f"Not forked: {exc}", severity="error")
+            return
+        record = read_agent(made.folder)
+        self.post_message(AgentChanged(record))
+        self.call_from_thread(self._forked, record, request.step)
+
+    def _forked(self, record: AgentRecord, step: int) -> None:
+        self.actions.record("fork", folder=record.path, step=step)
+        self.notify(f"Forked from step {step} as {record.name}: {record.folder_name}")
+        self.call_after_refresh(self.reveal_agent, record.path)
+
+    def action_export(self) -> None:
+        record = self._selected_record()
+        if record is None:
+            return
+
+        def asked(request: ExportRequest | None) -> None:
+            if request is not None:
+                self._export_in_thread(record.folder, request)
+
+        self.push_screen(ExportDialog(record, record.folder), asked)
+
+    @work(thread=True, group="export", exit_on_error=False, description="export an agent")
+    def _export_in_thread(self, folder: Path, request: ExportRequest) -> None:
+        from agent_tui.export import export_agent, write_export
+        from agent_tui.workspace import WorkspaceLookupError
+
+        try:
+            data = export_agent(folder, request.fmt, upto_step=request.step)
+            write_export(request.path, data)
+        except (WorkspaceFileError, WorkspaceLookupError, OSError) as exc:
+            self.call_from_thread(self.notify, f"Not exported: {exc}", severity="error")
+            return
+        size = format_bytes(len(data))
+        self.actions.record(
+            "export", folder=str(folder), file=str(request.path), format=request.fmt
+        )
+        self.call_from_thread(self.notify, f"Exported to {request.path} ({size})")
 
     def action_interrupt_run(self) -> None:
         if not self.run_pane.interrupt():

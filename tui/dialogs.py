@@ -1,4 +1,5 @@
-"""Small modal dialogs: a yes/no confirmation and a prompt for a value."""
+"""Small modal dialogs: a yes/no confirmation, a choice between a few answers and a prompt
+for a value."""
 
 from __future__ import annotations
 
@@ -45,6 +46,43 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A question with a few answers, each a button and a key; dismisses with the answer's
+    name, or None on Escape. ``answers``: (name, label, key), the first one focused."""
+
+    BINDINGS = [Binding("escape", "answer('')", "Cancel", id="choice-cancel", tooltip="Cancel")]
+
+    def __init__(self, question: str, answers: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.answers = list(answers)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-question")
+            with Horizontal(classes="dialog-buttons"):
+                for index, (name, label, key) in enumerate(self.answers):
+                    variant = "primary" if index == 0 else "default"
+                    yield Button(f"{label} ({key})", variant=variant, id=f"choice-{name}")
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event) -> None:
+        for name, _, key in self.answers:
+            if event.key == key:
+                event.stop()
+                self.dismiss(name)
+                return
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-") or None)
+
+    def action_answer(self, name: str) -> None:
+        self.dismiss(name or None)
 
 
 def parse_count(text: str) -> int:

@@ -6,9 +6,10 @@ they can before a child is started, with a message that says what to fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -29,6 +30,7 @@ from agent_tui.offline import is_offline, parse_model
 from agent_tui.redaction import Redactor
 from agent_tui.runner import CONTINUE_TASK, RunSpec, suggested_models
 from agent_tui.settings import load_env
+from agent_tui.tui.dialogs import ChoiceDialog
 from agent_tui.tui.display import LOADING, failure_text, render_message
 from agent_tui.units import plural, shorten
 from agent_tui.workspace import (
@@ -93,7 +95,10 @@ def model_hint() -> Text:
     return text
 
 
-class FormScreen(ModalScreen[RunSpec | None]):
+T = TypeVar("T")
+
+
+class FormScreen(ModalScreen[T | None], Generic[T]):
     """Shared parts: an error line, Start/Cancel buttons, Enter submits, Escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form-cancel", tooltip="Close the form")]
@@ -116,7 +121,7 @@ class FormScreen(ModalScreen[RunSpec | None]):
         error.update(Text(message, style="bold #ff5f5f"))
         error.display = True
 
-    def spec(self) -> RunSpec | None:
+    def spec(self) -> T | None:
         raise NotImplementedError
 
     def submit(self) -> None:
@@ -142,7 +147,7 @@ class FormScreen(ModalScreen[RunSpec | None]):
         self.dismiss(None)
 
 
-class NewRunDialog(FormScreen):
+class NewRunDialog(FormScreen[RunSpec]):
     """Agent name, model, task, max loops."""
 
     def __init__(
@@ -196,10 +201,35 @@ class NewRunDialog(FormScreen):
         note = ""
         if record is not None:
             note = (
-                f"{name!r} exists ({record.status}, {record.loop_count or 0} steps): a new run "
-                "starts it over. To continue it, select it and press l."
+                f"{name!r} exists ({record.status}, {record.loop_count or 0} steps): Start asks "
+                "whether to continue it or start a new agent beside it."
             )
         self.query_one("#run-name-note", Static).update(note)
+
+    def submit(self) -> None:
+        """A name whose agent exists asks first: continue it (its folder, its earlier runs
+        kept in its journal), a new agent beside it (a folder of its own), or back to the form."""
+        spec = self.spec()
+        if spec is None:
+            return
+        existing = self._existing(spec.agent_name)
+        if existing is None:
+            self.dismiss(spec)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "continue":
+                self.dismiss(spec)
+            elif answer == "new":
+                self.dismiss(replace(spec, agent_id=uuid.uuid4().hex))
+
+        question = (
+            f"An agent named {spec.agent_name!r} exists ({existing.status}, "
+            f"{existing.loop_count or 0} steps). Continue it, or start a new agent beside it?"
+        )
+        answers = [("continue", "Continue it", "c"), ("new", "New agent", "n"),
+                   ("cancel", "Cancel", "q")]  # fmt: skip
+        self.app.push_screen(ChoiceDialog(question, answers), answered)
 
     def spec(self) -> RunSpec | None:
         name, model, task = (
@@ -290,7 +320,7 @@ def saved_max_loops(config: dict[str, Any]) -> int:
     return DEFAULT_LOOPS
 
 
-class ResumeDialog(FormScreen):
+class ResumeDialog(FormScreen[RunSpec]):
     """Shows what will be restored; asks for an optional follow-up task, model and max loops.
 
     The preview is read in a thread worker: until it arrives the dialog says "loading..." and
