@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from agent_tui.workspace import AgentRecord
 
 SORTS = ("name", "age", "size", "status", "steps", "cost")  # the app's `s` cycles in this order
-STATUS_ORDER = ("running", "error", "interrupted", "unknown", "broken", "completed")
+STATUS_ORDER = ("running", "error", "interrupted", "unknown", "broken", "completed", "memory")
 _STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_ORDER)}
 
 

@@ -8,8 +8,8 @@ Here it runs in a child, which writes one JSON line per event to stdout:
   not watch the tree, often its limit of watches, so the tree is polled; ``reason`` says why);
 - ``{"changes": [path, ...]}`` for each batch of changes (temp files of atomic writes left out).
   The first batch after ``ready`` holds the agent folders whose folder or ``config.json`` changed
-  since ``--since`` (the time the parent asked for the watcher): what happened while it was set
-  up, which no event reports;
+  since ``--since`` (the time the parent asked for the watcher), and the swarms structure runs
+  whose folder or files did: what happened while it was set up, which no event reports;
 - ``{"error": "..."}`` before it exits on a failure.
 
 It exits when its stdin closes (the parent is gone or done), so it never outlives the app.
@@ -80,6 +80,25 @@ def changed_since(agents: Path, since: float) -> list[str]:
     return found
 
 
+def structures_changed_since(root: Path, since: float) -> list[str]:
+    """swarms structure run folders (``<root>/swarms/<ClassName>/<run>``) whose folder entry or
+    any file at its top is newer than ``since`` (swarms rewrites its files in place)."""
+    from agent_tui.workspace.structures import structure_folders
+
+    found: list[str] = []
+    for folder in structure_folders(root):
+        try:
+            newest = os.lstat(folder).st_mtime
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    newest = max(newest, entry.stat(follow_symlinks=False).st_mtime)
+        except OSError:
+            pass  # a file, a link, or gone: the folder's own time (if any) is all there is
+        if newest >= since:
+            found.append(os.fspath(folder))
+    return found
+
+
 def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: bool) -> None:
     from watchfiles import watch as watch_tree
 
@@ -108,6 +127,7 @@ def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: boo
             ready = True
             emit({"ready": True, "polling": polling})
             paths.update(changed_since(root / "agents", since))
+            paths.update(structures_changed_since(root, since))
         if paths:
             emit({"changes": sorted(paths)})
 

@@ -30,6 +30,7 @@ STATUS_STYLES = {
     "broken": "bold white on #af5faf",
     "stopping": "bold black on #d7af5f",
     "unknown": "bold white on #606060",
+    "memory": "bold black on #afafd7",
 }
 ROLE_STYLES = {
     "system": "bold #af87ff",

@@ -25,6 +25,7 @@ import orjson
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from agent_tui.format.layout import SWARMS_DIR
 from agent_tui.format.persistence import is_temp_file
 from agent_tui.workspace import AgentRecord, read_agent
 
@@ -54,22 +55,37 @@ class WorkspaceReset(Message):
 def folders_touched(agents: Path, paths: set[str]) -> tuple[set[Path], bool]:
     """The agent folders ``paths`` fall in, and whether ``agents`` itself was touched.
 
+    A path under ``<root>/swarms/<ClassName>/<run>/`` falls in that swarms structure run's
+    folder; ``<root>/swarms`` or a class folder itself touched (created: its first runs may be
+    there before the watch) counts as ``agents`` touched: rescan.
+
     String work, not ``Path`` objects: a busy fleet sends thousands of paths a second, and
     building and comparing a ``Path`` for each was a fifth of the event loop's time."""
     top = os.fspath(agents)
     prefix = os.path.join(top, "")
+    swarms = os.path.join(os.path.dirname(top), SWARMS_DIR)
+    swarms_prefix = os.path.join(swarms, "")
     above = {os.fspath(parent) for parent in agents.parents}
     names: set[str] = set()
+    runs: set[str] = set()
     reset = False
     for raw in paths:
         path = os.path.normpath(raw)
-        if path == top or path in above:
+        if path in (top, swarms) or path in above:
             reset = True
         elif path.startswith(prefix):
             first = path[len(prefix) :].split(os.sep, 1)[0]
             if first and not is_temp_file(first):
                 names.add(first)
-    return {agents / name for name in names}, reset
+        elif path.startswith(swarms_prefix):
+            parts = path[len(swarms_prefix) :].split(os.sep, 2)
+            if any(is_temp_file(part) for part in parts[:2]):
+                continue
+            if len(parts) == 1:
+                reset = True
+            else:
+                runs.add(os.path.join(swarms, parts[0], parts[1]))
+    return {agents / name for name in names} | {Path(run) for run in runs}, reset
 
 
 def read_folders(folders: Iterable[Path]) -> list[Message]:

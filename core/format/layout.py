@@ -17,6 +17,11 @@ LOCK_NAME = "agent.lock"
 SWARMS_MEMORY_NAME = "MEMORY.md"
 ERROR_TXT = "error.txt"  # swarms writes it when a run fails
 TEMP_SUFFIX = ".tmp"
+# swarms' multi-agent structures: <root>/swarms/<ClassName>/<name>-<stamp>/ holding these.
+SWARMS_DIR = "swarms"
+STRUCTURE_STATE_NAME = "state.json"
+STRUCTURE_METADATA_NAME = "metadata.json"
+STRUCTURE_CONVERSATION_NAMES = ("conversation_history.json", "conversation.json")
 
 
 class Format(StrEnum):
@@ -27,9 +32,20 @@ class Format(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Layout(StrEnum):
+    """What a folder is: an agent's (``agents/<folder>``), an agent's swarms memory
+    (``agents/<raw name>/MEMORY.md``, no config), or the run of a swarms multi-agent structure
+    (``swarms/<ClassName>/<name>-<stamp>``)."""
+
+    AGENT = "agent"
+    MEMORY = "memory"
+    STRUCTURE = "structure"
+
+
 class Status(StrEnum):
     """An agent's status. ``IDLE`` is an Agent that never ran; readers never report it.
-    ``UNKNOWN`` and ``BROKEN`` are readers' words for folders that say too little or are damaged."""
+    ``UNKNOWN`` and ``BROKEN`` are readers' words for folders that say too little or are damaged;
+    ``MEMORY`` is a swarms memory folder's (no run of its own to have a status)."""
 
     RUNNING = "running"
     COMPLETED = "completed"
@@ -38,6 +54,7 @@ class Status(StrEnum):
     IDLE = "idle"
     UNKNOWN = "unknown"
     BROKEN = "broken"
+    MEMORY = "memory"
 
 
 # What a reader can report, in the order lists group them.
@@ -48,6 +65,7 @@ STATUSES = (
     Status.INTERRUPTED,
     Status.UNKNOWN,
     Status.BROKEN,
+    Status.MEMORY,
 )
 # What a config says once its run is over; only a claim of "running" needs the lock's word.
 SETTLED = (Status.COMPLETED, Status.ERROR, Status.INTERRUPTED)

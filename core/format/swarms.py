@@ -162,3 +162,54 @@ def swarms_state(document: dict[str, Any], path: Path) -> dict[str, Any]:
         "error": error,
         "journal_seq": 0,
     }
+
+
+# swarms' structure folders: <name>-<stamp>, the stamp %Y%m%d_%H%M%S local time, or the first
+# 12 hex of a uuid4 (SwarmRouter with autosave_use_timestamp=False).
+_STRUCTURE_STAMP = re.compile(r"-(?:\d{8}_\d{6}|[0-9a-f]{12})$")
+
+
+def structure_name(folder_name: str) -> str:
+    """The swarm's name a structure folder ``<name>-<stamp>`` carries (its sanitized form), or
+    the folder's name when it has no stamp."""
+    return _STRUCTURE_STAMP.sub("", folder_name) or folder_name
+
+
+def structure_status(metadata: dict[str, Any] | None) -> str:
+    """The status of a swarms structure run, the one rule for it: swarms writes
+    ``metadata.json`` only after a run that succeeded (its ``status`` says so: "completed");
+    ``conversation_history.json`` is written when a run ends, whether it failed or not, and
+    ``config.json`` when the structure is built. So a run with metadata is what its status
+    says (``completed`` when it says none), and any other is ``unknown``."""
+    if metadata is None:
+        return Status.UNKNOWN
+    status = metadata.get("status", Status.COMPLETED)
+    if status in (Status.COMPLETED, Status.ERROR, Status.INTERRUPTED):
+        return Status(status)
+    return Status.UNKNOWN
+
+
+def structure_messages(document: object) -> list[Any] | None:
+    """The raw messages of a structure's conversation file (a list of ``{role, content,
+    timestamp?, message_id?}``), or of its ``state.json`` (``conversation``); ``None`` when
+    ``document`` holds none."""
+    if isinstance(document, dict):
+        document = document.get("conversation", document.get("conversation_history"))
+    return document if isinstance(document, list) else None
+
+
+def structure_steps(messages: Sequence[object]) -> int:
+    """How many turns the structure's agents took: the messages from a speaker other than the
+    system and the user (each agent's answer is one)."""
+    return sum(normalize_message(m)["role"] not in ("system", "user") for m in messages)
+
+
+def swarms_sanitized(name: str) -> str:
+    """A name as swarms puts it in a structure folder's name (its ``_sanitize_name``):
+    ``<>:"/\\|?*`` -> ``_``, dots and spaces at the ends dropped, spaces -> ``-``, at most 100
+    characters; ``unnamed`` for none."""
+    if not name:
+        return "unnamed"
+    for char in '<>:"/\\|?*':
+        name = name.replace(char, "_")
+    return name.strip(". ").replace(" ", "-")[:100]

@@ -6,6 +6,8 @@ a UI can show. Everything here reads; nothing writes.
 - :mod:`.status`: what ``config.json`` says (format, name, time, state file, status) for both
   formats;
 - :mod:`.folder`: :func:`read_agent`, one folder into a record, never raising;
+- :mod:`.structures`: the runs of swarms' multi-agent structures
+  (``swarms/<ClassName>/<name>-<stamp>/``), read into records like agent folders;
 - :mod:`.scan` and :mod:`.forked`: every folder of a workspace, optionally shared with a
   forked child;
 - :mod:`.summary`: the summary index, which spares a scan the configs that did not change

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from agent_tui.format import replay
 from agent_tui.format.journal import JournalRead, lines_before, parse_records, read_tail
-from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format
+from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format, Layout
 from agent_tui.format.outline import NotOutlined, Source, outline
 from agent_tui.format.persistence import (
     MAX_READ_BYTES,
@@ -57,6 +57,7 @@ from agent_tui.workspace.documents import replay_state
 from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.status import whole_number
+from agent_tui.workspace.structures import structure_conversation
 from agent_tui.workspace.sweep import Undecodable, sweep, sweep_lines
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -283,7 +284,9 @@ def _read_detail(
     keep = max(window, DEFAULT_WINDOW)
     settings, settings_problem = _settings(record, cache, redactor, keep if window > 0 else 0)
     conversation = _Conversation(None)
-    if window > 0 and record.format == Format.SWARMS:
+    if window > 0 and record.layout == Layout.STRUCTURE:
+        conversation = _structure_conversation(record, redactor, keep)
+    elif window > 0 and record.format == Format.SWARMS:
         if settings is not None:
             conversation = _swarms_conversation(settings)
     elif window > 0:
@@ -468,6 +471,22 @@ def _swarms_conversation(settings: _Settings) -> _Conversation:
         return _Conversation(None, problems=[settings.problem])
     read = _Conversation(None, replay=replay.Replay(conversation=list(settings.messages)))
     read.dropped = settings.total - len(settings.messages)
+    return read
+
+
+def _structure_conversation(
+    record: AgentRecord, redactor: Redactor | None, keep: int
+) -> _Conversation:
+    """A swarms structure run's conversation file, its last ``keep`` messages held."""
+    try:
+        messages = structure_conversation(record.folder)
+    except WorkspaceFileError as exc:
+        return _Conversation(None, problems=[f"conversation: {exc.reason}"])
+    if redactor is not None:
+        redactor.learn(messages)
+    held = messages[-keep:] if keep > 0 else []
+    read = _Conversation(None, replay=replay.Replay(conversation=list(held)), keep=keep)
+    read.dropped = len(messages) - len(held)
     return read
 
 

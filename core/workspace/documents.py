@@ -13,12 +13,13 @@ from pathlib import Path
 
 from agent_tui.format import replay
 from agent_tui.format.journal import read_journal
-from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format
+from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format, Layout
 from agent_tui.format.persistence import WorkspaceFileError, read_json_object
 from agent_tui.format.swarms import normalize_message, swarms_messages
 from agent_tui.workspace.folder import read_agent
 from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.status import whole_number
+from agent_tui.workspace.structures import structure_conversation
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
@@ -43,11 +44,17 @@ def load_conversation(folder: os.PathLike[str] | str) -> list[dict[str, Any]]:
 
     Ours: the state file's conversation plus the journal records after its ``journal_seq`` (so
     steps completed after the last full save, even before a ``kill -9``, are included). Swarms:
-    ``short_memory`` of ``config.json``. Raises :class:`WorkspaceFileError` when neither can be
-    read.
+    ``short_memory`` of ``config.json``; a swarms structure run's: its conversation file (see
+    :func:`~agent_tui.workspace.structures.structure_conversation`). Raises
+    :class:`WorkspaceFileError` when neither can be read.
     """
     folder = Path(folder)
     record = read_agent(folder)
+    if record.layout == Layout.STRUCTURE:
+        return [normalize_message(m) for m in structure_conversation(folder)]
+    if record.layout == Layout.MEMORY:
+        memory_of = record.memory_of
+        raise WorkspaceFileError(folder, f"the swarms memory of {memory_of}: no conversation")
     if record.format == Format.SWARMS:
         config = load_config(folder)
         raw = swarms_messages(config, folder / CONFIG_NAME)

@@ -12,10 +12,11 @@ import os
 import stat
 from pathlib import Path
 
-from agent_tui.format.layout import CONFIG_NAME, Format, Status
+from agent_tui.format.layout import CONFIG_NAME, SWARMS_MEMORY_NAME, Format, Layout, Status
 from agent_tui.format.persistence import WorkspaceFileError, open_regular, parse_json, read_fd
 from agent_tui.workspace.record import AgentRecord
 from agent_tui.workspace.status import fill_from_summary, pick_state_file, probe_lock, summarize
+from agent_tui.workspace.structures import is_structure_folder, read_structure
 from agent_tui.workspace.walk import Listing, lstat_mtime_ns, os_reason, walk
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
@@ -31,10 +32,15 @@ def read_agent(folder: os.PathLike[str] | str, *, index: SummaryIndex | None = N
 
     Touches only ``folder`` (one ``scandir`` per sub-folder, one ``config.json`` parse, a lock
     probe when the config claims a run), so it is the call to make when a watcher reports a
-    change inside one folder. With an ``index`` (a :class:`SummaryIndex` of its agents folder)
-    an unchanged config is not parsed; see :func:`read_folder`.
+    change inside one folder. A swarms structure run's folder
+    (``<root>/swarms/<ClassName>/<run>``) is read by
+    :func:`~agent_tui.workspace.structures.read_structure`. With an ``index`` (a
+    :class:`SummaryIndex` of its agents folder) an unchanged config is not parsed; see
+    :func:`read_folder`.
     """
     folder = Path(folder)
+    if is_structure_folder(folder):
+        return read_structure(folder)
     record = AgentRecord(folder.name, None, os.fspath(folder), _folder=folder)
     try:
         info = os.lstat(folder)
@@ -138,6 +144,12 @@ def _describe_link(path: Path) -> str:
 
 
 def _without_config(record: AgentRecord, listing: Listing, problem: str) -> AgentRecord:
+    memory = listing.top.get(SWARMS_MEMORY_NAME)
+    if memory is not None and stat.S_ISREG(memory.st_mode) and problem == "no config.json":
+        # swarms' persistent memory of the agent the folder is named for: not a broken agent.
+        record.format, record.layout, record.memory_of = Format.SWARMS, Layout.MEMORY, record.name
+        record.status = Status.MEMORY
+        return record
     empty = not listing.files and not listing.top_dirs
     record.problems.append(problem + (" (empty folder)" if empty else ""))
     record.state_name = pick_state_file(Format.UNKNOWN, record.name, None, listing.top)

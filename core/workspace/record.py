@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent_tui.format.layout import SWARMS_MEMORY_NAME, Format, Status
+from agent_tui.format.layout import SWARMS_MEMORY_NAME, Format, Layout, Status
 
 # typing costs 3 ms of start-up and is needed only by type checkers here.
 TYPE_CHECKING = False
@@ -31,7 +31,8 @@ def from_ns(ns: int) -> datetime | None:
 
 @dataclass(slots=True)
 class AgentRecord:
-    """What one folder under ``<root>/agents`` holds, as far as the disk tells.
+    """What one folder under ``<root>/agents`` (or a swarms structure run's under
+    ``<root>/swarms/<ClassName>``) holds, as far as the disk tells.
 
     The folder, the state file and the newest mtime are kept as the strings and integers the
     scan found; :attr:`folder`, :attr:`state_file` and :attr:`modified` build the ``Path`` and
@@ -58,6 +59,10 @@ class AgentRecord:
     modified_ns: int = 0
     holder: str | None = None
     cost: float | None = None  # dollars spent so far, from the config's usage (ours)
+    # What the folder is (Layout): an agent's, a swarms memory folder, a swarms structure run.
+    layout: str = Layout.AGENT
+    memory_of: str | None = None  # a memory folder's agent name (the folder's raw name)
+    swarm_class: str | None = None  # a structure run's class folder (SequentialWorkflow, ...)
     _folder: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -85,6 +90,16 @@ class AgentRecord:
 
     def resume_refusal(self) -> str | None:
         """Why this folder cannot be loaded and continued, or ``None`` when it can."""
+        if self.layout == Layout.MEMORY:
+            return (
+                f"{self.folder_name} cannot be resumed: no config.json (the swarms"
+                f" {SWARMS_MEMORY_NAME} memory of {self.memory_of}, not a saved agent)"
+            )
+        if self.layout == Layout.STRUCTURE:
+            return (
+                f"{self.folder_name} cannot be resumed: the run of a swarms"
+                f" {self.swarm_class}, not a saved agent"
+            )
         if self.status == Status.RUNNING:
             return f"{self.name} is running now; wait for it to finish"
         if self.status == Status.BROKEN or self.format == Format.UNKNOWN:
@@ -114,4 +129,7 @@ class AgentRecord:
             "modified": modified.isoformat() if modified else None,
             "holder": self.holder,
             "cost": self.cost,
+            "layout": self.layout,
+            "memory_of": self.memory_of,
+            "swarm_class": self.swarm_class,
         }

@@ -1,4 +1,5 @@
-"""Listing a workspace: every folder under ``<root>/agents`` read into a record.
+"""Listing a workspace: every folder under ``<root>/agents`` read into a record, then every
+swarms structure run under ``<root>/swarms/<ClassName>/`` (:mod:`agent_tui.workspace.structures`).
 
 Cheap on purpose: one ``scandir`` per folder, and only the ``config.json`` files that changed
 since the last scan parsed (the summary index, :mod:`agent_tui.workspace.summary`). A large
@@ -19,6 +20,7 @@ from agent_tui.format.persistence import WorkspaceFileError, is_temp_file
 from agent_tui.workspace.folder import read_agent, read_folder
 from agent_tui.workspace.forked import map_forked
 from agent_tui.workspace.record import AgentRecord
+from agent_tui.workspace.structures import read_structure, structure_folders
 from agent_tui.workspace.summary import Mark, SummaryIndex
 from agent_tui.workspace.walk import os_reason
 
@@ -47,7 +49,8 @@ def _agent_entries(root: os.PathLike[str] | str | None) -> tuple[Path, list[os.D
 
 
 def iter_agent_folders(root: os.PathLike[str] | str | None = None) -> Iterator[Path]:
-    """Every entry of ``<root>/agents`` that could be an agent (temp files skipped), by name.
+    """Every entry of ``<root>/agents`` that could be an agent (temp files skipped), by name,
+    then the swarms structure runs (:func:`~agent_tui.workspace.structures.structure_folders`).
 
     Raises :class:`WorkspaceFileError` when ``<root>/agents`` exists but is not a readable
     folder; yields nothing when it does not exist yet.
@@ -55,13 +58,15 @@ def iter_agent_folders(root: os.PathLike[str] | str | None = None) -> Iterator[P
     agents, entries = _agent_entries(root)
     for entry in entries:
         yield agents / entry.name
+    yield from structure_folders(root)
 
 
 def scan(
     root: os.PathLike[str] | str | None = None, *, jobs: int = 1, index: bool = True
 ) -> list[AgentRecord]:
     """Records for every folder under ``<root>/agents`` (root defaults to ``$WORKSPACE_DIR``),
-    sorted by folder name. An agents folder that does not exist yet gives an empty list.
+    sorted by folder name, then for every swarms structure run. An agents folder that does not
+    exist yet gives an empty list.
 
     ``jobs=2`` shares a large workspace with a forked child, ``index=False`` parses every
     config (see :func:`scan_map`). Raises :class:`WorkspaceFileError` only when
@@ -104,7 +109,15 @@ def scan_map(
         pairs = read_chunk(entries)
     if summaries is not None:
         summaries.save([entry.name for entry in entries], [mark for _, mark in pairs])
-    return [converted for converted, _ in pairs]
+    return [converted for converted, _ in pairs] + read_structures(root, convert)
+
+
+def read_structures(
+    root: os.PathLike[str] | str | None, convert: Callable[[AgentRecord], Any]
+) -> list[Any]:
+    """``convert`` of the record of every swarms structure run of the workspace, in order (few
+    folders: read here, never forked, and not in the summary index)."""
+    return [convert(read_structure(folder)) for folder in structure_folders(root)]
 
 
 def _record_for(agents: Path, entry: os.DirEntry, index: SummaryIndex | None) -> AgentRecord:

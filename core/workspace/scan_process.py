@@ -27,7 +27,7 @@ from datetime import datetime
 from functools import partial
 
 from agent_tui.workspace.record import AgentRecord
-from agent_tui.workspace.scan import _agent_entries, _read_chunk
+from agent_tui.workspace.scan import _agent_entries, _read_chunk, read_structures
 from agent_tui.workspace.summary import SummaryIndex
 
 CHUNK = 250
@@ -60,9 +60,10 @@ def row_record(row: tuple) -> AgentRecord:
 
 
 def stream_scan(root: os.PathLike[str] | str, seen: set[str]) -> Iterator[list[AgentRecord]]:
-    """Records of the folders under ``<root>/agents``, a chunk at a time, read by a child
-    process and its fork; each folder's path is added to ``seen`` as it arrives. Stops early
-    (the caller reads what is missing) if the child fails; the child is gone on return."""
+    """Records of the folders under ``<root>/agents`` (then of swarms' structure runs), a chunk
+    at a time, read by a child process and its fork; each folder's path is added to ``seen``
+    as it arrives. Stops early (the caller reads what is missing) if the child fails; the
+    child is gone on return."""
     read_a, write_a = os.pipe()
     read_b, write_b = os.pipe()
     try:
@@ -146,6 +147,10 @@ def _serve(root: str, fd_a: int, fd_b: int) -> int:
     os.close(fd_b)
     os.close(marks_out)
     marks = _take(tokens, starts, entries, read, fd_a)
+    structures = read_structures(root, record_row)  # swarms' structure runs: few, read here
+    if structures:
+        payload = marshal.dumps(structures)
+        _write_all(fd_a, _FRAME.pack(len(payload)) + payload)
     os.close(fd_a)
     with os.fdopen(marks_in, "rb") as pipe:
         theirs = pipe.read()
