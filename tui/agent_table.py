@@ -19,6 +19,7 @@ asks for a listing (:class:`AgentTable.Opened`) and the app gives it one
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -94,6 +95,7 @@ def cells(record: AgentRecord, now: datetime) -> dict[str, Text]:
     }
 
 
+ROOT_LINE = -1  # at_line's "line under a row" for the line naming a workspace root
 KIND_MARKS = {"folder": "▸ ", "link": "→ ", "fifo": "| ", "socket": "= ", "device": "# "}
 LISTING = "listing..."
 
@@ -311,6 +313,7 @@ class AgentTable(LineView, can_focus=True):
         self.records: dict[str, AgentRecord] = {}
         self.status_counts: Counter[str] = Counter()
         self.total_cost = 0.0  # of every record held (what the status line sums up)
+        self.group_counts: Counter[int] = Counter()  # records per root (several roots)
         self.hay = Haystacks()
         self.every = RowOrder(self.hay)  # every record, in the current order
         self.shown = self.every  # those that pass the filter (the same object when none)
@@ -416,34 +419,43 @@ class AgentTable(LineView, can_focus=True):
                 self.cursor_child = min(self.cursor_child, len(lines) - 1)
         self._moved()
 
-    def _spans(self) -> list[tuple[int, str, int]]:
-        """(row, key, lines under it) of each opened agent shown, top to bottom."""
-        spans = []
+    def _spans(self) -> list[tuple[int, int, str, int]]:
+        """What the tree shows besides the rows, top to bottom: (row, 0, root index, 1) for the
+        line naming a root above its first row (more than one root), (row, 1, key, lines)
+        for the files of an opened agent under its row."""
+        spans = [(row, 0, str(group), 1) for row, group in self.shown.group_starts()]
         for key, lines in self.opened.items():
             row = self.shown.row_of(key)
             if row is not None:
-                spans.append((row, key, len(lines)))
+                spans.append((row, 1, key, len(lines)))
         spans.sort()
         return spans
 
     @property
     def line_count(self) -> int:
-        """Lines of the tree under the header: rows and the files of opened agents."""
-        return len(self.shown) + sum(n for _, _, n in self._spans())
+        """Lines of the tree under the header: rows, root lines and the files of opened agents."""
+        return len(self.shown) + sum(n for *_, n in self._spans())
 
     def line_of(self, row: int, child: int | None = None) -> int:
         """The tree line of agent ``row`` (or of line ``child`` under it)."""
-        before = sum(n for r, _, n in self._spans() if r < row)
+        before = sum(n for r, after, _, n in self._spans() if r < row or (r == row and not after))
         return row + before + (0 if child is None else child + 1)
 
     def at_line(self, line: int) -> tuple[int, int | None]:
-        """(agent row, line under it or ``None``) of tree line ``line``."""
+        """(agent row, line under it or ``None``) of tree line ``line``; the line naming a
+        root is (its first row, :data:`ROOT_LINE`)."""
         offset = 0
-        for row, _, n in self._spans():
-            if line <= row + offset:
-                break
-            if line <= row + offset + n:
-                return row, line - offset - row - 1
+        for row, after, _, n in self._spans():
+            if not after:
+                if line < row + offset:
+                    break
+                if line == row + offset:
+                    return row, ROOT_LINE
+            else:
+                if line <= row + offset:
+                    break
+                if line <= row + offset + n:
+                    return row, line - offset - row - 1
             offset += n
         return line - offset, None
 
@@ -496,6 +508,8 @@ class AgentTable(LineView, can_focus=True):
                 continue
             self.status_counts[record.status] -= 1
             self.total_cost -= record.cost or 0.0
+            if len(self.hay.roots) > 1:
+                self.group_counts[self.hay.group(key)] -= 1
             self.hay.pop(key, None)
             self.opened.pop(key, None)
             if self._pending:
@@ -509,6 +523,8 @@ class AgentTable(LineView, can_focus=True):
         if old is not None:
             self.status_counts[old.status] -= 1
             self.total_cost -= old.cost or 0.0
+        elif len(self.hay.roots) > 1:
+            self.group_counts[self.hay.group(key)] += 1
         self.status_counts[record.status] += 1
         self.total_cost += record.cost or 0.0
         self.records[key] = record
@@ -520,13 +536,17 @@ class AgentTable(LineView, can_focus=True):
     def set_sort(self, sort: str, *, reverse: bool = False) -> None:
         self.rearrange(sort, reverse, self.needle)
 
-    def rearrange(self, order: str, reverse: bool, needle: str) -> None:
+    def rearrange(self, order: str, reverse: bool, needle: str, *, fresh: bool = False) -> None:
         """Sort and filter anew. Small lists at once; large ones in a thread, the current
         order on screen (and kept current) until the new one arrives."""
         self._generation += 1
         needle = needle.strip().lower()
         # What the arrangement starts from, copied: the rows on screen keep changing.
-        every = self.every.entries() if order == self.every.order else None
+        # Entries in the same order are reused, read the other way round for a reverse; not
+        # when rows are grouped by root: the roots keep their order, so a reverse sorts again.
+        same = order == self.every.order and (len(self.hay.roots) < 2 or reverse == self.reverse)
+        same = same and not fresh  # ``fresh``: the roots changed, so do the sort keys
+        every = self.every.entries() if same else None
         shown = self.shown.entries() if self.shown is not self.every else None
         source = Arrangement(order, reverse, needle, self.shown.needle, every, shown)
         if len(self.records) < THREADED_MIN:
@@ -607,9 +627,19 @@ class AgentTable(LineView, can_focus=True):
             self._scroll_cursor_visible()
         self._announce()
 
-    def move_to_line(self, line: int, *, scroll: bool = True) -> None:
+    def move_to_line(self, line: int, *, scroll: bool = True, step: int = 1) -> None:
+        """Put the cursor on tree line ``line``; a line naming a root is passed over in the
+        direction of ``step`` (a root has nothing to show)."""
         line = max(0, min(line, self.line_count - 1))
-        self.move_cursor(*self.at_line(line)[:1], scroll=scroll, child=self.at_line(line)[1])
+        row, child = self.at_line(line)
+        if child == ROOT_LINE:
+            if step < 0 and line > 0:
+                row, child = self.at_line(line - 1)
+            else:
+                child = None
+        self.move_cursor(row, scroll=scroll, child=child)
+        if child is None and line == 1 and step < 0:
+            self.scroll_to(y=0, animate=False, immediate=True)  # the first root's line too
 
     def _scroll_cursor_visible(self) -> None:
         rows = max(1, self.scrollable_content_region.height - 1)  # under the header
@@ -621,19 +651,21 @@ class AgentTable(LineView, can_focus=True):
             self.scroll_to(y=line - rows + 1, animate=False, immediate=True)
 
     def action_cursor_up(self) -> None:
-        self.move_to_line(self.cursor_line - 1)
+        self.move_to_line(self.cursor_line - 1, step=-1)
 
     def action_cursor_down(self) -> None:
         self.move_to_line(self.cursor_line + 1)
 
     def action_page_up(self) -> None:
-        self.move_to_line(self.cursor_line - max(1, self.scrollable_content_region.height - 2))
+        page = max(1, self.scrollable_content_region.height - 2)
+        self.move_to_line(self.cursor_line - page, step=-1)
 
     def action_page_down(self) -> None:
         self.move_to_line(self.cursor_line + max(1, self.scrollable_content_region.height - 2))
 
     def action_scroll_top(self) -> None:
         self.move_cursor(0)
+        self.scroll_to(y=0, animate=False, immediate=True)
 
     def action_scroll_bottom(self) -> None:
         self.move_to_line(self.line_count - 1)
@@ -729,7 +761,7 @@ class AgentTable(LineView, can_focus=True):
         """(screen line, agent key, or ``None`` for a file's line) of each line in view."""
         top = int(self.scroll_y)
         end = min(self.line_count, top + self.scrollable_content_region.height - 1)
-        if not self.opened:
+        if not self.opened and len(self.hay.roots) < 2:
             return [(line - top + 1, self.shown.key_at(line)) for line in range(top, end)]
         view = []
         for line in range(top, end):
@@ -742,12 +774,15 @@ class AgentTable(LineView, can_focus=True):
         if y == 0:
             return self._header(width)
         line = int(self.scroll_y) + y - 1
-        row, child = self.at_line(line) if self.opened else (line, None)
+        plain = not self.opened and len(self.hay.roots) < 2
+        row, child = (line, None) if plain else self.at_line(line)
         if row >= len(self.shown):
             return Strip.blank(width, self.line_style)
         key = self.shown.key_at(row)
         if child is None:
             strip = self._row_strip(key, self.records[key], width)
+        elif child == ROOT_LINE:
+            strip = self._root_strip(self.hay.group(key), width)
         else:
             strip = self._child_strip(self.opened[key][child], width)
         if row == self.cursor_row and child == self.cursor_child:
@@ -769,6 +804,26 @@ class AgentTable(LineView, can_focus=True):
         strip = self._line([row[key] for key, *_ in COLUMNS], width)
         self._rows[key] = (record, age, shape, strip)
         return strip
+
+    def set_roots(self, agents_dirs: Sequence[str]) -> None:
+        """The workspace roots' agents folders, in the order shown: with more than one the
+        rows are grouped under a line naming each root (sorted within it)."""
+        self.hay.roots = [os.path.join(path, "") for path in agents_dirs]
+        self.group_counts = Counter(self.hay.group(path) for path in self.records)
+        self.rearrange(self.order, self.reverse, self.needle, fresh=True)
+
+    def _root_strip(self, group: int, width: int) -> Strip:
+        roots = self.hay.roots
+        where = os.path.dirname(roots[group].rstrip(os.sep)) if group < len(roots) else "?"
+        count = self.group_counts[group]
+        # The root's own name and its count first: a long path is what gets cut.
+        line = Text(f"▾ {os.path.basename(where) or where}", style="bold", no_wrap=True)
+        line.append(f"  {count:,} agent{'s' if count != 1 else ''}  ")
+        line.append(where, style="dim")
+        header = self.get_component_rich_style("agent-table--header")
+        segments = list(line.render(self.app.console, end=""))
+        strip = Strip(Segment.adjust_line_length(segments, width, Style()), width)
+        return strip.apply_style(header)
 
     def _child_strip(self, entry: FileEntry | str, width: int) -> Strip:
         row = note_cells(entry) if isinstance(entry, str) else file_cells(entry, self.clock())

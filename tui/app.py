@@ -102,10 +102,22 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "copy_field",
         "fork",
         "export",
+        "next_root",
+        "add_root",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run", "tab-file")
 LIST_SECONDS = 0.3  # an opened agent's files are listed again at most this often
+
+
+def _root_path(text: str) -> Path:
+    """A folder typed in the add-root prompt (ValuePrompt keeps it open on a ValueError)."""
+    path = Path(text.strip()).expanduser()
+    if not text.strip():
+        raise ValueError("Type a folder.")
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a folder.")
+    return path
 
 
 @dataclass
@@ -180,6 +192,10 @@ class AgentTUI(App[None]):
                 tooltip="Start an agent run (name, model, task, max loops) in the Run tab"),
         Binding("l", "resume", "Resume", id="resume",
                 tooltip="Load the selected agent (ours or swarms') and continue its run"),
+        Binding("w", "next_root", "Next root", id="next-root", show=False,
+                tooltip="Jump to the next workspace root's agents"),
+        Binding("W", "add_root", "Add root", id="add-root", show=False,
+                tooltip="Open another workspace root beside this one"),
         Binding("f", "fork", "Fork", id="fork", show=False,
                 tooltip="A new agent from this one's conversation up to a step"),
         Binding("x", "export", "Export", id="export", show=False,
@@ -201,7 +217,7 @@ class AgentTUI(App[None]):
 
     def __init__(
         self,
-        workspace_dir: str | Path | None = None,
+        workspace_dir: str | Path | Sequence[str | Path] | None = None,
         read_only: bool = False,
         watch: bool = True,
         clock: Clock = utc_now,
@@ -216,7 +232,17 @@ class AgentTUI(App[None]):
         # Absolute: the watcher reports absolute paths, and a relative root would match none.
         if workspace_dir is None and config is not None:
             workspace_dir = settings.configured_root(config.workspaces)
-        self.root = settings.workspace_root(workspace_dir).absolute()
+        given = (
+            [workspace_dir]
+            if isinstance(workspace_dir, (str, Path)) or workspace_dir is None
+            else list(workspace_dir)
+        )
+        self.roots: list[Path] = []
+        for root in given or [None]:
+            path = settings.workspace_root(root).absolute()
+            if path not in self.roots:
+                self.roots.append(path)
+        self.root = self.roots[0]  # the first: where a new run goes when no agent is selected
         self.agents_dir = self.root / "agents"
         self.read_only = read_only
         self.watching = watch
@@ -276,7 +302,9 @@ class AgentTUI(App[None]):
     def on_mount(self) -> None:
         self.collector.start()
         self.apply_user_config()
-        self.sub_title = str(self.root) + ("  [read-only]" if self.read_only else "")
+        self._title_roots()
+        if len(self.roots) > 1:
+            self.table.set_roots([str(root / "agents") for root in self.roots])
         self.table.focus()
         self.set_interval(1.0, self._tick)
 
@@ -327,23 +355,31 @@ class AgentTUI(App[None]):
     @work(thread=True, group="scan", exclusive=True, exit_on_error=False,
           description="scan the workspace")  # fmt: skip
     def scan_workspace(self) -> None:
+        seen: set[str] = set()
+        # A screenful first, as the folder lists them (listing 100,000 in order takes a
+        # while); then everything, in order, root by root.
+        early = self._first_listed()
+        if early:
+            self.post_message(ScanChunk([read_agent(folder) for folder in early]))
+        for root in self.roots:
+            if not self._scan_root(root, early if root == self.root else [], seen):
+                return  # cancelled
+        self.post_message(ScanChunk([], done=True, seen=frozenset(seen)))
+
+    def _scan_root(self, root: Path, early: list[Path], seen: set[str]) -> bool:
+        """Read every agent folder of ``root`` (those not in ``seen``) and post them in
+        chunks; False when the worker was cancelled."""
         worker = get_current_worker()
         chunk: list[AgentRecord] = []
-        seen: set[str] = set()
         last = time.monotonic()
         try:
-            # A screenful first, as the folder lists them (listing 100,000 in order takes a
-            # while); then everything, in order.
-            early = self._first_listed()
-            if early:
-                self.post_message(ScanChunk([read_agent(folder) for folder in early]))
-            folders = list(iter_agent_folders(self.root))
+            folders = list(iter_agent_folders(root))
             if len(folders) >= SCAN_PROCESS_MIN:
                 # Read by two other processes (this one keeps the interpreter for the
                 # screen), handed over in batches.
-                for records in stream_scan(self.root, seen):
+                for records in stream_scan(root, seen):
                     if worker.is_cancelled:
-                        return
+                        return False
                     chunk += records
                     if len(chunk) >= SCAN_BATCH_MAX or time.monotonic() - last > SCAN_BATCH_SECONDS:
                         self.post_message(ScanChunk(chunk))
@@ -355,16 +391,17 @@ class AgentTUI(App[None]):
                 if str(folder) in seen:
                     continue
                 if worker.is_cancelled:
-                    return
+                    return False
                 chunk.append(read_agent(folder))
                 seen.add(str(folder))
                 if len(chunk) >= SCAN_CHUNK or time.monotonic() - last > SCAN_CHUNK_SECONDS:
                     self.post_message(ScanChunk(chunk))
                     chunk, last = [], time.monotonic()
         except WorkspaceFileError as exc:
-            self.post_message(ScanFailed(str(exc)))
-            return
-        self.post_message(ScanChunk(chunk, done=True, seen=frozenset(seen)))
+            self.post_message(ScanFailed(str(exc) if len(self.roots) == 1 else f"{root}: {exc}"))
+        if chunk:
+            self.post_message(ScanChunk(chunk))
+        return True
 
     def _first_listed(self) -> list[Path]:
         """Up to :data:`FIRST_ROWS` agent folders in the order the folder lists them."""
@@ -389,10 +426,11 @@ class AgentTUI(App[None]):
           description="watch the workspace for changes")  # fmt: skip
     async def watch_disk(self) -> None:
         assert self._stop_watch is not None
-        await watch_workspace(
-            self.root, self, self._stop_watch, first=lambda: self.selected,
-            since=self._scan_started - 1.0,
-        )  # fmt: skip
+        stop, since = self._stop_watch, self._scan_started - 1.0
+        await asyncio.gather(*(
+            watch_workspace(root, self, stop, first=lambda: self.selected, since=since)
+            for root in self.roots
+        ))  # fmt: skip
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -424,7 +462,8 @@ class AgentTUI(App[None]):
             if self._rescan_asked:  # `r`: say what was read
                 self._rescan_asked = False
                 found = plural(len(table.records), "agent folder")
-                self.notify(f"Read {found} again in {self.agents_dir}", title="rescan")
+                where = self.agents_dir if len(self.roots) == 1 else plural(len(self.roots), "root")
+                self.notify(f"Read {found} again in {where}", title="rescan")
         else:
             self.set_status(f"scanning... {len(table.records)}")
         if self.selected is None or self.selected not in table.records:
@@ -621,8 +660,9 @@ class AgentTUI(App[None]):
         order = f"{table.order}, reversed" if table.reverse else table.order
         if table.arranging:
             order += " (sorting...)"
-        spent = f", {cost_text(max(0.0, table.total_cost))} spent" if table.total_cost > 0 else ""
-        text = f"{head}{spent}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
+        if table.total_cost > 0:
+            parts.append(f"{cost_text(table.total_cost)} spent")
+        text = f"{head}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")
         if not total:
             text += "\nn starts a run here; `agent-tui demo` makes a demo workspace"
         self.set_status(text)
@@ -787,7 +827,8 @@ class AgentTUI(App[None]):
                 self.start_run(spec)
 
         model = self.user_config.model or "offline/demo"
-        self.push_screen(NewRunDialog(self.root, dict(self.table.records), model=model), started)
+        root = self.root_of(self.selected)
+        self.push_screen(NewRunDialog(root, dict(self.table.records), model=model), started)
 
     def action_resume(self) -> None:
         record = self.table.records.get(self.selected) if self.selected else None
@@ -895,10 +936,62 @@ class AgentTUI(App[None]):
         self.push_screen(ConfirmDialog(question, yes_label="Interrupt and quit"), answer)
 
     def action_cleanup(self) -> None:
-        records = list(self.table.records.values())
+        """Cleanup of one root: the selected agent's (the first when none is selected)."""
+        root = self.root_of(self.selected)
+        agents = os.path.join(root / "agents", "")
+        records = [r for path, r in self.table.records.items() if path.startswith(agents)]
         self.push_screen(
-            CleanupScreen(records, self.agents_dir, read_only=self.read_only, clock=self.clock)
+            CleanupScreen(records, root / "agents", read_only=self.read_only, clock=self.clock)
         )
+
+    # Workspace roots.
+
+    def root_of(self, key: str | None) -> Path:
+        """The root agent ``key`` is under (the first root for none)."""
+        for root in self.roots:
+            if key is not None and key.startswith(os.path.join(root / "agents", "")):
+                return root
+        return self.root
+
+    def _title_roots(self) -> None:
+        where = str(self.root) if len(self.roots) == 1 else f"{self.root} +{len(self.roots) - 1}"
+        self.sub_title = where + ("  [read-only]" if self.read_only else "")
+
+    def action_next_root(self) -> None:
+        """Jump to the first agent of the next root (several roots open)."""
+        starts = self.table.shown.group_starts()
+        if len(starts) < 2:
+            self.notify("One workspace root is open: W adds another.")
+            return
+        here = self.table.cursor_row
+        later = [row for row, _ in starts if row > here]
+        self.table.move_cursor(later[0] if later else starts[0][0])
+
+    def action_add_root(self) -> None:
+        def added(path: Path | None) -> None:
+            if path is not None:
+                self.add_root(path)
+
+        self.push_screen(
+            ValuePrompt("Open another workspace root (a folder holding agents/):", "", _root_path),
+            added,
+        )
+
+    def add_root(self, path: Path) -> None:
+        """Show ``path``'s agents too: listed under a line naming it, watched, cleaned apart."""
+        path = path.expanduser().absolute()
+        if path in self.roots:
+            self.notify(f"{path} is open already.")
+            return
+        self.roots.append(path)
+        self.table.set_roots([str(root / "agents") for root in self.roots])
+        self._title_roots()
+        if self._stop_watch is not None:  # watch every root again, the new one included
+            self._stop_watch.set()
+            self._stop_watch = None
+            self._scan_started = time.time()
+            self._scanned_once = False
+        self.scan_workspace()
 
 
 # Every screen's keys the user may remap in the config file ([keys] binding-id = "key").

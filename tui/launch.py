@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 
 
 def open_app(
-    workspace: str | None,
+    workspace: str | list[str] | None,
     *,
     read_only: bool = False,
     watch: bool = True,
     config: UserConfig | None = None,
 ) -> int:
-    """Run the app on ``workspace`` until the user quits; returns its exit code. ``config``:
+    """Run the app on ``workspace`` (one root, or a list of them) until the user quits; returns its exit code. ``config``:
     the user config file as the CLI loaded it (None: there is none, the defaults apply)."""
     from agent_tui.tui.app import AgentTUI
 

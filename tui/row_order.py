@@ -31,10 +31,25 @@ def matches(record: AgentRecord, needle: str) -> bool:
 
 class Haystacks(dict[str, str]):
     """Row key -> :func:`haystack` of its record, kept as records change: a keystroke in the
-    filter of 100,000 rows is then a substring test each, not a string built each."""
+    filter of 100,000 rows is then a substring test each, not a string built each.
+
+    Also what the orders over these rows share: the workspace roots (``roots``, each one's
+    folder path ending in a separator). With more than one, rows are grouped by root, in the
+    order the roots were given, and sorted within each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.roots: list[str] = []
 
     def put(self, key: str, record: AgentRecord) -> None:
         self[key] = haystack(record)
+
+    def group(self, path: str) -> int:
+        """The index of the root ``path`` is under (the last root for none: never dropped)."""
+        for index, root in enumerate(self.roots):
+            if path.startswith(root):
+                return index
+        return len(self.roots)
 
 
 class RowOrder:
@@ -52,6 +67,11 @@ class RowOrder:
         self.reverse = reverse
         self.needle = needle.strip().lower()
         self.key_of: Callable[[AgentRecord], tuple] = sort_key(order)
+        self.grouped = len(hay.roots) > 1  # as the roots were when this order was made
+        if self.grouped:
+            # Grouped by root, the roots in their order whichever way the rows are read.
+            within, sign, group = self.key_of, (-1 if reverse else 1), hay.group
+            self.key_of = lambda record: (sign * group(record.path), *within(record))
         self._entries: list[tuple[tuple, str]] = []
         self._sort_keys: dict[str, tuple] = {}  # row key -> its sort key, for the rows held
 
@@ -92,6 +112,23 @@ class RowOrder:
             return None
         index = bisect_left(self._entries, (sort_key_, key))
         return len(self._entries) - 1 - index if self.reverse else index
+
+    def group_starts(self) -> list[tuple[int, int]]:
+        """(row, root index) of the first row of each root shown, top to bottom (none when
+        the rows are not grouped: one root)."""
+        if not self.grouped:
+            return []
+        entries, starts = self._entries, []
+        for group in range(len(self.hay.roots) + 1):
+            if self.reverse:  # groups held as -index: the group's last entry is shown first
+                index = bisect_left(entries, ((-group + 1,), "")) - 1
+                if index >= 0 and entries[index][0][0] == -group:
+                    starts.append((len(entries) - 1 - index, group))
+            else:
+                index = bisect_left(entries, ((group,), ""))
+                if index < len(entries) and entries[index][0][0] == group:
+                    starts.append((index, group))
+        return starts
 
     def put(self, key: str, record: AgentRecord) -> bool:
         """Hold ``record`` under ``key`` where it sorts (or drop it if the filter rejects it);

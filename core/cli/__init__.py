@@ -122,4 +122,6 @@ def _launch_app(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     # Without a file the config is the defaults at the default place: the app's own defaults.
     config = args.user_config
     extra = {"config": config} if config.path.is_file() else {}
-    return args.open_app(args.workspace, read_only=args.read_only, watch=not args.no_watch, **extra)
+    roots = getattr(args, "workspaces", None) or []
+    where = roots if len(roots) > 1 else args.workspace
+    return args.open_app(where, read_only=args.read_only, watch=not args.no_watch, **extra)

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 DISTRIBUTION = "agent-tui-workspace"
 SHELLS = ("bash", "zsh", "fish")
-_WORKSPACE_HELP = "workspace root (default: $WORKSPACE_DIR, else ./agent_workspace)"
+_WORKSPACE_HELP = (
+    "workspace root (default: $WORKSPACE_DIR, else ./agent_workspace); repeat it to open "
+    "several in the app or to search them all"
+)
 
 
 class _ConfigHelp(str):
@@ -54,6 +57,17 @@ class _Parser(argparse.ArgumentParser):
         if isinstance(action, argparse._SubParsersAction):
             raise argparse.ArgumentError(None, f"unknown command {value!r}; {hint}")
         raise argparse.ArgumentError(action, f"invalid choice: {value!r}; {hint}")
+
+
+class _Roots(argparse.Action):
+    """``--workspace``, repeatable: ``workspaces`` holds every root given, ``workspace`` the
+    first (what a command acting on one root uses)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:  # fmt: skip
+        roots = [*(getattr(namespace, "workspaces", None) or []), str(values)]
+        namespace.workspaces = roots
+        namespace.workspace = roots[0]
 
 
 class _Version(argparse.Action):
@@ -130,6 +144,7 @@ examples:
   agent-tui --workspace /tmp/ws ls        another workspace root (default: $WORKSPACE_DIR)
   agent-tui                               open the app on $WORKSPACE_DIR
   agent-tui --workspace /tmp/ws --read-only   the app, with cleanup disabled
+  agent-tui --workspace ~/ci --workspace ~/laptop   two roots in one tree
 
 With no command, agent-tui opens the terminal app (q quits, ? shows every key).
 """
@@ -229,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--workspace",
         metavar="PATH",
+        action=_Roots,
         default=argparse.SUPPRESS,
         help=_WORKSPACE_HELP,
     )
@@ -241,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
-    parser.add_argument("--workspace", metavar="PATH", default=None, help=_WORKSPACE_HELP)
+    parser.add_argument(
+        "--workspace", metavar="PATH", action=_Roots, default=None, help=_WORKSPACE_HELP
+    )
     parser.add_argument("--config", metavar="PATH", default=None, help=_CONFIG_HELP)
     parser.add_argument(
         "--read-only", action="store_true", help="app: disable cleanup and every destructive action"

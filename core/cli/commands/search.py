@@ -7,8 +7,9 @@ import shutil
 import sys
 import time
 
-from agent_tui.cli.commands import existing_workspace
+from agent_tui.cli.commands import existing_workspace, require_folder
 from agent_tui.cli.output import clip, masker, plural, write_json
+from agent_tui.settings import workspace_root as workspace_root_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,13 +29,24 @@ def cmd_search(args: argparse.Namespace) -> int:
     from agent_tui.search import query_terms, search
 
     root = existing_workspace(args)
-    hits = search(root, args.text, limit=args.limit, on_progress=_progress())
+    roots = [
+        root,
+        *(workspace_root_of(path) for path in (getattr(args, "workspaces", None) or [])[1:]),
+    ]
+    for other in roots[1:]:
+        require_folder(other)
+    hits = []
+    for where in roots:  # every root given; each one's hits newest first, then the next root's
+        hits += search(where, args.text, limit=args.limit - len(hits), on_progress=_progress())
+        if len(hits) >= args.limit:
+            break
     if args.json:
         write_json([hit.to_dict() for hit in hits])
         return 0
     if not hits:
         asked = clip(masker().redact_text(args.text), 60)
-        print(f"nothing matches {asked!r} in {root / 'agents'}", file=sys.stderr)
+        where = root / "agents" if len(roots) == 1 else f"{len(roots)} workspace roots"
+        print(f"nothing matches {asked!r} in {where}", file=sys.stderr)
         return 0
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else WIDTH
     terms = query_terms(args.text)
