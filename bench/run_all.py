@@ -34,6 +34,7 @@ EXPECTED = [
     "swarms_compare",
     "workspaces",
     "search",
+    "file_open",
     "watch_latency",
     "state_tab",
     "fleet",
@@ -43,6 +44,7 @@ EXPECTED = [
 ARGS = {
     "crash": ["--trials", "1000"],
     "fleet": ["--tmp", "/dev/shm"] if os.path.isdir("/dev/shm") else [],
+    "file_open": ["--tmp", "/dev/shm"] if os.path.isdir("/dev/shm") else [],
 }
 TIMEOUT_S = {"crash": 900, "fleet": 2400}
 DEFAULT_TIMEOUT_S = 600
