@@ -51,7 +51,7 @@ MAX_CLASS_FOLDERS = 1000
 def is_structure_folder(folder: os.PathLike[str] | str) -> bool:
     """Whether ``folder`` is where a structure run lives: ``.../swarms/<ClassName>/<folder>``
     (a workspace root named ``swarms`` keeps its ``agents`` folder an agents folder)."""
-    parent = os.path.dirname(os.path.normpath(folder))
+    parent = os.path.dirname(os.path.abspath(folder))
     return (
         os.path.basename(os.path.dirname(parent)) == SWARMS_DIR
         and os.path.basename(parent) != settings.AGENTS_SUBDIR

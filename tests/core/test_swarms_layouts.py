@@ -222,6 +222,9 @@ def test_a_metadata_status_other_than_completed_is_believed(workspace: Path) -> 
 
 def test_resolve_finds_a_run_by_folder_and_by_name(every_layout: dict[str, Path]) -> None:
     run = every_layout["sequential"]
+    assert ws.read_agent(os.path.relpath(run)).layout == Layout.STRUCTURE  # a relative path
+    # A workspace root named "swarms" keeps its agents folder an agents folder.
+    assert not structures.is_structure_folder("/data/swarms/agents/alpha-0123456789ab")
     assert ws.resolve_agent(run.name) == run
     assert ws.resolve_agent("content-workflow") == run
     with pytest.raises(ws.WorkspaceLookupError, match="matches 2 agents"):
