@@ -8,6 +8,10 @@ record, which is already in memory (a FIFO or a slow disk must not stop the UI).
 config holds the whole conversation: a long one is read from its end and shown as its last
 messages; once that is on screen another worker sweeps the rest for secrets and, if that
 taught the redactor anything, the config is read again, masked.
+
+:meth:`ConfigView.show_step` shows the config as it was at a step instead (the journal's loop
+count and time of that step in the settings of ``config.json``), read in another worker; the
+agent's autosaves then leave it there, and only the header says where the live agent is.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.diff import diff
-from agent_tui.format.layout import Status
+from agent_tui.format.layout import Format, Status
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import (
     LOADING,
@@ -40,7 +45,15 @@ from agent_tui.tui.display import (
     utc_now,
 )
 from agent_tui.tui.steady_static import SteadyStatic
-from agent_tui.workspace import AgentDetail, AgentRecord, DetailCache, load_detail
+from agent_tui.tui.step_bar import NO_STEPS_NOTE, is_awaited, read_history, step_heading
+from agent_tui.workspace import (
+    AgentDetail,
+    AgentRecord,
+    DetailCache,
+    StepHistory,
+    WorkspaceLookupError,
+    load_detail,
+)
 from agent_tui.workspace.detail import sweep_secrets
 
 HIGHLIGHT_SECONDS = 1.5
@@ -93,6 +106,22 @@ class ConfigView(Vertical):
             return self.view
 
     @dataclass
+    class StepLoaded(Message):
+        """The config of ``folder`` as at ``step`` (masked), or why it cannot be shown."""
+
+        view: ConfigView
+        worker: Worker
+        folder: Path
+        step: int
+        document: dict[str, Any] | None
+        history: StepHistory | None
+        problem: str = ""
+
+        @property
+        def control(self) -> ConfigView:
+            return self.view
+
+    @dataclass
     class Swept(Message):
         """The redactor learned secrets from what the read of ``folder`` left unread: the
         document shown must be masked again."""
@@ -117,6 +146,10 @@ class ConfigView(Vertical):
         self.cache = DetailCache()
         self._loader: Worker | None = None
         self._reread = False
+        # The step shown instead of the live config (None: live), and its reader.
+        self.step: int | None = None
+        self._step_loader: Worker | None = None
+        self._steps_read: StepHistory | None = None
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(
@@ -129,9 +162,16 @@ class ConfigView(Vertical):
     def show(self, record: AgentRecord | None) -> None:
         """Show ``record`` now (header, problems) and its config once read; when it is the same
         agent again, the old document stays until the new one arrives, then what changed is
-        highlighted."""
+        highlighted. While a step is shown (:meth:`show_step`), the same agent again only
+        moves the header's live step count."""
         previous = self.record.folder if self.record is not None else None
         same_folder = record is not None and record.folder == previous
+        if self.step is not None:
+            if same_folder:
+                self.record = record
+                self.tick()
+                return
+            self._leave_step()
         self.record = record
         problems = self.query_one("#config-problems", Static)
         if record is None:
@@ -155,6 +195,80 @@ class ConfigView(Vertical):
             return
         self._reread = False
         self._loader = self._load(record)
+
+    def show_step(self, record: AgentRecord, step: int | None) -> None:
+        """Show ``record``'s config as it was at ``step`` (read from the journal, in a worker);
+        ``None``: back to the live config (:meth:`show`)."""
+        if step is None:
+            if self.step is not None:
+                self._leave_step()
+            self.show(record)
+            return
+        if self.record is None or self.record.folder != record.folder:
+            self._steps_read = None
+        self.record, self.step = record, step
+        # A live read under way is no longer wanted; its result is left unshown.
+        self._loader, self._reread = None, False
+        self.workers.cancel_group(self, "config-load")
+        self.query_one("#config-problems", Static).display = False
+        body = self.query_one("#config-body", Static)
+        self.tick()
+        if record.format == Format.SWARMS:
+            self._step_loader = None
+            self.document = None
+            body.update(unreadable(NO_STEPS_NOTE))
+            return
+        body.update(LOADING)
+        self._step_loader = self._load_step(record, step, self._steps_read)
+
+    def _leave_step(self) -> None:
+        self.step = self._step_loader = None
+        self.workers.cancel_group(self, "config-step")
+        # The live config is read anew, not compared with the step's.
+        self.document = self.document_folder = None
+
+    @work(thread=True, group="config-step", exclusive=True, exit_on_error=False,
+          description="read the config as at a step")  # fmt: skip
+    def _load_step(self, record: AgentRecord, step: int, since: StepHistory | None) -> None:
+        worker = get_current_worker()
+        folder = record.folder
+        try:
+            history = read_history(record, since, self.redactor)
+            snapshot = history.snapshot(step)
+        except (WorkspaceLookupError, WorkspaceFileError) as exc:
+            self.post_message(self.StepLoaded(self, worker, folder, step, None, None, str(exc)))
+            return
+        detail = load_detail(
+            folder, 0, cache=self.cache, redactor=self.redactor, record=record, defer_sweep=True
+        )
+        settings = detail.settings
+        if settings is None:
+            problem = f"config.json cannot be shown: {detail.settings_problem}"
+            self.post_message(self.StepLoaded(self, worker, folder, step, None, history, problem))
+            return
+        # The settings are those saved now; the journal knows the step's count and time.
+        meta = settings.get("_autosave_metadata")
+        meta = {**meta} if isinstance(meta, dict) else {}
+        meta.update(loop_count=snapshot.loop_count, timestamp=snapshot.ts)
+        document = {**settings, "_autosave_metadata": meta}
+        self.post_message(self.StepLoaded(self, worker, folder, step, document, history))
+
+    @on(StepLoaded)
+    def _step_loaded(self, event: StepLoaded) -> None:
+        record = self.record
+        if not is_awaited(event, self._step_loader, record, self.step):
+            return
+        assert record is not None
+        if event.history is not None:
+            self._steps_read = event.history
+        body = self.query_one("#config-body", Static)
+        if event.document is None:
+            self.document = None
+            body.update(unreadable(f"step {event.step} cannot be shown: {event.problem}"))
+            return
+        self.document = event.document
+        body.update(render_json(event.document))
+        self.call_after_refresh(self._sweep, event.folder)
 
     @work(thread=True, group="config-load", exclusive=True, exit_on_error=False,
           description="read config.json")  # fmt: skip
@@ -207,12 +321,17 @@ class ConfigView(Vertical):
 
     @on(Swept)
     def _swept(self, event: Swept) -> None:
-        if self.record is not None and event.folder == self.record.folder:
-            self.show(self.record)
+        record = self.record
+        if record is None or event.folder != record.folder:
+            return
+        if self.step is not None:  # the step's config, masked again
+            self._step_loader = self._load_step(record, self.step, self._steps_read)
+        else:
+            self.show(record)
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker is self._loader:
+        if event.state == WorkerState.ERROR and event.worker in (self._loader, self._step_loader):
             self.query_one("#config-body", Static).update(failure_text(event.worker))
 
     def tick(self) -> None:
@@ -224,6 +343,15 @@ class ConfigView(Vertical):
         record = self.record
         if record is None:
             header.update("Select an agent on the left.")
+            return
+        if self.step is not None:
+            text = step_heading(self.step, record.loop_count)
+            text.append(f"\n{record.folder.name}", style="dim")
+            text.append(
+                f"\nthe settings saved now; the loop count and time of step {self.step}",
+                style="dim italic",
+            )
+            header.update(text)
             return
         text = Text()
         text.append_text(status_badge(record.status))

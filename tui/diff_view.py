@@ -11,6 +11,10 @@ steps (and the first), and a diff shows its first :data:`MAX_SHOWN_CHANGES` chan
 steps of one conversation share every message up to the earlier one: they are compared past
 those (the later step's new messages, its memory and loop count), with the paths the whole
 documents would give.
+
+:meth:`DiffView.show_step` shows what one step changed (the step before it -> the step), read
+in another worker; the agent's autosaves then leave it there, and only the header says where
+the live agent is.
 """
 
 from __future__ import annotations
@@ -30,17 +34,16 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.compare import agent_document, compare
 from agent_tui.diff import Change, key_path, render_text, summary
-from agent_tui.format.layout import JOURNAL_NAME
+from agent_tui.format.layout import Format
 from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import LOADING, failure_text
+from agent_tui.tui.step_bar import NO_STEPS_NOTE, is_awaited, read_history, step_heading
 from agent_tui.workspace import (
     AgentRecord,
     StepHistory,
     WorkspaceLookupError,
-    step_history,
 )
-from agent_tui.workspace.detail import sweep_file
 
 MAX_AGENT_CHOICES = 100
 MAX_STEP_CHOICES = 100
@@ -149,6 +152,25 @@ class DiffView(Vertical):
         def control(self) -> DiffView:
             return self.view
 
+    @dataclass
+    class StepCompared(Message):
+        """What ``step`` of ``folder`` changed (from ``previous``), or why it cannot be
+        compared."""
+
+        view: DiffView
+        worker: Worker
+        folder: Path
+        step: int
+        previous: int | None
+        changes: list[Change] | None
+        history: StepHistory | None
+        problem: str = ""
+        text: Text = field(default_factory=Text)
+
+        @property
+        def control(self) -> DiffView:
+            return self.view
+
     def __init__(self, redactor: Redactor, **kwargs) -> None:
         super().__init__(**kwargs)
         self.redactor = redactor
@@ -159,6 +181,11 @@ class DiffView(Vertical):
         self._history_loader: Worker | None = None
         self._comparer: Worker | None = None
         self._reread = False
+        # The step whose changes are shown instead of the live pair (None: live), its reader,
+        # and what its header says under the heading.
+        self.step: int | None = None
+        self._step_loader: Worker | None = None
+        self._step_summary = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="diff-pickers"):
@@ -172,8 +199,15 @@ class DiffView(Vertical):
 
     def show(self, record: AgentRecord | None, others: list[AgentRecord]) -> None:
         """Offer the steps of ``record`` (read in the background) and the ``others``; keep a
-        pinned pair if still valid."""
+        pinned pair if still valid. While a step is shown (:meth:`show_step`), the same agent
+        again only moves the header's live step count."""
         other_agent = record is None or self.record is None or record.folder != self.record.folder
+        if self.step is not None:
+            if not other_agent:
+                self.record, self.others = record, others
+                self._step_head()
+                return
+            self._leave_step()
         if other_agent:
             self.pinned = False
         self.record, self.others = record, others
@@ -197,17 +231,13 @@ class DiffView(Vertical):
         worker = get_current_worker()
         folder = record.folder
         try:
-            # A running agent's journal grows: only what it appended is read again.
-            history, problem = step_history(folder, record=record, since=since), ""
+            # A running agent's journal grows: only what it appended is read again. Every
+            # step's document is made of the journal's records and the state file's messages:
+            # compared past what two steps share, their masking is still that of the whole
+            # documents (a journal is swept on from where its last sweep stopped).
+            history, problem = read_history(record, since, self.redactor), ""
         except (WorkspaceLookupError, WorkspaceFileError) as exc:
             history, problem = None, str(exc)
-        if history is not None:
-            # Every step's document is made of the journal's records and the state file's
-            # messages: compared past what two steps share, their masking is still that of
-            # the whole documents (a journal is swept on from where its last sweep stopped).
-            sweep_file(folder / JOURNAL_NAME, self.redactor, lines=True)
-            if record.state_file is not None:
-                sweep_file(record.state_file, self.redactor)
         self.post_message(self.HistoryLoaded(self, worker, folder, history, problem))
 
     @on(HistoryLoaded)
@@ -224,15 +254,7 @@ class DiffView(Vertical):
             self._history_loader = self._load_history(record, event.history)
         self.history = event.history
         steps = self.history.loop_counts if self.history else []
-        choices = step_choices(steps)
-        recent = sorted(
-            (r for r in self.others if r.folder != record.folder),
-            key=lambda r: r.last_activity.timestamp() if r.last_activity else 0,
-            reverse=True,
-        )[:MAX_AGENT_CHOICES]
-        choices += [
-            (f"agent {r.name} ({r.folder.name[-12:]})", f"agent:{r.folder}") for r in recent
-        ]
+        choices = self._choices(record, steps)
         values = {value for _, value in choices}
         picker_from = self.query_one("#diff-from", Select)
         picker_to = self.query_one("#diff-to", Select)
@@ -251,11 +273,119 @@ class DiffView(Vertical):
             return
         self.render_diff()
 
+    def _choices(self, record: AgentRecord, steps: list[int]) -> list[tuple[str, str]]:
+        """The pickers' choices: ``steps`` of ``record``, then the other agents."""
+        recent = sorted(
+            (r for r in self.others if r.folder != record.folder),
+            key=lambda r: r.last_activity.timestamp() if r.last_activity else 0,
+            reverse=True,
+        )[:MAX_AGENT_CHOICES]
+        return step_choices(steps) + [
+            (f"agent {r.name} ({r.folder.name[-12:]})", f"agent:{r.folder}") for r in recent
+        ]
+
     def last_step(self) -> None:
-        """Back to the default pair: the step before the last, and the last."""
+        """Back to the default pair: the step before the last, and the last (while a step is
+        shown: the step before it, and it)."""
         self.pinned = False
-        if self.record is not None:
+        if self.record is not None and self.step is not None:
+            self.show_step(self.record, self.step)
+        elif self.record is not None:
             self.show(self.record, self.others)
+
+    def show_step(self, record: AgentRecord, step: int | None) -> None:
+        """Show what ``step`` of ``record`` changed: the step before it -> ``step``, read from
+        the journal in a worker; ``None``: back to the live pair (:meth:`show`)."""
+        if step is None:
+            if self.step is not None:
+                self._leave_step()
+            self.show(record, self.others)
+            return
+        if self.record is None or record.folder != self.record.folder:
+            self.history = None
+        self.record, self.step, self.pinned = record, step, True
+        # Reads under way for the live pair are no longer wanted; their results go unshown.
+        self._history_loader = self._comparer = None
+        self._reread = False
+        self.workers.cancel_group(self, "diff-history")
+        self.workers.cancel_group(self, "diff-compare")
+        if record.format == Format.SWARMS:
+            self._step_loader = None
+            self._step_summary = NO_STEPS_NOTE
+            self._set(self._step_heading(), "")
+            return
+        self._step_summary = f"step {step}: {LOADING}"
+        self._set(self._step_heading(), "")
+        self._step_loader = self._load_step(record, step, self.history)
+
+    def _leave_step(self) -> None:
+        self.step = self._step_loader = None
+        self.pinned = False
+        self.workers.cancel_group(self, "diff-step")
+
+    def _step_heading(self) -> Text:
+        assert self.step is not None
+        live = self.record.loop_count if self.record is not None else None
+        return step_heading(self.step, live).append(f"\n{self._step_summary}")
+
+    def _step_head(self) -> None:
+        self.query_one("#diff-summary", Static).update(self._step_heading())
+
+    @work(thread=True, group="diff-step", exclusive=True, exit_on_error=False,
+          description="compare a step with the one before it")  # fmt: skip
+    def _load_step(self, record: AgentRecord, step: int, since: StepHistory | None) -> None:
+        worker = get_current_worker()
+        folder = record.folder
+
+        def failed(problem: str, history: StepHistory | None = None) -> None:
+            message = self.StepCompared(self, worker, folder, step, None, None, history, problem)
+            self.post_message(message)
+
+        try:
+            history = read_history(record, since, self.redactor)
+            history.snapshot(step)
+        except (WorkspaceLookupError, WorkspaceFileError) as exc:
+            failed(str(exc))
+            return
+        earlier = [n for n in history.loop_counts if n < step]
+        if not earlier:
+            failed(f"step {step} is the first the journal holds: nothing before it", history)
+            return
+        previous = earlier[-1]
+        try:
+            changes = step_changes(history, previous, step, self.redactor)
+        except (WorkspaceLookupError, WorkspaceFileError) as exc:
+            failed(f"cannot compare: {exc}", history)
+            return
+        text = render_changes(changes)
+        self.post_message(
+            self.StepCompared(self, worker, folder, step, previous, changes, history, text=text)
+        )
+
+    @on(StepCompared)
+    def _step_compared(self, event: StepCompared) -> None:
+        record = self.record
+        if not is_awaited(event, self._step_loader, record, self.step):
+            return
+        assert record is not None
+        if event.history is not None:
+            self.history = event.history
+        if event.changes is None or event.previous is None:
+            self._step_summary = event.problem
+            self._set(self._step_heading(), "")
+            return
+        old, new = f"step:{event.previous}", f"step:{event.step}"
+        choices = self._choices(record, self.history.loop_counts if self.history else [])
+        values = {value for _, value in choices}
+        picker_from = self.query_one("#diff-from", Select)
+        picker_to = self.query_one("#diff-to", Select)
+        with self.prevent(Select.Changed):
+            picker_from.set_options(choices)
+            picker_to.set_options(choices)
+            if old in values and new in values:
+                picker_from.value, picker_to.value = old, new
+        self._step_summary = f"step {event.previous} -> step {event.step}: {summary(event.changes)}"
+        self._set(self._step_heading(), event.text)
 
     @on(Select.Changed)
     def _picked(self, event: Select.Changed) -> None:
@@ -303,9 +433,10 @@ class DiffView(Vertical):
         if event.state == WorkerState.ERROR and event.worker in (
             self._history_loader,
             self._comparer,
+            self._step_loader,
         ):
             self._set("", failure_text(event.worker))
 
-    def _set(self, head: str, body: str | Text) -> None:
+    def _set(self, head: str | Text, body: str | Text) -> None:
         self.query_one("#diff-summary", Static).update(head)
         self.query_one("#diff-body", Static).update(body)

@@ -14,12 +14,18 @@ The transcript is a :class:`~agent_tui.tui.transcript.Transcript`, a log of mess
 autosave appends the new messages instead of laying out the whole transcript again (which is
 what a refresh cost the UI when it was one text); the small header above it holds what changes
 every step.
+
+:meth:`StateView.show_step` shows the transcript and memory as they were after a step instead,
+from the journal (:class:`~agent_tui.workspace.StepHistory`), read in another worker; the
+agent's autosaves then leave it there, and only the header says where the live agent is. The
+live path never reads the history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -27,6 +33,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from agent_tui.format.layout import Format
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.display import (
     LOADING,
@@ -36,6 +44,7 @@ from agent_tui.tui.display import (
 )
 from agent_tui.tui.garbage import settle_garbage
 from agent_tui.tui.steady_static import SteadyStatic
+from agent_tui.tui.step_bar import NO_STEPS_NOTE, is_awaited, read_history, step_heading
 from agent_tui.tui.transcript import Transcript
 from agent_tui.units import plural
 from agent_tui.workspace import (
@@ -43,6 +52,8 @@ from agent_tui.workspace import (
     AgentRecord,
     ConversationWindow,
     DetailCache,
+    StepHistory,
+    WorkspaceLookupError,
     load_detail,
 )
 from agent_tui.workspace.detail import sweep_secrets
@@ -81,6 +92,31 @@ def earlier_note(count: int) -> Text:
     )
 
 
+@dataclass
+class StepTranscript:
+    """The conversation and memory after one step, masked: its last messages
+    (``messages[first:total]`` of the step's conversation)."""
+
+    step: int
+    messages: list[dict[str, Any]]
+    memory: dict[str, Any]
+    first: int
+    total: int
+
+
+def step_header(name: str, shown: StepTranscript | None, step: int, live: int | None) -> Text:
+    """The header of a step shown: where it is, what it holds, where the live agent is."""
+    text = step_heading(step, live)
+    text.append(f"\n{name}", style="bold")
+    if shown is None:
+        return text
+    text.append(f"   {plural(shown.total, 'message')} after step {step}", style="dim")
+    if shown.memory:
+        text.append("\nmemory\n", style="bold")
+        text.append_text(render_json(shown.memory))
+    return text
+
+
 class StateView(Vertical):
     """The selected agent's header and its transcript, appended to as the agent autosaves."""
 
@@ -92,6 +128,22 @@ class StateView(Vertical):
         worker: Worker
         folder: Path
         detail: AgentDetail
+
+        @property
+        def control(self) -> StateView:
+            return self.view
+
+    @dataclass
+    class StepLoaded(Message):
+        """The transcript of ``folder`` as at ``step``, masked, or why it cannot be shown."""
+
+        view: StateView
+        worker: Worker
+        folder: Path
+        step: int
+        shown: StepTranscript | None
+        history: StepHistory | None
+        problem: str = ""
 
         @property
         def control(self) -> StateView:
@@ -123,6 +175,12 @@ class StateView(Vertical):
         self._remask = False  # the next write writes the whole window again
         self._last: dict | None = None  # the last message the log holds
         self._held = (0, 0)  # the log holds messages [first, end) of the conversation
+        # The step shown instead of the live state (None: live), what of it, and its reader.
+        self.step: int | None = None
+        self.step_window = WINDOW
+        self.step_shown: StepTranscript | None = None
+        self._step_loader: Worker | None = None
+        self._steps_read: StepHistory | None = None
 
     def compose(self):
         yield self.head
@@ -135,9 +193,19 @@ class StateView(Vertical):
 
     def show(self, record: AgentRecord | None) -> None:
         """Read ``record``'s transcript in the background; the same agent again keeps the old
-        transcript on screen until the new one is read."""
+        transcript on screen until the new one is read. While a step is shown
+        (:meth:`show_step`), the same agent again only moves the header's live step count."""
         previous = self.record.folder if self.record is not None else None
         same_folder = record is not None and record.folder == previous
+        if self.step is not None:
+            if same_folder:
+                assert record is not None
+                self.record = record
+                self.head.update(
+                    step_header(record.name, self.step_shown, self.step, record.loop_count)
+                )
+                return
+            self._leave_step()
         if not same_folder:
             self.head.update("" if record is None else LOADING)
             self._clear()
@@ -150,8 +218,95 @@ class StateView(Vertical):
             return
         self._read(same_folder)
 
+    def show_step(self, record: AgentRecord, step: int | None) -> None:
+        """Show ``record``'s transcript and memory as they were after ``step`` (read from the
+        journal, in a worker); ``None``: back to the live state (:meth:`show`)."""
+        if step is None:
+            if self.step is not None:
+                self._leave_step()
+                self.record = None  # the live state is read and written anew
+            self.show(record)
+            return
+        if self.record is None or self.record.folder != record.folder:
+            self._steps_read = None
+        if step != self.step:
+            self.step_window = WINDOW
+        self.record, self.step, self.step_shown = record, step, None
+        # A live read under way is no longer wanted; its result is left unshown.
+        self._loader, self._reread = None, False
+        self.workers.cancel_group(self, "state-load")
+        self._clear()
+        self.detail = None
+        heading = step_header(record.name, None, step, record.loop_count)
+        if record.format == Format.SWARMS:
+            self._step_loader = None
+            self.head.update(heading.append(f"\n{NO_STEPS_NOTE}", style="italic"))
+            return
+        self.head.update(heading.append(f"\n{LOADING}"))
+        self._step_loader = self._load_step(record, step, self.step_window, self._steps_read)
+
+    def _leave_step(self) -> None:
+        self.step = self.step_shown = self._step_loader = None
+        self.workers.cancel_group(self, "state-step")
+
+    @work(thread=True, group="state-step", exclusive=True, exit_on_error=False,
+          description="read the state as at a step")  # fmt: skip
+    def _load_step(
+        self, record: AgentRecord, step: int, window: int, since: StepHistory | None
+    ) -> None:
+        worker = get_current_worker()
+        folder, redactor = record.folder, self.redactor
+        try:
+            history = read_history(record, since, redactor)
+            snapshot = history.snapshot(step)
+        except (WorkspaceLookupError, WorkspaceFileError) as exc:
+            self.post_message(self.StepLoaded(self, worker, folder, step, None, None, str(exc)))
+            return
+        total = snapshot.end - snapshot.start
+        first = max(0, total - window)
+        document = history.document(step, skip=first)
+        shown = StepTranscript(
+            step,
+            redactor.redact(document["conversation"]),
+            redactor.redact(document["memory"]),
+            first,
+            total,
+        )
+        self.post_message(self.StepLoaded(self, worker, folder, step, shown, history))
+
+    @on(StepLoaded)
+    def _step_loaded(self, event: StepLoaded) -> None:
+        record = self.record
+        if not is_awaited(event, self._step_loader, record, self.step):
+            return
+        assert record is not None
+        if event.history is not None:
+            self._steps_read = event.history
+        self._clear()
+        shown = self.step_shown = event.shown
+        heading = step_header(record.name, shown, event.step, record.loop_count)
+        if shown is None:
+            problem = f"\nstep {event.step} cannot be shown: {event.problem}"
+            self.head.update(heading.append(problem, style="bold #ff5f5f"))
+            return
+        self.head.update(heading)
+        if shown.first:
+            self._append(earlier_note(shown.first))
+        for message in shown.messages:
+            self._append(render_message(message))
+        # The journal and state file were swept whole as they were read: no sweep to follow.
+        self.log_view.scroll_end(animate=False)
+
     def load_earlier(self) -> None:
         """Hold :data:`WINDOW` more of the earlier messages."""
+        if self.step is not None:
+            shown, record = self.step_shown, self.record
+            if shown is not None and shown.first and record is not None:
+                self.step_window = shown.total - shown.first + WINDOW
+                self._step_loader = self._load_step(
+                    record, self.step, self.step_window, self._steps_read
+                )
+            return
         if self.record is None or self.detail is None or not self.detail.conversation.earlier:
             return
         self.window = self.detail.conversation.total - self.detail.conversation.first + WINDOW
@@ -197,7 +352,13 @@ class StateView(Vertical):
 
     @on(Swept)
     def _swept(self, event: Swept) -> None:
-        if self.record is not None and event.folder == self.record.folder:
+        record = self.record
+        if record is not None and event.folder == record.folder and self.step is not None:
+            # The step's transcript, masked again.
+            self._step_loader = self._load_step(
+                record, self.step, self.step_window, self._steps_read
+            )
+        elif record is not None and event.folder == record.folder:
             self._remask = True
             self._read(True)
 
@@ -252,7 +413,7 @@ class StateView(Vertical):
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker is self._loader:
+        if event.state == WorkerState.ERROR and event.worker in (self._loader, self._step_loader):
             self._clear()
             self.head.update(failure_text(event.worker))
 
