@@ -231,9 +231,11 @@ def plan(
 
 
 def _beyond_keep_last(records: list[AgentRecord], keep: int) -> set[str]:
-    groups: dict[str, list[AgentRecord]] = {}
+    # By layout too: an agent's swarms memory folder, or a structure run of the same name, is
+    # not an older copy of the agent.
+    groups: dict[tuple[str, str], list[AgentRecord]] = {}
     for record in records:
-        groups.setdefault(record.name, []).append(record)
+        groups.setdefault((record.layout, record.name), []).append(record)
     oldest = datetime.min.replace(tzinfo=UTC)
     beyond: set[str] = set()
     for group in groups.values():

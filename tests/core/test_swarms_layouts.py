@@ -315,6 +315,19 @@ def test_clean_status_broken_leaves_memory(
     assert code == 0 and [i["folder"] for i in json.loads(out)["items"]] == [os.fspath(memory)]
 
 
+def test_keep_last_does_not_take_memory_or_a_run_for_an_older_copy(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    agent = write_swarms(workspace, "Research Agent")
+    write_memory(workspace)  # newer than the agent's folder, one name
+    write_structure_run(workspace, "SwarmRouter", "Research Agent")
+    code, out = run_cli(capsys, "clean", "--keep-last", "1", "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["items"] == [] and document["skipped"] == []
+    assert agent.exists()
+
+
 # ---------------------------------------------------------------- one scan, many ways
 
 
