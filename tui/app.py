@@ -61,6 +61,7 @@ from agent_tui.tui.help_screen import INTRO, HelpScreen
 from agent_tui.tui.notices import RunNotices
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
+from agent_tui.tui.search_screen import SearchPick, SearchScreen
 from agent_tui.tui.state_view import StateView
 from agent_tui.tui.steady_static import SteadyInput
 from agent_tui.tui.watcher import (
@@ -104,6 +105,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "export",
         "next_root",
         "add_root",
+        "search",
     }
 )
 TABS = ("tab-config", "tab-state", "tab-diff", "tab-run", "tab-file")
@@ -192,6 +194,8 @@ class AgentTUI(App[None]):
                 tooltip="Start an agent run (name, model, task, max loops) in the Run tab"),
         Binding("l", "resume", "Resume", id="resume",
                 tooltip="Load the selected agent (ours or swarms') and continue its run"),
+        Binding("ctrl+f", "search", "Search", id="search",
+                tooltip="Full text over every transcript of every root (also: / words enter)"),
         Binding("w", "next_root", "Next root", id="next-root", show=False,
                 tooltip="Jump to the next workspace root's agents"),
         Binding("W", "add_root", "Add root", id="add-root", show=False,
@@ -283,7 +287,9 @@ class AgentTUI(App[None]):
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
-                yield SteadyInput(placeholder="/ filter agents", id="filter")
+                yield SteadyInput(
+                    placeholder="/ filter agents, enter: search transcripts", id="filter"
+                )
                 yield self.table
                 yield self.status_line
             with self.tabs:
@@ -606,6 +612,8 @@ class AgentTUI(App[None]):
 
     @on(AgentTable.Rearranged, "#agents")
     def _rearranged(self) -> None:
+        if self._pending_reveal is not None and self.table.row_of(self._pending_reveal) is not None:
+            self.reveal_agent(self._pending_reveal)
         self._update_status()
 
     @on(AgentTable.HeaderClicked, "#agents")
@@ -649,8 +657,33 @@ class AgentTUI(App[None]):
         self._update_status()
 
     @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the filter: the words searched for in every transcript too (the filter
+        matches names; the search, what the agents said)."""
         self.table.focus()
+        if event.value.strip():
+            self.action_search(event.value.strip())
+
+    def action_search(self, query: str = "") -> None:
+        def picked(pick: SearchPick | None) -> None:
+            if pick is not None:
+                self.open_at(str(pick.folder), pick.step)
+
+        self.push_screen(SearchScreen(self.roots, self.redactor, query), picked)
+
+    def open_at(self, key: str, step: int | None) -> None:
+        """Select agent ``key`` and show its transcript (at ``step`` when the views can)."""
+        if key not in self.table.records:
+            self.notify(
+                "That agent is not in the list (filtered out, or gone).", severity="warning"
+            )
+            return
+        if self.table.needle and self.table.row_of(key) is None:  # the filter hid it
+            self.query_one("#filter", Input).value = ""
+            self.table.set_filter("")  # now: the cursor goes to it once the rows are back
+        self.reveal_agent(key)
+        self.select(key)
+        self.tabs.active = "tab-state"
 
     def _update_status(self) -> None:
         table = self.table
@@ -995,4 +1028,6 @@ class AgentTUI(App[None]):
 
 
 # Every screen's keys the user may remap in the config file ([keys] binding-id = "key").
-KEYED_IDS = binding_ids(AgentTUI, CleanupScreen, HelpScreen, ActionLogScreen, ConfirmDialog)
+KEYED_IDS = binding_ids(
+    AgentTUI, CleanupScreen, HelpScreen, ActionLogScreen, ConfirmDialog, SearchScreen
+)
