@@ -128,8 +128,14 @@ class StepBar(Widget):
     def go_live(self) -> None:
         self.pick(None)
 
+    def _label_width(self) -> int:
+        """The label's width: that of its longest form for this range, so the track stays
+        put as the step moves."""
+        widest = label_text(self.last, self.last) if self.last is not None else ""
+        return max(len(widest), len(label_text(None, self.last)))
+
     def render(self) -> Text:
-        label = label_text(self.step, self.last)
+        label = label_text(self.step, self.last).ljust(self._label_width())
         text = Text()
         text.append(f" {label} ", style=LIVE_STYLE if self.step is None else STEP_STYLE)
         text.append(" ")
@@ -142,7 +148,7 @@ class StepBar(Widget):
         """A click on the track picks the step under it; on its right end, live."""
         if self.last is None or self.last <= self.first:
             return
-        start = len(label_text(self.step, self.last)) + 3
+        start = self._label_width() + 3
         width = self.size.width - start
         if width < MIN_TRACK or event.x < start:
             return

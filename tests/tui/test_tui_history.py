@@ -282,7 +282,7 @@ async def test_the_step_bar_moves_between_steps_and_back_to_live(workspace: Path
         await screen.mount(bar)
         bar.set_range(3)
         await pilot.pause()
-        assert bar.render().plain.startswith(" live: step 3 ")
+        assert bar.render().plain.startswith(" live: step 3 ")  # as wide as "step 3 of 3"
         bar.earlier()
         bar.earlier()
         assert bar.step == 1
@@ -299,3 +299,41 @@ async def test_the_step_bar_moves_between_steps_and_back_to_live(workspace: Path
         await pilot.pause()
         changes = [m.step for m in seen if isinstance(m, StepBar.Changed)]
         assert changes == [2, 1, 0, 1, 2, 3, None]
+
+
+async def test_a_long_step_shows_its_last_messages_then_earlier_ones(workspace: Path) -> None:
+    folder = write_ours(workspace, "long", loop_count=30)  # 32 messages after step 30
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        record = await started(pilot, app, folder)
+        app.state_view.show_step(record, 25)  # 27 messages: more than a window
+        assert await wait_until(pilot, lambda: "step 25 answer" in app.state_view.text)
+        shown = app.state_view.text
+        assert "27 messages after step 25" in shown and "step 26 answer" not in shown
+        assert "earlier messages not shown" in shown and "count the words" not in shown
+        app.state_view.load_earlier()
+        assert await wait_until(pilot, lambda: "count the words" in app.state_view.text)
+        assert "earlier messages not shown" not in app.state_view.text
+        assert "step 26 answer" not in app.state_view.text
+
+
+async def test_a_click_on_the_step_bar_picks_the_step_under_it(workspace: Path) -> None:
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    seen: list[object] = []
+    async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        bar = StepBar()
+        screen: Screen[None] = Screen()
+        await app.push_screen(screen)
+        await screen.mount(bar)
+        bar.set_range(10)
+        await pilot.pause()
+        track = len(" step 10 of 10 ") + 1  # where the track begins, wherever the step is
+        width = bar.size.width - track
+        await pilot.click(bar, offset=(track, 0))
+        assert bar.step == 0
+        await pilot.click(bar, offset=(track + width // 2, 0))
+        assert bar.step == 5
+        await pilot.click(bar, offset=(bar.size.width - 1, 0))
+        assert bar.step is None
+        await pilot.pause()
+        assert [m.step for m in seen if isinstance(m, StepBar.Changed)] == [0, 5, None]
