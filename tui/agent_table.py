@@ -54,7 +54,8 @@ from agent_tui.workspace.files import FileEntry, FileListing
 
 # key, header, width (0: the rest of the width, at least NAME_MIN), right-aligned
 COLUMNS = (("status", "status", 12, False), ("name", "agent", 0, False),
-           ("loops", "loops", 5, True), ("cost", "cost", 6, True), ("age", "age", 4, True),
+           ("loops", "loops", 5, True), ("tokens", "tokens", 6, True), ("cost", "cost", 6, True),
+           ("age", "age", 4, True),
            ("size", "size", 8, True))  # fmt: skip
 NAME_MIN = 12
 PAD = 1  # blank columns each side of a cell
@@ -63,8 +64,19 @@ THREADED_MIN = 5000
 _ID12 = re.compile(r"-[0-9a-f]{12}$")
 
 # A column's header, clicked, sorts by it (again: the other way round).
-COLUMN_SORTS = {"status": "status", "name": "name", "loops": "steps", "cost": "cost", "age": "age",
-                "size": "size"}  # fmt: skip
+COLUMN_SORTS = {"status": "status", "name": "name", "loops": "steps", "tokens": "cost",
+                "cost": "cost", "age": "age", "size": "size"}  # fmt: skip
+
+
+def tokens_text(tokens: int | None) -> str:
+    """Tokens used, short: ``950``, ``12.3k``, ``4.1M``; blank if unknown."""
+    if tokens is None:
+        return ""
+    if tokens < 1000:
+        return str(tokens)
+    if tokens < 999_950:
+        return f"{tokens / 1000:.1f}k" if tokens < 99_950 else f"{tokens // 1000}k"
+    return f"{tokens / 1e6:.1f}M" if tokens < 99_950_000 else f"{tokens // 1_000_000}M"
 
 
 def cost_text(cost: float | None) -> str:
@@ -89,6 +101,7 @@ def cells(record: AgentRecord, now: datetime) -> dict[str, Text]:
         "status": status_badge(record.status),
         "name": name,
         "loops": Text(loops_text(record)),
+        "tokens": Text(tokens_text(record.tokens)),
         "cost": Text(cost_text(record.cost)),
         "age": Text(age_text(record, now)),
         "size": Text(size_text(record)),
@@ -113,6 +126,7 @@ def file_cells(entry: FileEntry, now: datetime) -> dict[str, Text]:
         "status": Text(kind, style="dim"),
         "name": name,
         "loops": Text(""),
+        "tokens": Text(""),
         "cost": Text(""),
         "age": Text(format_span(now - moment)),
         "size": Text(size),
@@ -122,13 +136,8 @@ def file_cells(entry: FileEntry, now: datetime) -> dict[str, Text]:
 def note_cells(note: str, depth: int = 1) -> dict[str, Text]:
     blank = Text("")
     line = Text("  " * depth + note, style="dim italic", no_wrap=True, overflow="ellipsis")
-    return {
-        "status": blank,
-        "name": line,
-        "loops": blank,
-        "cost": blank,
-        "age": blank,
-        "size": blank,
+    return dict.fromkeys(("status", "loops", "tokens", "cost", "age", "size"), blank) | {
+        "name": line
     }
 
 
@@ -313,6 +322,7 @@ class AgentTable(LineView, can_focus=True):
         self.records: dict[str, AgentRecord] = {}
         self.status_counts: Counter[str] = Counter()
         self.total_cost = 0.0  # of every record held (what the status line sums up)
+        self.total_tokens = 0
         self.group_counts: Counter[int] = Counter()  # records per root (several roots)
         self.hay = Haystacks()
         self.every = RowOrder(self.hay)  # every record, in the current order
@@ -508,6 +518,7 @@ class AgentTable(LineView, can_focus=True):
                 continue
             self.status_counts[record.status] -= 1
             self.total_cost -= record.cost or 0.0
+            self.total_tokens -= record.tokens or 0
             if len(self.hay.roots) > 1:
                 self.group_counts[self.hay.group(key)] -= 1
             self.hay.pop(key, None)
@@ -523,10 +534,12 @@ class AgentTable(LineView, can_focus=True):
         if old is not None:
             self.status_counts[old.status] -= 1
             self.total_cost -= old.cost or 0.0
+            self.total_tokens -= old.tokens or 0
         elif len(self.hay.roots) > 1:
             self.group_counts[self.hay.group(key)] += 1
         self.status_counts[record.status] += 1
         self.total_cost += record.cost or 0.0
+        self.total_tokens += record.tokens or 0
         self.records[key] = record
         self.hay.put(key, record)
 

@@ -46,7 +46,7 @@ from agent_tui.redaction import Redactor
 from agent_tui.runner import RunSpec
 from agent_tui.tui import safe_text
 from agent_tui.tui.action_log_screen import ActionLogScreen
-from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable, cost_text
+from agent_tui.tui.agent_table import COLUMN_SORTS, AgentTable, cost_text, tokens_text
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.commands import BindingCommands, available_bindings
 from agent_tui.tui.config_view import ConfigView
@@ -693,6 +693,8 @@ class AgentTUI(App[None]):
         order = f"{table.order}, reversed" if table.reverse else table.order
         if table.arranging:
             order += " (sorting...)"
+        if table.total_tokens > 0:
+            parts.append(f"{tokens_text(table.total_tokens)} tokens")
         if table.total_cost > 0:
             parts.append(f"{cost_text(table.total_cost)} spent")
         text = f"{head}, sort: {order}" + (f"\n{', '.join(parts)}" if parts else "")

@@ -59,6 +59,7 @@ class AgentRecord:
     modified_ns: int = 0
     holder: str | None = None
     cost: float | None = None  # dollars spent so far, from the config's usage (ours)
+    tokens: int | None = None  # prompt + completion tokens so far, from the same usage
     # What the folder is (Layout): an agent's, a swarms memory folder, a swarms structure run.
     layout: str = Layout.AGENT
     memory_of: str | None = None  # a memory folder's agent name (the folder's raw name)
@@ -129,6 +130,7 @@ class AgentRecord:
             "modified": modified.isoformat() if modified else None,
             "holder": self.holder,
             "cost": self.cost,
+            "tokens": self.tokens,
             "layout": self.layout,
             "memory_of": self.memory_of,
             "swarm_class": self.swarm_class,

@@ -103,6 +103,7 @@ class ConfigSummary(NamedTuple):
     swarms: tuple[str, str | None] | None
     problems: tuple[str, ...]  # what the document gets wrong, before the timestamp's
     messages_problem: str | None  # what short_memory gets wrong (a swarms folder's)
+    tokens: int | None = None  # prompt + completion tokens so far, from the usage (ours)
 
 
 def summarize(config: dict[str, Any], folder: str) -> ConfigSummary:
@@ -126,12 +127,16 @@ def summarize(config: dict[str, Any], folder: str) -> ConfigSummary:
     if config.get("model_name") is not None and not isinstance(config["model_name"], str):
         problems.append("config.json: model_name is not text")
 
-    cost = None
+    cost = tokens = None
     usage = meta.get("usage")
     if isinstance(usage, dict):
         spent = usage.get("cost")
         if isinstance(spent, int | float) and not isinstance(spent, bool) and spent >= 0:
             cost = float(spent)
+        counts = [whole_number(usage.get(k)) for k in ("prompt_tokens", "completion_tokens")]
+        counts = [count for count in counts if count is not None and count >= 0]
+        if counts:
+            tokens = sum(counts)
     loop_count = None
     if meta.get("loop_count") is not None:
         loop_count = whole_number(meta["loop_count"])
@@ -167,6 +172,7 @@ def summarize(config: dict[str, Any], folder: str) -> ConfigSummary:
         swarms,
         tuple(problems),
         messages_problem,
+        tokens,
     )
 
 
@@ -198,7 +204,7 @@ def fill_from_summary(record: AgentRecord, summary: ConfigSummary, top: dict) ->
     """Fill ``record`` from its config's summary and the folder's files ``top`` (name -> lstat):
     the format, name, times, state file, lock and status, as a full read would."""
     (declared, name, agent_id, model, cost, loop_count, timestamp, state_hint, status, error,
-     swarms, problems, messages_problem) = summary  # fmt: skip
+     swarms, problems, messages_problem, tokens) = summary  # fmt: skip
     if problems:
         record.problems.extend(problems)
     if declared is not None:
@@ -211,6 +217,7 @@ def fill_from_summary(record: AgentRecord, summary: ConfigSummary, top: dict) ->
     record.agent_id = agent_id
     record.model = model
     record.cost = cost
+    record.tokens = tokens
     record.loop_count = loop_count
     if timestamp is not None:
         saved = record.last_autosave = parse_timestamp(timestamp)

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from agent_tui.redaction import Redactor
 
 MAGIC = b"agent-tui summary index"
-VERSION = 1
+VERSION = 2  # 2: tokens
 APP_FOLDER = "agent-tui"
 # A config whose ctime is this close to the scan's start is not kept: file systems stamp times
 # from a coarse clock (a tick of 4 ms locally, up to a second or two on some network servers),
@@ -271,7 +271,8 @@ def _parse(line: memoryview, info: os.stat_result) -> ConfigSummary | None:
     try:
         entry = orjson.loads(line)
         (dev, inode, size, mtime_ns, ctime_ns, declared, name, agent_id, model, cost, loop_count,
-         timestamp, state_hint, status, error, swarms, problems, messages_problem) = entry  # fmt: skip
+         timestamp, state_hint, status, error, swarms, problems, messages_problem,
+         tokens) = entry  # fmt: skip
     except (orjson.JSONDecodeError, TypeError, ValueError):
         return None
     if (
@@ -293,8 +294,11 @@ def _parse(line: memoryview, info: os.stat_result) -> ConfigSummary | None:
         swarms = (swarms[0], swarms[1])
     if problems and not all(type(problem) is str for problem in problems):
         return None
+    if tokens is not None and tokens < 0:
+        return None
     return ConfigSummary(declared, name, agent_id, model, cost, loop_count, timestamp,
-                         state_hint, status, error, swarms, tuple(problems), messages_problem)  # fmt: skip
+                         state_hint, status, error, swarms, tuple(problems), messages_problem,
+                         tokens)  # fmt: skip
 
 
 _NONE = type(None)
@@ -316,6 +320,7 @@ _TYPES = tuple(
         (list, _NONE),  # swarms
         (list,),  # problems
         (str, _NONE),  # messages_problem
+        (int, _NONE),  # tokens
     )
 )
 assert len(_TYPES) == _ENTRY_LEN

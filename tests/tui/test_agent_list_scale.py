@@ -120,7 +120,7 @@ async def test_the_app_lists_100000_agents_in_order_through_sorts_filters_and_ch
     current = dict(records)
     app = AgentTUI(workspace_dir=workspace, watch=False)
     app.scan_workspace = lambda: None  # the test plays the scan worker itself
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(200, 45)) as pilot:
         table = app.table
         values = list(current.values())
         for start in range(0, N, 5000):
