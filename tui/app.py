@@ -58,12 +58,14 @@ from agent_tui.tui.footer import KeyFooter
 from agent_tui.tui.fork_dialog import ExportDialog, ExportRequest, ForkDialog, ForkRequest
 from agent_tui.tui.garbage import QuietCollector, settle_garbage
 from agent_tui.tui.help_screen import INTRO, HelpScreen
+from agent_tui.tui.history_view import HistoryView
 from agent_tui.tui.notices import RunNotices
 from agent_tui.tui.run_dialogs import NewRunDialog, ResumeDialog
 from agent_tui.tui.run_pane import RunPane
 from agent_tui.tui.search_screen import SearchPick, SearchScreen
 from agent_tui.tui.state_view import StateView
 from agent_tui.tui.steady_static import SteadyInput
+from agent_tui.tui.step_bar import StepBar
 from agent_tui.tui.watcher import (
     AgentChanged,
     AgentRemoved,
@@ -106,9 +108,11 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "next_root",
         "add_root",
         "search",
+        "step",
     }
 )
-TABS = ("tab-config", "tab-state", "tab-diff", "tab-run", "tab-file")
+TABS = ("tab-config", "tab-state", "tab-diff", "tab-run", "tab-file", "tab-history")
+STEP_VIEWS = ("tab-config", "tab-state", "tab-diff")  # the tabs the step bar moves in time
 LIST_SECONDS = 0.3  # an opened agent's files are listed again at most this often
 
 
@@ -188,6 +192,17 @@ class AgentTUI(App[None]):
                 tooltip="Compare two steps or two agents"),
         Binding("5", "show_tab('tab-file')", "File", id="tab-file", show=False,
                 tooltip="The file picked in the tree (enter on an agent lists its files)"),
+        Binding("6", "show_tab('tab-history')", "History", id="tab-history", show=False,
+                tooltip="Every run of the agent: task, start, end, status, steps, tokens, cost"),
+        Binding("left_square_bracket", "step('earlier')", "Step back", id="step-earlier",
+                key_display="[", show=False,
+                tooltip="Config, State and Diff as they were one step earlier (from the journal)"),
+        Binding("right_square_bracket", "step('later')", "Step on", id="step-later",
+                key_display="]", show=False, tooltip="One step later; past the last, live again"),
+        Binding("left_curly_bracket", "step('go_first')", "First step", id="step-first",
+                key_display="{", show=False, tooltip="The agent as it was at its first step"),
+        Binding("right_curly_bracket", "step('go_live')", "Live", id="step-live",
+                key_display="}", show=False, tooltip="Back to the agent as it is now"),
         Binding("4", "show_tab('tab-run')", "Runs", id="tab-run", show=False,
                 tooltip="Runs started here, each with its streamed output"),
         Binding("n", "new_run", "New run", id="new-run",
@@ -284,6 +299,8 @@ class AgentTUI(App[None]):
         self.status_line = Static("scanning...", id="scan-status")
         self.run_pane = RunPane(id="run-pane")
         self.file_view = FileView(self.redactor, id="file-view")
+        self.history_view = HistoryView(self.redactor, self.clock, id="history-view")
+        self.step_bar = StepBar(id="step-bar")
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="sidebar"):
@@ -292,17 +309,21 @@ class AgentTUI(App[None]):
                 )
                 yield self.table
                 yield self.status_line
-            with self.tabs:
-                with TabPane("Config", id="tab-config"):
-                    yield self.config_view
-                with TabPane("State", id="tab-state"):
-                    yield self.state_view
-                with TabPane("Diff", id="tab-diff"):
-                    yield self.diff_view
-                with TabPane("Runs", id="tab-run"):
-                    yield self.run_pane
-                with TabPane("File", id="tab-file"):
-                    yield self.file_view
+            with Vertical(id="detail"):
+                yield self.step_bar
+                with self.tabs:
+                    with TabPane("Config", id="tab-config"):
+                        yield self.config_view
+                    with TabPane("State", id="tab-state"):
+                        yield self.state_view
+                    with TabPane("Diff", id="tab-diff"):
+                        yield self.diff_view
+                    with TabPane("Runs", id="tab-run"):
+                        yield self.run_pane
+                    with TabPane("File", id="tab-file"):
+                        yield self.file_view
+                    with TabPane("History", id="tab-history"):
+                        yield self.history_view
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -500,6 +521,7 @@ class AgentTUI(App[None]):
         if key in self.table.opened:
             self.list_files(key)
         if key == self.selected:
+            self._step_range(record)  # a picked step stays picked; live moves on
             self._show(record)
         elif self.selected is None:
             self.call_after_refresh(lambda: self.select(self.table.selected_key))
@@ -632,19 +654,58 @@ class AgentTUI(App[None]):
         if key == self.selected and record is not None:
             return
         self.selected = key if record is not None else None
+        self.step_bar.set_step(None)  # another agent: live again
+        self._step_range(record)
         self._show(record)
+
+    def _step_range(self, record: AgentRecord | None) -> None:
+        steps = record is not None and record.format == Format.OURS
+        self.step_bar.set_range(record.loop_count if steps and record else None)
 
     def _show(self, record: AgentRecord | None) -> None:
         """Feed ``record`` to the view on screen; the others catch up when their tab is
         shown (a hidden view's update would still cost a layout of the screen). Each view
-        reads in a worker of its own, so nothing here waits on disk."""
+        reads in a worker of its own, so nothing here waits on disk. With a step picked
+        (the step bar), Config, State and Diff show the agent as it was then."""
         active = self.tabs.active
-        if active == "tab-config":
-            self.config_view.show(record)
-        elif active == "tab-state":
-            self.state_view.show(record)
+        if active == "tab-history":
+            self.history_view.show(record)
+            return
+        views = {"tab-config": self.config_view, "tab-state": self.state_view,
+                 "tab-diff": self.diff_view}  # fmt: skip
+        view = views.get(active)
+        if view is None:
+            return
+        step = self.step_bar.step
+        if record is not None and (step is not None or view.step is not None) and step != view.step:
+            view.show_step(record, step)
         elif active == "tab-diff":
             self.diff_view.show(record, list(self.table.records.values()))
+        else:
+            view.show(record)  # type: ignore[call-arg]
+
+    def action_step(self, how: str) -> None:
+        """Move the step bar: earlier, later, go_first or go_live."""
+        record = self.table.records.get(self.selected) if self.selected else None
+        if record is None or record.format != Format.OURS:
+            self.notify("Steps are read from an agent-tui agent's journal: select one first.",
+                        severity="warning")  # fmt: skip
+            return
+        if self.tabs.active not in STEP_VIEWS:
+            self.tabs.active = "tab-state"
+        getattr(self.step_bar, how)()
+
+    @on(StepBar.Changed)
+    def _step_changed(self, event: StepBar.Changed) -> None:
+        record = self.table.records.get(self.selected) if self.selected else None
+        if record is not None:
+            self._show(record)
+
+    @on(HistoryView.StepPicked)
+    def _run_picked(self, event: HistoryView.StepPicked) -> None:
+        """Enter on a run: the agent as it was at that run's last step."""
+        self.tabs.active = "tab-state"
+        self.step_bar.pick(event.step)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:

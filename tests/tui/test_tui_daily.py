@@ -207,7 +207,7 @@ async def test_r_says_what_it_read_and_the_tabs_are_named_as_the_help_names_them
         assert notes(app) == [f"Read 2 agent folders again in {workspace / 'agents'}"]
         labels = {str(tab.label) for tab in app.tabs.query(Tab)}
         described = {b.description for b in AgentTUI.BINDINGS if b.action.startswith("show_tab")}
-        assert labels == described == {"Config", "State", "Diff", "Runs", "File"}
+        assert labels == described == {"Config", "State", "Diff", "Runs", "File", "History"}
 
 
 async def test_the_config_file_sets_theme_keys_root_model_and_keeps_the_theme_picked(

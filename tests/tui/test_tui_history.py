@@ -194,6 +194,7 @@ async def test_the_views_at_a_step_show_that_step_and_stay_there_through_autosav
         record = await started(pilot, app, folder)
         assert await wait_until(pilot, lambda: '"loop_count": 3' in config_text(app))
 
+        app.step_bar.set_step(1)  # the app's bar: where it keeps the tab on screen
         app.config_view.show_step(record, 1)
         app.state_view.show_step(record, 1)
         app.diff_view.show_step(record, 2)
@@ -228,6 +229,7 @@ async def test_the_views_at_a_step_show_that_step_and_stay_there_through_autosav
         assert live in diff_text(app) and "step 1 -> step 2:" in diff_text(app)
 
         # Back to live: the latest.
+        app.step_bar.set_step(None)
         app.config_view.show_step(moved, None)
         app.state_view.show_step(moved, None)
         app.diff_view.show_step(moved, None)
