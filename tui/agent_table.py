@@ -122,6 +122,8 @@ def file_cells(entry: FileEntry, now: datetime) -> dict[str, Text]:
     moment = datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=now.tzinfo)
     size = "" if entry.kind == "folder" else format_bytes(entry.size)
     kind = "" if entry.kind in ("file", "folder") else entry.kind
+    if entry.base is not None:  # the agent's swarms memory, in its own folder beside it
+        kind = "memory"
     return {
         "status": Text(kind, style="dim"),
         "name": name,
@@ -418,7 +420,8 @@ class AgentTable(LineView, can_focus=True):
                     (
                         i
                         for i, e in enumerate(lines)
-                        if isinstance(e, FileEntry) and e.rel == on_file.rel
+                        if isinstance(e, FileEntry)
+                        and (e.rel, e.base) == (on_file.rel, on_file.base)
                     ),
                     None,
                 )

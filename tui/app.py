@@ -39,7 +39,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui import settings
 from agent_tui.action_log import ActionLog
-from agent_tui.format.layout import Format, Status
+from agent_tui.format.layout import Format, Layout, Status
 from agent_tui.format.persistence import WorkspaceFileError, is_temp_file
 from agent_tui.listing import SORTS
 from agent_tui.redaction import Redactor
@@ -581,11 +581,24 @@ class AgentTUI(App[None]):
             self._list_again.add(key)
             return
         self._listing.add(key)
-        self._list_in_thread(key)
+        self._list_in_thread(key, self._memories_of(key))
+
+    def _memories_of(self, key: str) -> tuple[str, ...]:
+        """The swarms memory folders (``agents/<raw name>/MEMORY.md``) of agent ``key``'s
+        name, in its root: shown among its files, as its memory."""
+        record = self.table.records.get(key)
+        if record is None or record.layout == Layout.MEMORY:
+            return ()
+        agents = os.path.dirname(key)
+        return tuple(
+            path for path, other in self.table.records.items()
+            if other.layout == Layout.MEMORY and other.memory_of == record.name
+            and os.path.dirname(path) == agents
+        )  # fmt: skip
 
     @work(thread=True, group="list-files", exit_on_error=False, description="list an agent's files")
-    def _list_in_thread(self, key: str) -> None:
-        listing = list_files(key)
+    def _list_in_thread(self, key: str, memories: tuple[str, ...]) -> None:
+        listing = list_files(key, memories=memories)
         self.post_message(FilesListed(key, listing))
 
     @on(FilesListed)
@@ -613,7 +626,7 @@ class AgentTUI(App[None]):
         read-only session."""
         from agent_tui.tui.outside import OutsideError, external_command
 
-        path = folder.joinpath(*entry.rel.split("/"))
+        path = Path(entry.path_in(folder))
         try:
             argv = external_command(command, path, entry.kind, read_only=self.read_only)
         except OutsideError as exc:
@@ -962,7 +975,7 @@ class AgentTUI(App[None]):
             if request is not None:
                 self._fork_in_thread(record.folder, request)
 
-        self.push_screen(ForkDialog(record), asked)
+        self.push_screen(ForkDialog(record, self.step_bar.step), asked)
 
     @work(thread=True, group="fork", exit_on_error=False, description="fork an agent")
     def _fork_in_thread(self, folder: Path, request: ForkRequest) -> None:
@@ -991,7 +1004,7 @@ class AgentTUI(App[None]):
             if request is not None:
                 self._export_in_thread(record.folder, request)
 
-        self.push_screen(ExportDialog(record, record.folder), asked)
+        self.push_screen(ExportDialog(record, record.folder, self.step_bar.step), asked)
 
     @work(thread=True, group="export", exit_on_error=False, description="export an agent")
     def _export_in_thread(self, folder: Path, request: ExportRequest) -> None:

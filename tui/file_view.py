@@ -450,11 +450,12 @@ class FileView(Vertical):
     def path(self) -> Path | None:
         if self.folder is None or self.entry is None:
             return None
-        return self.folder.joinpath(*self.entry.rel.split("/"))
+        return Path(self.entry.path_in(self.folder))
 
     def show(self, folder: Path, entry: FileEntry) -> None:
         """Open ``entry`` of the agent folder ``folder``."""
-        if self.folder == folder and self.entry is not None and self.entry.rel == entry.rel:
+        if self.folder == folder and self.entry is not None and self.entry.rel == entry.rel \
+                and self.entry.base == entry.base:  # fmt: skip
             return  # the same file, perhaps rewritten: each viewer follows it itself
         self.folder, self.entry = folder, entry
         self._generation += 1

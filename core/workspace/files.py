@@ -13,6 +13,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
+from agent_tui.format.layout import SWARMS_MEMORY_NAME
 from agent_tui.format.persistence import WorkspaceFileError, is_temp_file, open_file
 from agent_tui.workspace.walk import os_reason
 
@@ -33,10 +34,17 @@ class FileEntry:
     kind: str
     size: int
     mtime_ns: int
+    # The folder the entry is in when it is not the listed one's (a swarms MEMORY.md of the
+    # agent, in its own folder beside it); ``None``: the listed folder.
+    base: str | None = None
 
     @property
     def name(self) -> str:
         return self.rel.rsplit("/", 1)[-1]
+
+    def path_in(self, folder: os.PathLike[str] | str) -> str:
+        """The entry's path when listed under ``folder``."""
+        return os.path.join(self.base or os.fspath(folder), *self.rel.split("/"))
 
 
 @dataclass(slots=True)
@@ -66,11 +74,22 @@ def _kind(mode: int) -> str:
     return "other"
 
 
-def list_files(folder: os.PathLike[str] | str, *, limit: int = LIST_LIMIT) -> FileListing:
+def list_files(
+    folder: os.PathLike[str] | str, *, limit: int = LIST_LIMIT, memories: tuple[str, ...] = ()
+) -> FileListing:
     """Every entry under ``folder`` (sub-folders included, links not followed, temp files of a
-    write in flight left out), folders first then files, each by name."""
+    write in flight left out), folders first then files, each by name; then the agent's swarms
+    memory, the ``MEMORY.md`` of each folder in ``memories`` (its own folder beside it)."""
     listing = FileListing(os.fspath(folder))
     _list(listing, listing.folder, "", 0, limit)
+    for memory in memories:
+        try:
+            info = os.lstat(os.path.join(memory, SWARMS_MEMORY_NAME))
+        except OSError:
+            continue
+        entry = FileEntry(SWARMS_MEMORY_NAME, 0, _kind(info.st_mode), info.st_size,
+                          info.st_mtime_ns, base=memory)  # fmt: skip
+        listing.entries.append(entry)
     return listing
 
 

@@ -55,7 +55,8 @@ def text_lines(app: AgentTUI) -> list[str]:
 def screen_text(app: AgentTUI) -> str:
     """Every character on screen now (the whole frame, as the terminal gets it)."""
     return "\n".join(
-        "".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
     )
 
 
@@ -278,3 +279,29 @@ async def test_the_tree_at_80x24(workspace: Path) -> None:
         frame = screen_text(app)
         assert "out-29.txt" in frame
         assert all(len(line) <= 80 for line in frame.splitlines())
+
+
+async def test_a_swarms_memory_folder_is_shown_as_its_agents_memory(workspace: Path) -> None:
+    from workspace_fixtures import write_swarms
+
+    agent = write_swarms(workspace, "Research Agent", loop_count=2)
+    memory = workspace / "agents" / "Research Agent"  # swarms' persistent memory folder
+    memory.mkdir()
+    (memory / "MEMORY.md").write_text("# What I remember\n\nThe user likes **short** answers.\n")
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_until(pilot, lambda: str(memory) in app.table.records)
+        assert app.table.records[str(memory)].status == "memory"  # not a broken agent
+        table = app.table
+        table.move_cursor(table.row_of(str(agent)))
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: any(
+            isinstance(e, FileEntry) and e.base == str(memory) for e in table.opened[str(agent)]
+        ))  # fmt: skip
+        shown = [table.render_line(y).text.split() for y in range(1, table.line_count + 1)]
+        assert [w for w in shown[-1] if w in ("memory", "MEMORY.md")] == ["memory", "MEMORY.md"]
+        lines = table.opened[str(agent)]
+        child = next(i for i, e in enumerate(lines) if isinstance(e, FileEntry) and e.base)
+        table.move_cursor(table.cursor_row, child=child)
+        assert await wait_until(pilot, lambda: app.file_view.shown_kind == "file-markdown")
+        assert await wait_until(pilot, lambda: "What I remember" in screen_text(app))
