@@ -1,6 +1,7 @@
-"""Regenerate screenshots/*.svg and *.png: the main screen, the run pane mid-run, the diff view
-and the cleanup screen at 130x36, the State tab and the cleanup screen at 80x24, from a demo
-workspace built by real offline runs at a fixed path.
+"""Regenerate screenshots/*.svg and *.png: the main screen, the run pane mid-run, the diff view,
+the cleanup screen, the tree with a file open, the search mode and the History tab at 130x36, the State tab, the
+cleanup screen and the tree at 80x24, from a demo workspace built by real offline runs at a
+fixed path.
 
     .venv/bin/python screenshots/make_screenshots.py      (or: make screenshots)
 
@@ -114,6 +115,47 @@ def to_png(svg: Path) -> None:
     subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
 
 
+async def tree_and_file(pilot, app: AgentTUI) -> None:
+    """research-assistant opened in the tree, its journal in the File tab (a record a line)."""
+    from agent_tui.workspace.files import FileEntry
+
+    select(app, "research-assistant")
+    await pilot.pause(0.2)
+    await pilot.press("enter")
+    key = app.table.selected_key or ""
+    await until(pilot, lambda: any(isinstance(e, FileEntry) for e in app.table.opened.get(key, [])))
+    lines = app.table.opened[key]
+    child = next(
+        i for i, e in enumerate(lines) if isinstance(e, FileEntry) and e.rel == "journal.jsonl"
+    )
+    app.table.move_cursor(app.table.cursor_row, child=child)
+    await until(pilot, lambda: app.file_view.shown_kind == "file-text")
+    await pilot.pause(0.3)
+
+
+async def history_tab(pilot, app: AgentTUI) -> None:
+    """The runs of an agent (History) with the step bar one step back."""
+    from textual.widgets import DataTable
+
+    select(app, "night-batch")
+    await pilot.pause(0.2)
+    await pilot.press("6")
+    await until(pilot, lambda: app.history_view.query_one(DataTable).row_count > 0)
+    await pilot.pause(0.2)
+
+
+async def search_results(pilot, app: AgentTUI) -> None:
+    """The search mode on a word the demo transcripts hold."""
+    from agent_tui.tui.search_screen import SearchScreen
+
+    await pilot.press("ctrl+f")
+    await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+    for key in "journal":
+        await pilot.press(key)
+    await until(pilot, lambda: bool(app.screen.query_one("ResultList").rows))
+    await pilot.pause(0.2)
+
+
 def main() -> int:
     if shutil.which("rsvg-convert") is None:
         print("rsvg-convert not found: apt-get install -y librsvg2-bin fonts-firacode")
@@ -128,6 +170,10 @@ def main() -> int:
         "cleanup": (cleanup_screen, SIZE),
         "state-80x24": (state_tab, (80, 24)),  # the smallest usual terminal: panes stacked
         "cleanup-80x24": (cleanup_screen, (80, 24)),
+        "tree": (tree_and_file, SIZE),
+        "tree-80x24": (tree_and_file, (80, 24)),
+        "search": (search_results, SIZE),
+        "history": (history_tab, (160, 40)),  # the runs table is wide
     }
     for name, (steps, size) in shots.items():
         asyncio.run(capture(name, steps, size))

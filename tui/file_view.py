@@ -93,8 +93,9 @@ def journal_line(raw: str) -> str:
     parts = [f"seq {record.get('seq', '?')}", str(record.get("kind"))]
     if "loop_count" in record:
         parts.append(f"step {record['loop_count']}")
-    if isinstance(record.get("ts"), str):
-        parts.append(record["ts"])
+    stamp = record.get("ts")
+    if isinstance(stamp, str):  # the time of day: the date is the same for most of a run
+        parts.append(stamp[11:19] if len(stamp) >= 19 and stamp[10] == "T" else stamp)
     messages = record.get("messages")
     if isinstance(messages, list):
         parts.append(f"{len(messages)} message{'s' if len(messages) != 1 else ''}")

@@ -38,8 +38,10 @@ from agent_tui.workspace.detail import sweep_file
 from agent_tui.workspace.runs import read_runs
 from agent_tui.workspace.status import parse_timestamp
 
-COLUMNS = ("run", "task", "started", "ended", "status", "steps", "tokens", "cost")
-TASK_CHARS = 48
+# What tells runs apart first (status, steps, spend), the task and times after: in a narrow
+# tab the table scrolls sideways, and the status must not be what scrolls out.
+COLUMNS = ("run", "status", "steps", "tokens", "cost", "task", "started", "ended")
+TASK_CHARS = 40
 # What a folder's runs are read again for: its journal (inode, size, mtime), its config
 # (a swarms run), its status and lock holder (a run seen ending).
 Key = tuple[object, ...]
@@ -64,13 +66,13 @@ def run_cells(run: dict[str, Any], now: datetime) -> tuple[Text, ...]:
     total = run["tokens"]["total"]
     return (
         Text((run["run_id"] or "-")[:8], style="dim"),
-        Text(clip(run["task"] or "-", TASK_CHARS)),
-        Text(when_text(started)),
-        Text(end),
         status_badge(str(run["status"])),
         Text(steps, justify="right"),
         Text("-" if total is None else f"{total:,}", justify="right"),
         Text(cost_text(run["cost"]) or "-", justify="right"),
+        Text(clip(run["task"] or "-", TASK_CHARS)),
+        Text(when_text(started)),
+        Text(end),
     )
 
 
