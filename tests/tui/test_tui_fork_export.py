@@ -53,7 +53,9 @@ async def test_f_forks_from_a_step_and_selects_the_new_agent(workspace: Path) ->
         form.query_one("#fork-name", Input).value = "planner-b"
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: any("Forked from step 1" in n for n in notes(app)))
-        assert await wait_until(pilot, lambda: app.selected is not None and "planner-b" in app.selected)
+        assert await wait_until(
+            pilot, lambda: app.selected is not None and "planner-b" in app.selected
+        )
         fork = Path(app.selected or "")
     assert every_byte(source) == before  # the original is only read
     meta = load_config(fork)["_autosave_metadata"]

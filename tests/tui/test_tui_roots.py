@@ -97,9 +97,7 @@ async def test_w_and_W_open_and_reach_another_root(tmp_path: Path) -> None:
         assert all(len(line) <= 80 for line in drawn(app))
 
 
-def test_workspace_repeated_reaches_the_app_and_search(
-    tmp_path: Path, capsys, monkeypatch
-) -> None:
+def test_workspace_repeated_reaches_the_app_and_search(tmp_path: Path, capsys, monkeypatch) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     write_ours(first, "alpha")
     write_ours(second, "bravo")
