@@ -684,8 +684,10 @@ class AgentTUI(App[None]):
         if active == "tab-history":
             self.history_view.show(record)
             return
-        views = {"tab-config": self.config_view, "tab-state": self.state_view,
-                 "tab-diff": self.diff_view}  # fmt: skip
+        views: dict[str, ConfigView | StateView | DiffView] = {
+            "tab-config": self.config_view, "tab-state": self.state_view,
+            "tab-diff": self.diff_view,
+        }  # fmt: skip
         view = views.get(active)
         if view is None:
             return

@@ -64,8 +64,8 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield Label(self.question, classes="dialog-question")
             with Horizontal(classes="dialog-buttons"):
                 for index, (name, label, key) in enumerate(self.answers):
-                    variant = "primary" if index == 0 else "default"
-                    yield Button(f"{label} ({key})", variant=variant, id=f"choice-{name}")
+                    yield Button(f"{label} ({key})", variant="primary" if index == 0 else "default",
+                                 id=f"choice-{name}")  # fmt: skip
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()

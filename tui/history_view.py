@@ -22,6 +22,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -277,7 +278,7 @@ class HistoryView(Vertical):
                 continue
             for column, (before, after) in enumerate(zip(old.cells[n], cells, strict=True)):
                 if before != after:
-                    table.update_cell_at((n, column), after)
+                    table.update_cell_at(Coordinate(n, column), after)
 
     @on(DataTable.RowSelected, "#history-table")
     def _picked(self, event: DataTable.RowSelected) -> None:

@@ -175,7 +175,7 @@ class ResultList(LineView):
             return self.results
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.rows: list[ResultRow] = []
         self.cursor = 0
         self._words: re.Pattern[str] | None = None
@@ -237,9 +237,10 @@ class ResultList(LineView):
             strip = self._line(self.rows[row], width, cursor=True)
             cursor = self.get_component_rich_style("result-list--cursor")
             return strip.apply_style(self.line_style + cursor)
-        strip = self._lines.get(row)
-        if strip is None:
-            strip = self._lines[row] = self._line(self.rows[row], width)
+        cached = self._lines.get(row)
+        if cached is None:
+            cached = self._lines[row] = self._line(self.rows[row], width)
+        strip = cached
         return strip.apply_style(self.line_style)
 
     def _line(self, row: ResultRow, width: int, *, cursor: bool = False) -> Strip:

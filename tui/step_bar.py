@@ -144,7 +144,7 @@ class StepBar(Widget):
             text.append_text(track_text(self.step, self.first, self.last, room))
         return text
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         """A click on the track picks the step under it; on its right end, live."""
         if self.last is None or self.last <= self.first:
             return

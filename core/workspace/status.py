@@ -133,8 +133,8 @@ def summarize(config: dict[str, Any], folder: str) -> ConfigSummary:
         spent = usage.get("cost")
         if isinstance(spent, int | float) and not isinstance(spent, bool) and spent >= 0:
             cost = float(spent)
-        counts = [whole_number(usage.get(k)) for k in ("prompt_tokens", "completion_tokens")]
-        counts = [count for count in counts if count is not None and count >= 0]
+        read = [whole_number(usage.get(k)) for k in ("prompt_tokens", "completion_tokens")]
+        counts = [count for count in read if count is not None and count >= 0]
         if counts:
             tokens = sum(counts)
     loop_count = None

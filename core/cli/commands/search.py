@@ -35,7 +35,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     ]
     for other in roots[1:]:
         require_folder(other)
-    hits = []
+    hits: list[Hit] = []
     for where in roots:  # every root given; each one's hits newest first, then the next root's
         hits += search(where, args.text, limit=args.limit - len(hits), on_progress=_progress())
         if len(hits) >= args.limit:
@@ -45,8 +45,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     if not hits:
         asked = clip(masker().redact_text(args.text), 60)
-        where = root / "agents" if len(roots) == 1 else f"{len(roots)} workspace roots"
-        print(f"nothing matches {asked!r} in {where}", file=sys.stderr)
+        place = str(root / "agents") if len(roots) == 1 else f"{len(roots)} workspace roots"
+        print(f"nothing matches {asked!r} in {place}", file=sys.stderr)
         return 0
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else WIDTH
     terms = query_terms(args.text)
