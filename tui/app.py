@@ -725,6 +725,9 @@ class AgentTUI(App[None]):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         record = self.table.records.get(self.selected) if self.selected else None
+        # The step bar moves the selected agent's views in time: not shown over the runs
+        # started here or a file.
+        self.step_bar.display = self.tabs.active in (*STEP_VIEWS, "tab-history")
         self._show(record)
 
     @on(Input.Changed, "#filter")
@@ -760,6 +763,9 @@ class AgentTUI(App[None]):
         self.reveal_agent(key)
         self.select(key)
         self.tabs.active = "tab-state"
+        record = self.table.records[key]
+        if step is not None and record.format == Format.OURS:  # that step's transcript
+            self.step_bar.pick(step)
 
     def _update_status(self) -> None:
         table = self.table

@@ -28,13 +28,14 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, Format, Status
+from agent_tui.format.persistence import WorkspaceFileError
 from agent_tui.redaction import Redactor
 from agent_tui.tui.agent_table import cost_text
 from agent_tui.tui.display import LOADING, Clock, failure_text, status_badge, utc_now
 from agent_tui.tui.steady_static import SteadyStatic
 from agent_tui.tui.step_bar import NO_STEPS_NOTE
 from agent_tui.units import clip, format_seconds, plural
-from agent_tui.workspace import AgentRecord
+from agent_tui.workspace import AgentRecord, load_config
 from agent_tui.workspace.detail import sweep_file
 from agent_tui.workspace.runs import read_runs
 from agent_tui.workspace.status import parse_timestamp
@@ -99,6 +100,7 @@ class RunRows:
     problems: list[str] = field(default_factory=list)
     steps: int = 0
     tokens: int = 0
+    forked_from: str | None = None  # "<folder> at step N": the agent this one was forked from
 
 
 def read_rows(record: AgentRecord, redactor: Redactor, now: datetime) -> RunRows:
@@ -117,7 +119,23 @@ def read_rows(record: AgentRecord, redactor: Redactor, now: datetime) -> RunRows
         rows.steps += run.steps
         rows.tokens += run.total_tokens or 0
     rows.problems = [redactor.redact_text(problem) for problem in found.problems]
+    rows.forked_from = lineage(folder, redactor)
     return rows
+
+
+def lineage(folder: Path, redactor: Redactor) -> str | None:
+    """Where a fork came from (its config's ``forked_from``), as a line; None for others."""
+    try:
+        meta = load_config(folder).get("_autosave_metadata")
+    except WorkspaceFileError:
+        return None
+    origin = meta.get("forked_from") if isinstance(meta, dict) else None
+    if not isinstance(origin, dict):
+        return None
+    source, step = origin.get("folder"), origin.get("step")
+    if not isinstance(source, str) or not isinstance(step, int) or isinstance(step, bool):
+        return None
+    return redactor.redact_text(f"{Path(source).name} at step {step}").replace("\n", " ")
 
 
 def header_text(rows: RunRows) -> Text:
@@ -125,6 +143,8 @@ def header_text(rows: RunRows) -> Text:
     text.append(rows.name, style="bold")
     runs = plural(len(rows.cells), "run")
     text.append(f"   {runs}, {plural(rows.steps, 'step')}, {rows.tokens:,} tokens", style="dim")
+    if rows.forked_from:
+        text.append(f"   forked from {rows.forked_from}", style="#ffaf5f")
     if rows.swarms:
         text.append(f"\n{NO_STEPS_NOTE}: one run, from its config.json", style="dim italic")
     elif not rows.cells:

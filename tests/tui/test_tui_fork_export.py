@@ -57,6 +57,11 @@ async def test_f_forks_from_a_step_and_selects_the_new_agent(workspace: Path) ->
             pilot, lambda: app.selected is not None and "planner-b" in app.selected
         )
         fork = Path(app.selected or "")
+        await pilot.press("6")  # the lineage, shown
+        head = app.history_view.query_one("#history-header")
+        assert await wait_until(
+            pilot, lambda: f"forked from {source.name} at step 1" in str(head.content)
+        )
     assert every_byte(source) == before  # the original is only read
     meta = load_config(fork)["_autosave_metadata"]
     assert meta["agent_name"] == "planner-b"

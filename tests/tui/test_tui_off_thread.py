@@ -19,7 +19,7 @@ import pytest
 from textual.widgets import Button, Input, Static
 from tui_fixtures import run_agent, wait_until
 
-from agent_tui.tui import cleanup_screen, config_view, diff_view, run_dialogs, state_view
+from agent_tui.tui import cleanup_screen, config_view, run_dialogs, state_view, step_bar
 from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.cleanup_screen import CleanupScreen
 from agent_tui.tui.dialogs import ValuePrompt
@@ -191,7 +191,7 @@ VIEWS = {
     # tab key, module, loader the view calls, what shows once the read is done
     "config": ("1", config_view, "load_detail", "#config-body", '"agent_name": "alpha"'),
     "state": ("2", state_view, "load_detail", "#state-view", "count the words for alpha"),
-    "diff": ("3", diff_view, "step_history", "#diff-summary", "step 1 -> step 2"),
+    "diff": ("3", step_bar, "step_history", "#diff-summary", "step 1 -> step 2"),
 }
 
 

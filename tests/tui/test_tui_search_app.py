@@ -40,3 +40,20 @@ async def test_a_word_from_a_swarms_transcript_is_found_and_opens_that_agent(
         await pilot.press("escape")
         assert await wait_until(pilot, lambda: not isinstance(app.screen, SearchScreen))
         assert app.selected == str(swarms)
+
+
+async def test_a_pick_in_our_transcript_opens_the_agent_at_that_step(workspace: Path) -> None:
+    folder = run_agent(workspace, "alpha", loops=3)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_until(pilot, lambda: app.table.row_count == 1 and app._scanned_once)
+        await pilot.press("ctrl+f", *"learn")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        screen = app.screen
+        assert await wait_until(pilot, lambda: bool(screen.query_one("ResultList").rows))
+        pick = screen.query_one("ResultList").rows[0].pick
+        assert pick.folder == folder and pick.step is not None and pick.step > 0
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: app.step_bar.step == pick.step)
+        assert app.tabs.active == "tab-state"
+        assert await wait_until(pilot, lambda: app.state_view.step == pick.step)

@@ -105,6 +105,32 @@ def test_run_pane_mid_run(snap_compare) -> None:
         # frames later, and a photograph taken before shows an empty pane.
         log = app.run_pane.views[run.key].log_view
         assert await wait_until(pilot, lambda: any("metadata" in line.text for line in log.lines))
+        # ... and the picture is of its end, whatever the load (it follows the end once laid
+        # out; taken before, it showed the middle).
+        await pilot.pause()
+        log.scroll_end(animate=False, immediate=True)
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=mid_run)
+
+
+@SIZES
+def test_tree_and_a_file(snap_compare, size) -> None:
+    """alpha opened in the tree, its config.json in the File tab (the folded JSON tree)."""
+    from agent_tui.workspace.files import FileEntry
+
+    async def opened(pilot) -> None:
+        await scanned(pilot)
+        app = pilot.app
+        await pilot.press("enter")
+        key = app.table.selected_key
+        assert await wait_until(
+            pilot, lambda: any(isinstance(e, FileEntry) for e in app.table.opened[key])
+        )
+        lines = app.table.opened[key]
+        child = next(i for i, e in enumerate(lines) if getattr(e, "rel", "") == "config.json")
+        app.table.move_cursor(app.table.cursor_row, child=child)
+        assert await wait_until(pilot, lambda: app.file_view.shown_kind == "file-json")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=opened)
