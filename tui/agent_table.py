@@ -38,6 +38,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 
+from agent_tui.format.layout import Layout
 from agent_tui.tui.display import (
     Clock,
     age_text,
@@ -326,6 +327,7 @@ class AgentTable(LineView, can_focus=True):
         self.total_cost = 0.0  # of every record held (what the status line sums up)
         self.total_tokens = 0
         self.group_counts: Counter[int] = Counter()  # records per root (several roots)
+        self.memory_generation = 0  # moves when a swarms memory folder comes, goes or changes
         self.hay = Haystacks()
         self.every = RowOrder(self.hay)  # every record, in the current order
         self.shown = self.every  # those that pass the filter (the same object when none)
@@ -520,6 +522,8 @@ class AgentTable(LineView, can_focus=True):
             if record is None:
                 continue
             self.status_counts[record.status] -= 1
+            if record.layout == Layout.MEMORY:
+                self.memory_generation += 1
             self.total_cost -= record.cost or 0.0
             self.total_tokens -= record.tokens or 0
             if len(self.hay.roots) > 1:
@@ -534,6 +538,8 @@ class AgentTable(LineView, can_focus=True):
 
     def _hold(self, key: str, record: AgentRecord) -> None:
         old = self.records.get(key)
+        if record.layout == Layout.MEMORY or (old is not None and old.layout == Layout.MEMORY):
+            self.memory_generation += 1
         if old is not None:
             self.status_counts[old.status] -= 1
             self.total_cost -= old.cost or 0.0

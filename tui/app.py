@@ -282,6 +282,8 @@ class AgentTUI(App[None]):
         self._tab_before_file: str | None = None  # the tab a file's pick switched from
         self._listing: set[str] = set()  # opened agents whose files a worker is listing
         self._list_again: set[str] = set()  # ... and that changed again meanwhile
+        # (the table's memory generation, (agents folder, agent name) -> its memory folders)
+        self._memories: tuple[int, dict[tuple[str, str], list[str]]] = (-1, {})
 
     def notify(self, message: str, *, title: str = "", **options: object) -> None:
         """Every notification (the app's, a screen's, a widget's) is masked: an error or a
@@ -589,12 +591,14 @@ class AgentTUI(App[None]):
         record = self.table.records.get(key)
         if record is None or record.layout == Layout.MEMORY:
             return ()
-        agents = os.path.dirname(key)
-        return tuple(
-            path for path, other in self.table.records.items()
-            if other.layout == Layout.MEMORY and other.memory_of == record.name
-            and os.path.dirname(path) == agents
-        )  # fmt: skip
+        table = self.table
+        if self._memories[0] != table.memory_generation:  # one pass, only when they changed
+            found: dict[tuple[str, str], list[str]] = {}
+            for path, other in table.records.items():
+                if other.layout == Layout.MEMORY and other.memory_of is not None:
+                    found.setdefault((os.path.dirname(path), other.memory_of), []).append(path)
+            self._memories = (table.memory_generation, found)
+        return tuple(self._memories[1].get((os.path.dirname(key), record.name), ()))
 
     @work(thread=True, group="list-files", exit_on_error=False, description="list an agent's files")
     def _list_in_thread(self, key: str, memories: tuple[str, ...]) -> None:
