@@ -508,3 +508,22 @@ def test_runs_changed_while_the_watcher_set_up_are_reported(workspace: Path) -> 
     for path in [old, *old.iterdir()]:
         os.utime(path, (past, past))
     assert watching.structures_changed_since(workspace, time.time() - 60) == [os.fspath(new)]
+
+
+def test_show_on_a_memory_folder_prints_its_memory_masked(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-memory0Secret9Value8Abc7Def6"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    memory = workspace / "agents" / "Research Agent"
+    memory.mkdir(parents=True)
+    (memory / "MEMORY.md").write_text(f"# Notes\nThe user prefers short answers.\nkey {key}\n")
+    assert cli.main(["show", "Research Agent"]) == 0
+    out = capsys.readouterr().out
+    assert "status:" in out and "memory" in out
+    assert "MEMORY.md (swarms' memory of Research Agent):" in out
+    assert "The user prefers short answers." in out
+    assert "unreadable" not in out and key not in out
+    assert cli.main(["show", "Research Agent", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["memory"].startswith("# Notes") and key not in json.dumps(document)

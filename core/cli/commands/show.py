@@ -57,6 +57,9 @@ def _describe(record: AgentRecord, usage: dict[str, Any] | None) -> list[tuple[s
     return fields
 
 
+MEMORY_SHOWN = 64 * 1024  # of a MEMORY.md: its head (a memory is notes, not a log)
+
+
 def _message_lines(message: dict[str, Any]) -> list[str]:
     role = message["role"]
     label = f"{role} {message['name']}" if message.get("name") else role
@@ -71,8 +74,8 @@ def _message_lines(message: dict[str, Any]) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from agent_tui.format.layout import CONFIG_NAME, Status
-    from agent_tui.format.persistence import WorkspaceFileError
+    from agent_tui.format.layout import CONFIG_NAME, SWARMS_MEMORY_NAME, Layout, Status
+    from agent_tui.format.persistence import WorkspaceFileError, read_bytes
     from agent_tui.workspace import load_config, load_conversation, read_agent
 
     folder = find_agent(args.agent, workspace_root(args))
@@ -80,7 +83,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     config: dict[str, Any] | None = None
     conversation: list[dict[str, Any]] | None = None
     unreadable: list[str] = []
-    if record.status != Status.BROKEN or (folder / CONFIG_NAME).is_file():
+    memory: str | None = None
+    if record.layout == Layout.MEMORY:  # swarms' memory of an agent: no config, its MEMORY.md
+        try:
+            data = read_bytes(folder / SWARMS_MEMORY_NAME, limit=MEMORY_SHOWN, head=True)
+            memory = data.decode("utf-8", "replace")
+        except WorkspaceFileError as exc:
+            unreadable.append(f"memory: {exc}")
+    elif record.status != Status.BROKEN or (folder / CONFIG_NAME).is_file():
         try:
             config = load_config(folder)
         except WorkspaceFileError as exc:
@@ -102,6 +112,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 "usage": usage,
                 "config": config,
                 "conversation": conversation,
+                "memory": None if memory is None else mask.redact_text(memory),
                 "unreadable": unreadable,
             }
         )
@@ -122,6 +133,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         print("\nsettings:")
         for key, shown in settings.items():
             print(f"  {key}: {clip(str(shown), 100)}")
+    if memory is not None:
+        print(f"\n{SWARMS_MEMORY_NAME} (swarms' memory of {record.memory_of}):")
+        for line in mask.redact_text(memory).splitlines():
+            print(f"  {printable(line)}")
     if conversation is not None:
         print(f"\nconversation ({plural(len(conversation), 'message')}):")
         for message in conversation:
