@@ -99,6 +99,9 @@ def structures_changed_since(root: Path, since: float) -> list[str]:
     return found
 
 
+CHANGES_PER_LINE = 256
+
+
 def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: bool) -> None:
     from watchfiles import watch as watch_tree
 
@@ -128,8 +131,12 @@ def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: boo
             emit({"ready": True, "polling": polling})
             paths.update(changed_since(root / "agents", since))
             paths.update(structures_changed_since(root, since))
-        if paths:
-            emit({"changes": sorted(paths)})
+        # In lines of a bounded length: a catch-up of a fleet just made, or a copy of
+        # thousands of folders, is one batch (10,000 paths were a 500 KB line, past the limit
+        # of the parent's line reader: its reading died and the app stopped following the disk).
+        ordered = sorted(paths)
+        for start in range(0, len(ordered), CHANGES_PER_LINE):
+            emit({"changes": ordered[start : start + CHANGES_PER_LINE]})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from agent_tui.workspace import AgentRecord, read_agent
 
 DEBOUNCE_MS = 50
 STEP_MS = 10
+LINE_LIMIT = 16 * 1024 * 1024  # of one line from the watching child (it bounds its lines)
 ROOT_POLL_S = 0.5
 
 
@@ -247,13 +248,42 @@ class Pending:
         return taken
 
 
+async def _lines(stdout: asyncio.StreamReader, limit: int) -> AsyncIterator[bytes | None]:
+    """The child's output a line at a time; ``None`` for a line longer than ``limit``, dropped
+    whole (the child bounds its lines: this is a guard, not a path)."""
+    buffer = bytearray()
+    dropping = False
+    while chunk := await stdout.read(1 << 16):
+        buffer += chunk
+        while (end := buffer.find(b"\n")) >= 0:
+            line = bytes(buffer[:end])
+            del buffer[: end + 1]
+            if dropping or len(line) > limit:
+                dropping = False
+                yield None
+            else:
+                yield line
+        if len(buffer) > limit:
+            buffer.clear()
+            dropping = True
+    if buffer and not dropping:
+        yield bytes(buffer)
+
+
 async def _read_events(
-    stdout: asyncio.StreamReader, agents: Path, target: MessagePump, pending: Pending
+    stdout: asyncio.StreamReader,
+    agents: Path,
+    target: MessagePump,
+    pending: Pending,
+    limit: int = LINE_LIMIT,
 ) -> bool:
     """The child's events until it closes its output: changes go to ``pending``, the rest
     to ``target``. False when the child reported an error."""
     ok = True
-    while line := await stdout.readline():
+    async for line in _lines(stdout, limit):
+        if line is None:  # past the limit: skipped, not fatal
+            target.post_message(WatcherNotice("a batch of changes was too long: press r to rescan"))
+            continue
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError:

@@ -3,6 +3,7 @@ changes made while it was setting up; polling when inotify cannot watch; gone wi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from agent_tui import watching
@@ -205,3 +207,49 @@ def test_the_folders_a_batch_touches(tmp_path: Path) -> None:
     assert folders_touched(agents, {str(agents)})[1] is True  # agents/ itself: rescan
     assert folders_touched(agents, {str(tmp_path / "ws")})[1] is True  # its parent
     assert folders_touched(agents, {str(tmp_path / "ws" / "agentsX" / "a")}) == (set(), False)
+
+
+def test_a_catch_up_of_many_folders_comes_in_bounded_lines(workspace: Path) -> None:
+    """A fleet just made (or a copy of thousands of folders) is one batch: it must reach the
+    app as lines of at most CHANGES_PER_LINE paths (one line of 10,000 paths was past the
+    app's line reader, which died: the app stopped following the disk)."""
+    from agent_tui.watching import CHANGES_PER_LINE
+
+    agents = workspace / "agents"
+    made = {str(agents / f"agent-{n:04d}-0123456789ab") for n in range(3 * CHANGES_PER_LINE + 7)}
+    for folder in made:
+        os.makedirs(folder)
+    child = start(workspace, since=time.time() - 60)
+    try:
+        assert read_event(child)["ready"]
+        seen: set[str] = set()
+        while not made <= seen:
+            changes = read_event(child)["changes"]
+            assert len(changes) <= CHANGES_PER_LINE
+            seen.update(changes)
+    finally:
+        stop(child)
+
+
+async def test_a_line_too_long_for_the_reader_is_skipped_not_fatal() -> None:
+    from textual.message import Message
+
+    from agent_tui.tui.watcher import Pending, WatcherNotice, _read_events
+
+    posted: list[Message] = []
+
+    class Target:
+        def post_message(self, message: Message) -> bool:
+            posted.append(message)
+            return True
+
+    reader = asyncio.StreamReader()
+    long_line = orjson.dumps({"changes": [f"/ws/agents/a-{n:05d}" for n in range(500)]})
+    reader.feed_data(long_line + b"\n")
+    reader.feed_data(orjson.dumps({"changes": ["/ws/agents/b-0123456789ab/config.json"]}) + b"\n")
+    reader.feed_eof()
+    pending = Pending()
+    # a limit of 1 KiB: the first line (13 KB) is past it
+    assert await _read_events(reader, Path("/ws/agents"), Target(), pending, 1024)  # type: ignore[arg-type]
+    assert list(pending.folders) == [Path("/ws/agents/b-0123456789ab")]  # the next line read
+    assert [type(m) for m in posted] == [WatcherNotice]
