@@ -660,15 +660,15 @@ class AgentTable(LineView, can_focus=True):
             else:
                 child = None
         self.move_cursor(row, scroll=scroll, child=child)
-        if child is None and line == 1 and step < 0:
-            self.scroll_to(y=0, animate=False, immediate=True)  # the first root's line too
 
     def _scroll_cursor_visible(self) -> None:
         rows = max(1, self.scrollable_content_region.height - 1)  # under the header
         top = int(self.scroll_y)
         line = self.cursor_line
-        if line < top:
-            self.scroll_to(y=line, animate=False, immediate=True)
+        # The line naming a root, right above its first row, comes into view with that row.
+        upper = line - 1 if line and self.at_line(line - 1)[1] == ROOT_LINE else line
+        if upper < top:
+            self.scroll_to(y=upper, animate=False, immediate=True)
         elif line >= top + rows:
             self.scroll_to(y=line - rows + 1, animate=False, immediate=True)
 
@@ -687,7 +687,6 @@ class AgentTable(LineView, can_focus=True):
 
     def action_scroll_top(self) -> None:
         self.move_cursor(0)
-        self.scroll_to(y=0, animate=False, immediate=True)
 
     def action_scroll_bottom(self) -> None:
         self.move_to_line(self.line_count - 1)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
@@ -636,16 +637,14 @@ class AgentTUI(App[None]):
         except OutsideError as exc:
             self.notify(str(exc), severity="warning")
             return
-        import subprocess
-
         try:
             with self.suspend():
                 subprocess.run(argv, check=False)
-        except Exception as exc:  # SuspendNotSupported (no terminal), a missing program
-            if type(exc).__name__ != "SuspendNotSupported":
-                self.notify(f"{argv[0]}: {exc}", severity="error")
-                return
+        except SuspendNotSupported:  # no terminal to hand over (headless): run it beside
             subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True)
+        except OSError as exc:  # the program went missing, or cannot run
+            self.notify(f"{argv[0]}: {exc}", severity="error")
+            return
         if entry.kind == "file" and str(folder) in self.table.opened:
             self.list_files(str(folder))
 
@@ -952,9 +951,8 @@ class AgentTUI(App[None]):
         self.push_screen(NewRunDialog(root, dict(self.table.records), model=model), started)
 
     def action_resume(self) -> None:
-        record = self.table.records.get(self.selected) if self.selected else None
+        record = self._selected_record()
         if record is None:
-            self.notify("Select an agent on the left first.", severity="warning")
             return
         refusal = record.resume_refusal()
         if refusal is not None:

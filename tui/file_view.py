@@ -487,7 +487,7 @@ class FileView(Vertical):
         self.query_one("#file-note", Static).update(Text(text))
         self._switch("file-note")
 
-    def _text(self, path: Path, *, journal: bool, at: int | None = None) -> None:
+    def _text(self, path: Path, *, journal: bool) -> None:
         view = self.query_one("#file-text", TextView)
         view.open(path, journal=journal)
         self._switch("file-text")

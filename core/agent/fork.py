@@ -278,18 +278,20 @@ def _write_new_folder(
             except FileExistsError:
                 continue
             written: list[str] = []
-            fd = os.open(folder_name, FOLDER_FLAGS, dir_fd=agents_fd)
+            fd = None
             try:
+                fd = os.open(folder_name, FOLDER_FLAGS, dir_fd=agents_fd)  # O_NOFOLLOW in it
                 for file_name, data in documents(agent_name, agent_id).items():
                     written.append(file_name)
                     atomic_write_bytes(agents / folder_name / file_name, data, dir_fd=fd)
             except BaseException:
-                for file_name in written:
+                for file_name in written if fd is not None else ():
                     try:
                         os.unlink(file_name, dir_fd=fd)
                     except OSError:
                         pass
-                os.close(fd)
+                if fd is not None:
+                    os.close(fd)
                 os.rmdir(folder_name, dir_fd=agents_fd)
                 raise
             os.close(fd)
