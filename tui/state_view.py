@@ -369,7 +369,7 @@ class StateView(Vertical):
         log = self.log_view
         first, end = self._held
         window_end = window.first + len(window.messages)
-        following = log.scroll_y >= log.max_scroll_y
+        following = log.following
         # The window goes on from the log's last message (the same one, not a new run's).
         appends = (
             not self._remask

@@ -99,10 +99,23 @@ class Transcript(LineView, can_focus=True):
         super().watch_scroll_y(old, new)
         self._at_end = new >= self.max_scroll_y
 
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        # Textual allows a scroll once the layout has shown a scrollbar: a scroll to the end
+        # asked for between a write and that layout was dropped, leaving the reader at the top.
+        return not self._check_disabled() and self.max_scroll_y > 0
+
+    @property
+    def following(self) -> bool:
+        """The end was in view as of the last scroll: lines added or taken away since keep it."""
+        return self._at_end
+
     def on_resize(self, event: events.Resize) -> None:
         width = self.scrollable_content_region.width
         if width > 0 and width != self._width:
             self._rewrap(width)
+        elif self._at_end:  # shorter or taller only: the last line stays at the bottom
+            self.scroll_end(animate=False)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -99,6 +99,26 @@ async def test_the_transcript_wraps_again_when_the_terminal_narrows(workspace: P
             assert all(len(line) + len(" word000") > width for line in wrapped[:-1]), size
 
 
+async def test_a_transcript_at_its_end_stays_there_when_its_pane_gets_shorter(
+    workspace: Path,
+) -> None:
+    """The step bar coming into view, or a shorter terminal, takes lines off the pane: a
+    reader at the end still sees the last message, not the lines above it."""
+    folder = long_agent(workspace, steps=STEPS)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_state_tab(pilot, app, folder, f"answer {STEPS}")
+        # Opened at its end, though the scrollbar was not laid out yet when the end was asked.
+        assert await wait_until(
+            pilot, lambda: f"answer {STEPS}" in "\n".join(transcript_lines(app))
+        )
+        for height in (30, 24):
+            await pilot.resize_terminal(160, height)
+            await pilot.pause(0.3)
+            lines = transcript_lines(app)
+            assert any(f"answer {STEPS}" in line for line in lines), (height, lines)
+
+
 async def test_a_frame_of_the_transcript_looks_its_style_up_once(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
