@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from children import default_sigint
 
 from agent_tui import Agent
 from agent_tui.agent import AgentEvent, AgentInterrupted, StateFileError
@@ -215,7 +216,11 @@ def test_signals_leave_interrupted_state(
         """
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], env=child_env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     )
     folder = next(iter(_wait_for_config(workspace, min_loops=3)))
     proc.send_signal(getattr(__import__("signal"), sig))

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from children import default_sigint
 
 from agent_tui import Agent
 
@@ -57,7 +58,11 @@ CHILD = textwrap.dedent(
 @pytest.mark.parametrize("where", ["model", "tool"])
 def test_signal_leaves_interrupted_full_state(child_env, workspace: Path, sig, where: str) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, where], env=child_env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD, where],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     )
     marker = "IN_TOOL" if where == "tool" else "IN_MODEL"
     for line in proc.stdout:
