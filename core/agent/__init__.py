@@ -346,6 +346,7 @@ class Agent:
         try:
             self._autosaver.record("end", status=self.status, error=self.error)
             self._autosaver.full()
+            self._autosaver.finish_remote()
             self._events.emit(
                 "run_end", status=self.status, error=self.error, loop_count=self.loop_count
             )

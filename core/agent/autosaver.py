@@ -43,7 +43,7 @@ from agent_tui.agent.run_state import RunState, now
 from agent_tui.format.journal import JournalWriter
 from agent_tui.format.layout import CONFIG_NAME, JOURNAL_NAME, SCHEMA_VERSION, Format
 from agent_tui.format.naming import state_file_name
-from agent_tui.format.persistence import atomic_write_json
+from agent_tui.format.persistence import atomic_write_json, dumps
 from agent_tui.redaction import Redactor
 
 
@@ -172,6 +172,7 @@ class Autosaver:
         self._settings = settings
         self._journal: JournalWriter | None = None
         self._pending: list[dict[str, Any]] = []
+        self._remote_pending: list[dict[str, Any]] = []  # written locally, not yet to the store
         self._disk: AutosaveThread | None = None
         self._redacted_settings: dict[str, Any] | None = None
 
@@ -273,32 +274,90 @@ class Autosaver:
             self.close_journal()
             self._failed(JOURNAL_NAME, exc)
             return False
+        self._remote_pending.extend(self._pending)
         self._pending.clear()
         self._written(JOURNAL_NAME, self._journal.path, size, started)
+        self._send_journal()
         return True
+
+    def _send_journal(self) -> None:
+        """The records to the store, one object each, before the step ends (a store that did not
+        answer is retried at the next step; a lost agent ends the run: see :meth:`after_step`)."""
+        remote = self._home.remote
+        if remote is None or not self._remote_pending:
+            return
+        from agent_tui.store.remote import AgentLostError
+        from agent_tui.store.s3 import StoreError
+
+        try:
+            remote.journal(self._remote_pending)
+        except (StoreError, AgentLostError) as exc:
+            self._failed(JOURNAL_NAME, OSError(str(exc)))
+            return
+        self._remote_pending.clear()
+
+    def _send(self, what: str, send: Callable[[], object]) -> None:
+        """A write to the store after the local one; its failure is reported, never raised."""
+        if self._home.remote is None:
+            return
+        from agent_tui.store.remote import AgentLostError
+        from agent_tui.store.s3 import StoreError
+
+        try:
+            send()
+        except (StoreError, AgentLostError) as exc:
+            self._failed(what, OSError(str(exc)))
+
+    def _write_json(self, path: Path, document: dict[str, Any]) -> int:
+        """The autosave thread's config write: the file, then (when due) the object."""
+        size = atomic_write_json(path, document)
+        remote = self._home.remote
+        if remote is not None:
+            from agent_tui.store.remote import AgentLostError
+            from agent_tui.store.s3 import StoreError
+
+            try:
+                remote.config(document)
+            except (StoreError, AgentLostError) as exc:
+                raise OSError(str(exc)) from None
+        return size
+
+    def finish_remote(self) -> None:
+        """At a run's end: the step objects compacted into the store's journal.jsonl."""
+        remote = self._home.remote
+        if remote is not None and self.enabled:
+            self._send(JOURNAL_NAME, remote.compact)
 
     # ----------------------------------------------------------------- writes
     def _write_config(self) -> None:
         assert self._home.folder is not None
         path = self._home.folder / CONFIG_NAME
         started = time.perf_counter()
+        document = self.config_document()
         try:
-            size = atomic_write_json(path, self.config_document())
+            size = atomic_write_json(path, document)
         except OSError as exc:
             self._failed(CONFIG_NAME, exc)
             return
         self._written(CONFIG_NAME, path, size, started)
+        remote = self._home.remote
+        if remote is not None:
+            self._send(CONFIG_NAME, lambda: remote.config(document, force=True))
 
     def _write_state(self) -> None:
         assert self._home.folder is not None
         path = self._home.folder / state_file_name(self._home.agent_name)
         started = time.perf_counter()
+        document = self._redactor.redact(self.state_document())
         try:
-            size = atomic_write_json(path, self._redactor.redact(self.state_document()))
+            size = atomic_write_json(path, document)
         except OSError as exc:
             self._failed(path.name, exc)
             return
         self._written(path.name, path, size, started)
+        remote = self._home.remote
+        if remote is not None:
+            self._send(path.name, lambda: remote.state(path.name, dumps(document)))
 
     def write_all(self) -> None:
         """Everything now, on disk when it returns: the journal, the state file, the config."""
@@ -318,9 +377,16 @@ class Autosaver:
         if not self.enabled:
             return
         wrote = self._flush_journal(sync=False)
+        remote = self._home.remote
+        if remote is not None and remote.lock.lost:
+            from agent_tui.store.remote import AgentLostError
+
+            raise AgentLostError(
+                f"{self._home.folder}: another writer took this agent over; this run stopped"
+            )
         assert self._home.folder is not None
         if self._disk is None:
-            self._disk = AutosaveThread(lambda path, doc: atomic_write_json(path, doc))
+            self._disk = AutosaveThread(self._write_json)
         self._disk.submit(
             self._journal if wrote else None,
             self._home.folder / CONFIG_NAME,

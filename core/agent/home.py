@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent_tui.format.lock import WorkspaceLock
 from agent_tui.format.naming import agent_folder_name
 from agent_tui.format.persistence import WorkspaceFileError, is_temp_file, open_folder
-from agent_tui.settings import agents_dir
+from agent_tui.settings import AGENTS_SUBDIR, agents_dir
+from agent_tui.store import is_remote, workspace_root
+
+if TYPE_CHECKING:
+    from agent_tui.store.remote import RemoteAgent, RemoteLease
 
 
 class Home:
@@ -30,7 +35,9 @@ class Home:
         self._adopted: Path | None = None
         # The folder the current (or last) run writes to, fixed by bind().
         self.folder: Path | None = None
-        self.lock: WorkspaceLock | None = None
+        self.lock: WorkspaceLock | RemoteLease | None = None
+        # On an s3:// root: the agent's objects there (the folder is then its mirror's).
+        self.remote: RemoteAgent | None = None
 
     def adopt(self, folder: Path) -> None:
         """From now on the agent is ``folder``."""
@@ -43,6 +50,9 @@ class Home:
             if not stat.S_ISDIR(info.st_mode):
                 raise WorkspaceFileError(self._adopted, "is not a real folder (a link?), not used")
             return self._adopted
+        url = workspace_root(self.workspace_dir)
+        if is_remote(url):
+            return self._find_remote(str(url))
         root = agents_dir(self.workspace_dir)
         folder = root / agent_folder_name(self.agent_name, self.agent_id)
         # The folder name is built to be one harmless component; check it anyway.
@@ -56,12 +66,28 @@ class Home:
             raise ValueError(f"workspace folder {folder} is a link or resolves outside {root}")
         return folder
 
+    def _find_remote(self, url: str) -> Path:
+        from agent_tui.store.mirror import mirror_folder
+        from agent_tui.store.remote import RemoteAgent
+
+        name = agent_folder_name(self.agent_name, self.agent_id)
+        if os.sep in name or name in (".", ".."):
+            raise ValueError(f"refusing unsafe workspace folder {name!r}")
+        root = mirror_folder(url) / AGENTS_SUBDIR
+        folder = root / name
+        if self.remote is None or self.remote.folder != folder:
+            remote = RemoteAgent(url, f"{AGENTS_SUBDIR}/{name}", folder)
+            remote.prepare()  # the store is checked and what it holds of the agent brought down
+            self.remote = remote
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
     def bind(self) -> Path:
         """Fix the folder for this run (and the lock that guards it)."""
         if self.folder is None or not os.path.isdir(self.folder):
             folder = self.find()
             if folder != self.folder or self.lock is None:
-                self.lock = WorkspaceLock(folder)
+                self.lock = self.remote.lock if self.remote else WorkspaceLock(folder)
             self.folder = folder
         return self.folder
 
