@@ -49,6 +49,7 @@ class Home:
             info = os.lstat(self._adopted)  # FileNotFoundError: the folder was removed
             if not stat.S_ISDIR(info.st_mode):
                 raise WorkspaceFileError(self._adopted, "is not a real folder (a link?), not used")
+            self._adopt_remote(self._adopted)
             return self._adopted
         url = workspace_root(self.workspace_dir)
         if is_remote(url):
@@ -81,6 +82,20 @@ class Home:
             self.remote = remote
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
+
+    def _adopt_remote(self, folder: Path) -> None:
+        """A folder of a remote root's mirror (``resume`` of an s3:// agent) writes back there."""
+        from agent_tui.store.mirror import mirror_of
+
+        found = mirror_of(folder)
+        if found is None or (self.remote is not None and self.remote.folder == folder):
+            return
+        from agent_tui.store.remote import RemoteAgent
+
+        url, key = found
+        remote = RemoteAgent(url, key, folder)
+        remote.prepare()
+        self.remote = remote
 
     def bind(self) -> Path:
         """Fix the folder for this run (and the lock that guards it)."""

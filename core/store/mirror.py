@@ -39,7 +39,9 @@ import orjson
 from agent_tui.format.layout import JOURNAL_NAME, LOCK_NAME
 from agent_tui.format.persistence import atomic_write_bytes, dumps
 from agent_tui.store.lease import Lease
-from agent_tui.store.s3 import ObjectInfo, S3Objects
+from agent_tui.store.s3 import ObjectInfo, S3Objects, StoreError
+
+AGENTS_PREFIX = "agents/"
 
 MAX_OBJECT_BYTES = 64 * 1024 * 1024
 MAX_PARTS = 12
@@ -59,6 +61,26 @@ def mirror_folder(url: str) -> Path:
     """Where ``url`` is mirrored: one folder per root, named by a hash of the address."""
     digest = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:20]
     return mirror_home() / digest
+
+
+def mirror_of(path: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """``(url, key)`` when ``path`` lies in a remote root's mirror (its ``.source`` names the
+    root), else None: a folder of a mirror is written back to the store it came from."""
+    home = mirror_home().resolve()
+    try:
+        relative = Path(path).resolve().relative_to(home)
+    except (OSError, ValueError):
+        return None
+    if len(relative.parts) < 2:
+        return None
+    root = home / relative.parts[0]
+    try:
+        url = (root / SOURCE).read_text().strip()
+    except OSError:
+        return None
+    if not url.startswith("s3://") or mirror_folder(url) != root:
+        return None
+    return url, "/".join(relative.parts[1:])
 
 
 def safe_parts(key: str) -> list[str] | None:
@@ -285,6 +307,55 @@ class Mirror:
         os.ftruncate(fd, 0)
         os.write(fd, holder.encode()[:400] + b"\n")
         self._leases[agent_key] = fd
+
+    def remove_folders(
+        self, folders: list[Path]
+    ) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]], int]:
+        """Delete every object of each agent folder from the store, then its mirror; returns
+        ``(removed, skipped, failures, bytes freed)``. A folder whose run holds a live lease
+        (it went on running on another host since the plan) is skipped."""
+        removed: list[Path] = []
+        skipped: list[tuple[Path, str]] = []
+        failures: list[tuple[Path, str]] = []
+        freed = 0
+        self.sync(under=AGENTS_PREFIX)  # the leases as they are now
+        for folder in folders:
+            try:
+                key = self.key_of(folder)
+            except ValueError:
+                failures.append((folder, "not a folder of this root"))
+                continue
+            if key in self._leases:
+                skipped.append((folder, "running (its lease is live)"))
+                continue
+            try:
+                infos = list(self.objects.list(key + "/"))
+                self.objects.delete(info.key for info in infos)
+            except StoreError as exc:
+                failures.append((folder, str(exc)))
+                continue
+            freed += sum(info.size for info in infos)
+            for stale in [k for k in self._etags if k.startswith(key + "/")]:
+                del self._etags[stale]
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        self._save_manifest()
+        return removed, skipped, failures, freed
+
+    def upload_folder(self, folder: Path) -> int:
+        """A folder made in the mirror (a fork) written to the store, each file only if its key
+        is absent; how many objects were written."""
+        key = self.key_of(folder)
+        written = 0
+        for path in sorted(folder.rglob("*")):
+            if path.is_symlink() or not path.is_file() or path.name == LOCK_NAME:
+                continue
+            relative = path.relative_to(folder).as_posix()
+            data = path.read_bytes()
+            self._etags[f"{key}/{relative}"] = self.objects.create(f"{key}/{relative}", data)
+            written += 1
+        self._save_manifest()
+        return written
 
     def close(self) -> None:
         for fd in self._leases.values():

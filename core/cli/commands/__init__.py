@@ -10,12 +10,64 @@ if TYPE_CHECKING:
     import argparse
     from pathlib import Path
 
+    from agent_tui.store.mirror import Mirror
+
 
 def workspace_root(args: argparse.Namespace) -> Path:
-    """The workspace root the command acts on (``--workspace``, else the environment's)."""
-    from agent_tui.settings import workspace_root as root
+    """The workspace root the command acts on (``--workspace``, else the environment's); an
+    ``s3://`` root is brought up to date in its mirror, which is returned."""
+    return local_root(args.workspace)
 
-    return root(args.workspace)
+
+def local_root(given: str | None) -> Path:
+    """``given`` (or ``$WORKSPACE_DIR``) as a folder: a remote root's mirror, synced now."""
+    from agent_tui.settings import workspace_root as root
+    from agent_tui.store import is_remote
+    from agent_tui.store import workspace_root as named_root
+
+    url = named_root(given)
+    if not is_remote(url):
+        return root(given)
+    return synced_mirror(str(url)).folder
+
+
+_MIRRORS: dict[str, Mirror] = {}
+
+
+def synced_mirror(url: str) -> Mirror:
+    """The mirror of ``url``, synced once per command (a line on stderr while it runs)."""
+    import sys
+
+    from agent_tui.store.mirror import Mirror
+    from agent_tui.store.s3 import StoreError
+
+    url = url.rstrip("/")
+    mirror = _MIRRORS.get(url)
+    if mirror is not None:
+        return mirror
+    if sys.stderr.isatty():
+        sys.stderr.write(f"reading {url} ...\r")
+        sys.stderr.flush()
+    try:
+        mirror = Mirror(url)
+        result = mirror.sync()
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    if sys.stderr.isatty():
+        sys.stderr.write(" " * (len(url) + 12) + "\r")
+    if result.skipped_names or result.skipped_large:
+        print(
+            f"{url}: skipped {result.skipped_names} objects with unsafe names and "
+            f"{result.skipped_large} over 64 MB",
+            file=sys.stderr,
+        )
+    _MIRRORS[url] = mirror
+    return mirror
+
+
+def mirror_at(folder: Path) -> Mirror | None:
+    """The mirror this command synced whose folder is ``folder`` (a remote root), if any."""
+    return next((m for m in _MIRRORS.values() if m.folder == folder), None)
 
 
 def existing_workspace(args: argparse.Namespace) -> Path:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent_tui.cli.commands import existing_workspace
+from agent_tui.cli.commands import existing_workspace, mirror_at
 from agent_tui.cli.errors import EXIT_ERROR, EXIT_TERMINATED, PROG, CliError
 from agent_tui.cli.output import ago, clip, plural, table, write_json
 from agent_tui.units import format_bytes
@@ -139,14 +139,28 @@ def cmd_clean(args: argparse.Namespace) -> int:
         elif plan.items:
             print("dry run: nothing removed; run again with --yes to remove them")
         return 0
+    remote = mirror_at(root)
+    if remote is not None and where:
+        raise CliError(
+            f"{remote.url}: objects are deleted, not moved to a trash (keep them with "
+            "the bucket's versioning); run again without --trash/--desktop-trash"
+        )
     try:
         with _SigtermUnwinds():
-            result = cleanup.execute(
-                plan,
-                trash_dir=trash,
-                progress=_ProgressBar(sys.stderr.isatty() and not args.json),
-                to_desktop_trash=args.desktop_trash,
-            )
+            if remote is not None:
+                result = cleanup.CleanupResult()
+                removed, skipped, failures, freed = remote.remove_folders(
+                    [item.folder for item in plan.items]
+                )
+                result.removed, result.skipped, result.failures = removed, skipped, failures
+                result.freed_bytes = freed
+            else:
+                result = cleanup.execute(
+                    plan,
+                    trash_dir=trash,
+                    progress=_ProgressBar(sys.stderr.isatty() and not args.json),
+                    to_desktop_trash=args.desktop_trash,
+                )
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except _Terminated:

@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from agent_tui.cli.commands import find_agent, workspace_root
+from agent_tui.cli.commands import find_agent, local_root, workspace_root
 from agent_tui.cli.errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "workspace_dir": args.workspace,
     }
     agent = _agent(settings)  # bad settings are refused before anything is asked
-    existing = existing_agent(args.name, args.workspace)
+    existing = existing_agent(args.name, local_root(args.workspace))
     choice = "continue" if existing is None else _reuse(args, existing)
     if choice is None:
         shown = masker().redact_text(

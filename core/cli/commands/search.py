@@ -7,9 +7,8 @@ import shutil
 import sys
 import time
 
-from agent_tui.cli.commands import existing_workspace, require_folder
+from agent_tui.cli.commands import existing_workspace, local_root, require_folder
 from agent_tui.cli.output import clip, masker, plural, write_json
-from agent_tui.settings import workspace_root as workspace_root_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     root = existing_workspace(args)
     roots = [
         root,
-        *(workspace_root_of(path) for path in (getattr(args, "workspaces", None) or [])[1:]),
+        *(local_root(path) for path in (getattr(args, "workspaces", None) or [])[1:]),
     ]
     for other in roots[1:]:
         require_folder(other)
