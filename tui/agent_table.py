@@ -327,6 +327,7 @@ class AgentTable(LineView, can_focus=True):
         self.total_cost = 0.0  # of every record held (what the status line sums up)
         self.total_tokens = 0
         self.group_counts: Counter[int] = Counter()  # records per root (several roots)
+        self.root_labels: dict[str, str] = {}  # root folder -> how it is named (s3:// roots)
         self.memory_generation = 0  # moves when a swarms memory folder comes, goes or changes
         self.hay = Haystacks()
         self.every = RowOrder(self.hay)  # every record, in the current order
@@ -836,6 +837,7 @@ class AgentTable(LineView, can_focus=True):
     def _root_strip(self, group: int, width: int) -> Strip:
         roots = self.hay.roots
         where = os.path.dirname(roots[group].rstrip(os.sep)) if group < len(roots) else "?"
+        where = self.root_labels.get(where, where)  # an s3:// root by its address
         count = self.group_counts[group]
         # The root's own name and its count first: a long path is what gets cut.
         line = Text(f"▾ {os.path.basename(where) or where}", style="bold", no_wrap=True)

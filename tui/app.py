@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -38,8 +39,9 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from agent_tui import settings
+from agent_tui import settings, store
 from agent_tui.action_log import ActionLog
+from agent_tui.cleanup import CleanupPlan, CleanupResult, Progress
 from agent_tui.format.layout import Format, Layout, Status
 from agent_tui.format.persistence import WorkspaceFileError, is_temp_file
 from agent_tui.listing import SORTS
@@ -80,7 +82,13 @@ from agent_tui.workspace import AgentRecord, iter_agent_folders, read_agent
 from agent_tui.workspace.files import FileEntry, FileListing, list_files
 from agent_tui.workspace.scan_process import stream_scan
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from agent_tui.store.mirror import Mirror
+
 SCAN_CHUNK = 500
+# How often an s3:// root's listing is read (a LIST per 1,000 objects, a GET per changed one).
+POLL_INTERVAL_S = float(os.environ.get("AGENT_TUI_POLL_INTERVAL", "1.5"))
 SCAN_PROCESS_MIN = 2000  # folders; fewer are read here (starting the processes costs more)
 SCAN_CHUNK_SECONDS = 0.05
 SCAN_BATCH_SECONDS = 0.2  # records from the scan processes, handed to the list this often
@@ -258,8 +266,14 @@ class AgentTUI(App[None]):
             else list(workspace_dir)
         )
         self.roots: list[Path] = []
+        # s3:// roots: read through a mirror in the cache, kept by a poller (remote_poll).
+        self.remotes: dict[Path, Mirror] = {}
         for root in given or [None]:
-            path = settings.workspace_root(root).absolute()
+            url = store.workspace_root(None if root is None else str(root))
+            if store.is_remote(url):
+                path = self._remote_root(str(url))
+            else:
+                path = settings.workspace_root(root).absolute()
             if path not in self.roots:
                 self.roots.append(path)
         self.root = self.roots[0]  # the first: where a new run goes when no agent is selected
@@ -334,7 +348,7 @@ class AgentTUI(App[None]):
         self.apply_user_config()
         self._title_roots()
         if len(self.roots) > 1:
-            self.table.set_roots([str(root / "agents") for root in self.roots])
+            self._show_roots()
         self.table.focus()
         self.set_interval(1.0, self._tick)
 
@@ -372,6 +386,8 @@ class AgentTUI(App[None]):
         # After the first frame: the scan thread must not compete with it for the GIL.
         self._scan_started = time.time()
         self.scan_workspace()
+        for mirror in self.remotes.values():
+            self.remote_poll(mirror)
         for spec in self.start_runs:
             self.start_run(spec)
 
@@ -1059,11 +1075,60 @@ class AgentTUI(App[None]):
         root = self.root_of(self.selected)
         agents = os.path.join(root / "agents", "")
         records = [r for path, r in self.table.records.items() if path.startswith(agents)]
+        mirror = self.remotes.get(root)
+        remover = None if mirror is None else partial(remove_remote, mirror)
         self.push_screen(
-            CleanupScreen(records, root / "agents", read_only=self.read_only, clock=self.clock)
+            CleanupScreen(
+                records,
+                root / "agents",
+                read_only=self.read_only,
+                clock=self.clock,
+                remover=remover,
+            )
         )
 
     # Workspace roots.
+
+    def _remote_root(self, url: str) -> Path:
+        from agent_tui.store.mirror import Mirror
+
+        mirror = Mirror(url)
+        mirror.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.remotes[mirror.folder] = mirror
+        return mirror.folder
+
+    def _show_roots(self) -> None:
+        self.table.root_labels = {str(root): self.root_label(root) for root in self.roots}
+        self.table.set_roots([str(root / "agents") for root in self.roots])
+
+    def root_label(self, root: Path) -> str:
+        """How a root is named on screen: its s3:// address for a remote one."""
+        mirror = self.remotes.get(root)
+        return mirror.url if mirror is not None else str(root)
+
+    @work(thread=True, group="remote", exit_on_error=False,
+          description="poll an s3:// root")  # fmt: skip
+    def remote_poll(self, mirror: Mirror) -> None:
+        """Sync the mirror every :data:`POLL_INTERVAL_S`: the watcher of its folder sees what
+        changed and the rows follow, as for a local root. A failure is said once, then retried."""
+        from agent_tui.store.s3 import StoreError
+
+        worker = get_current_worker()
+        failing = False
+        while not worker.is_cancelled:
+            started = time.monotonic()
+            try:
+                mirror.sync()
+            except StoreError as exc:
+                if not failing:
+                    self.call_from_thread(self.notify, str(exc), severity="warning")
+                failing = True
+            else:
+                if failing:
+                    self.call_from_thread(self.notify, f"{mirror.url}: reachable again")
+                failing = False
+            time.sleep(max(0.05, POLL_INTERVAL_S - (time.monotonic() - started)))
+        mirror.close()
 
     def root_of(self, key: str | None) -> Path:
         """The root agent ``key`` is under (the first root for none)."""
@@ -1073,7 +1138,8 @@ class AgentTUI(App[None]):
         return self.root
 
     def _title_roots(self) -> None:
-        where = str(self.root) if len(self.roots) == 1 else f"{self.root} +{len(self.roots) - 1}"
+        first = self.root_label(self.root)
+        where = first if len(self.roots) == 1 else f"{first} +{len(self.roots) - 1}"
         self.sub_title = where + ("  [read-only]" if self.read_only else "")
 
     def action_next_root(self) -> None:
@@ -1103,7 +1169,7 @@ class AgentTUI(App[None]):
             self.notify(f"{path} is open already.")
             return
         self.roots.append(path)
-        self.table.set_roots([str(root / "agents") for root in self.roots])
+        self._show_roots()
         self._title_roots()
         if self._stop_watch is not None:  # watch every root again, the new one included
             self._stop_watch.set()
@@ -1117,3 +1183,21 @@ class AgentTUI(App[None]):
 KEYED_IDS = binding_ids(
     AgentTUI, CleanupScreen, HelpScreen, ActionLogScreen, ConfirmDialog, SearchScreen
 )
+
+
+def remove_remote(
+    mirror: Mirror, cleanup: CleanupPlan, *, progress: Progress, to_desktop_trash: bool
+) -> CleanupResult:
+    """The cleanup screen's removal on an s3:// root: the objects of each folder deleted."""
+    folders = [item.folder for item in cleanup.items]
+    result = CleanupResult()
+    if to_desktop_trash:
+        reason = "objects on an s3:// root are deleted, not moved to a trash"
+        result.failures = [(folder, reason) for folder in folders]
+        return result
+    result.removed, result.skipped, result.failures, result.freed_bytes = mirror.remove_folders(
+        folders
+    )
+    if cleanup.items:
+        progress(len(cleanup.items), len(cleanup.items), cleanup.items[-1])
+    return result

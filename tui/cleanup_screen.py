@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from rich.text import Text
 from textual import on, work
@@ -39,6 +39,7 @@ from agent_tui.cleanup import (
     CleanupItem,
     CleanupPlan,
     CleanupResult,
+    Progress,
     Usage,
     desktop_trash,
     execute,
@@ -107,6 +108,12 @@ class CleanupFinished(Message):
     result: CleanupResult
 
 
+class Remover(Protocol):
+    def __call__(
+        self, cleanup: CleanupPlan, *, progress: Progress, to_desktop_trash: bool
+    ) -> CleanupResult: ...
+
+
 class CleanupScreen(Screen):
     """Mark agent folders and delete them (or move them to the desktop trash)."""
 
@@ -155,8 +162,11 @@ class CleanupScreen(Screen):
         *,
         read_only: bool = False,
         clock: Clock = utc_now,
+        remover: Remover | None = None,
     ) -> None:
         super().__init__()
+        # How the marked folders go: the CLI's execute(), or (an s3:// root) its objects deleted.
+        self.remover = remover or execute
         self.records = {str(r.folder): r for r in records}
         self.agents_dir = agents_dir
         self.read_only = read_only
@@ -537,7 +547,7 @@ class CleanupScreen(Screen):
         def progress(done: int, total: int, _item: CleanupItem) -> None:
             self.deleted_count = done
 
-        result = execute(chosen, progress=progress, to_desktop_trash=to_trash)
+        result = self.remover(chosen, progress=progress, to_desktop_trash=to_trash)
         # Logged here, off the UI thread: the names of thousands of folders, masked and written.
         for action, folders in (("deleted", result.removed), ("trashed", result.trashed)):
             if folders:
