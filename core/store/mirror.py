@@ -125,6 +125,7 @@ class Mirror:
         self.folder = mirror_folder(self.url)
         self._etags: dict[str, str] = {}
         self._leases: dict[str, int] = {}  # agent folder key -> fd holding the mirror's flock
+        self._lease_bodies: dict[str, tuple[str, Lease | None]] = {}  # key -> (etag, lease)
         self._sync_lock = threading.Lock()
         self._loaded = False
 
@@ -281,11 +282,14 @@ class Mirror:
     def _hold_leases(self, leases: dict[str, ObjectInfo], result: SyncResult, under: str) -> None:
         live: set[str] = set()
         for agent_key, info in leases.items():
-            got = self.objects.get(info.key)
-            result.requests += 1
-            if got is None:
-                continue
-            lease = Lease.parse(got[0])
+            known = self._lease_bodies.get(info.key)
+            if known is None or known[0] != info.etag:  # read once per renewal, not per poll
+                got = self.objects.get(info.key)
+                result.requests += 1
+                if got is None:
+                    continue
+                known = self._lease_bodies[info.key] = (got[1], Lease.parse(got[0]))
+            lease = known[1]
             if lease is not None and lease.live(info.mtime):
                 live.add(agent_key)
                 if agent_key not in self._leases:

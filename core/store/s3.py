@@ -153,15 +153,36 @@ class S3Objects:
         """Every object whose key starts with ``under``, page by page."""
         import obstore
 
+        listed: list[ObjectInfo] = []
         try:
             for page in obstore.list(self._store, prefix=under or None, chunk_size=1000):
                 for meta in page:
-                    yield ObjectInfo(
-                        key=str(meta["path"]),
-                        size=int(meta["size"]),
-                        etag=str(meta.get("e_tag") or ""),
-                        mtime=meta["last_modified"].timestamp(),
+                    listed.append(
+                        ObjectInfo(
+                            key=str(meta["path"]),
+                            size=int(meta["size"]),
+                            etag=str(meta.get("e_tag") or ""),
+                            mtime=meta["last_modified"].timestamp(),
+                        )
                     )
+        except Exception as exc:
+            if "invalid path" not in str(exc).lower():
+                raise self._error("list", under or "/", exc) from None
+            # A key obstore cannot parse (a/../b, a//b): listed by our own request instead,
+            # so that one hostile object does not hide the whole root.
+            yield from self._list_raw(under)
+            return
+        yield from listed
+
+    def _list_raw(self, under: str) -> Iterator[ObjectInfo]:
+        from agent_tui.store.s3_list import raw_list
+
+        start = f"{self.prefix}/" if self.prefix else ""
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        try:
+            for key, size, etag, mtime in raw_list(self.bucket, start + under, _endpoint(), region):
+                if key.startswith(start):
+                    yield ObjectInfo(key[len(start) :], size, etag, mtime)
         except Exception as exc:
             raise self._error("list", under or "/", exc) from None
 
