@@ -125,8 +125,17 @@ STEP_VIEWS = ("tab-config", "tab-state", "tab-diff")  # the tabs the step bar mo
 LIST_SECONDS = 0.3  # an opened agent's files are listed again at most this often
 
 
-def _root_path(text: str) -> Path:
-    """A folder typed in the add-root prompt (ValuePrompt keeps it open on a ValueError)."""
+def _root_path(text: str) -> Path | str:
+    """A folder (or an s3:// address) typed in the add-root prompt (ValuePrompt keeps it open
+    on a ValueError)."""
+    if store.is_remote(text.strip()):
+        from agent_tui.store.s3 import StoreError, parse_url
+
+        try:
+            parse_url(text.strip())
+        except StoreError as exc:
+            raise ValueError(str(exc)) from None
+        return text.strip()
     path = Path(text.strip()).expanduser()
     if not text.strip():
         raise ValueError("Type a folder.")
@@ -1153,22 +1162,39 @@ class AgentTUI(App[None]):
         self.table.move_cursor(later[0] if later else starts[0][0])
 
     def action_add_root(self) -> None:
-        def added(path: Path | None) -> None:
+        def added(path: Path | str | None) -> None:
             if path is not None:
                 self.add_root(path)
 
         self.push_screen(
-            ValuePrompt("Open another workspace root (a folder holding agents/):", "", _root_path),
+            ValuePrompt(
+                "Open another workspace root (a folder holding agents/, or s3://bucket/prefix):",
+                "",
+                _root_path,
+            ),
             added,
         )
 
-    def add_root(self, path: Path) -> None:
-        """Show ``path``'s agents too: listed under a line naming it, watched, cleaned apart."""
-        path = path.expanduser().absolute()
+    def add_root(self, given: Path | str) -> None:
+        """Show ``given``'s agents too: listed under a line naming it, watched, cleaned apart
+        (an s3:// address: its mirror, polled)."""
+        remote = store.is_remote(given)
+        if remote:
+            from agent_tui.store.s3 import StoreError
+
+            try:
+                path = self._remote_root(str(given))
+            except StoreError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        else:
+            path = Path(given).expanduser().absolute()
         if path in self.roots:
-            self.notify(f"{path} is open already.")
+            self.notify(f"{self.root_label(path)} is open already.")
             return
         self.roots.append(path)
+        if remote:
+            self.remote_poll(self.remotes[path])
         self._show_roots()
         self._title_roots()
         if self._stop_watch is not None:  # watch every root again, the new one included

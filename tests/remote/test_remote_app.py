@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 from tui_fixtures import wait_until
 from workspace_fixtures import write_ours
 
@@ -18,7 +18,7 @@ from agent_tui.store.s3 import S3Objects
 from agent_tui.tui import app as app_module
 from agent_tui.tui.app import AgentTUI
 from agent_tui.tui.cleanup_screen import CleanupScreen
-from agent_tui.tui.dialogs import ConfirmDialog
+from agent_tui.tui.dialogs import ConfirmDialog, ValuePrompt
 
 WRITER = """
 import sys
@@ -99,3 +99,30 @@ async def test_cleanup_of_a_remote_root_deletes_the_marked_agents_objects(
     stored = sorted(info.key for info in objects.list())
     assert stored and not [k for k in stored if "/drop-" in k]
     assert all("/keep-" in k for k in stored)
+
+
+async def test_W_opens_an_s3_root_beside_the_local_one(
+    s3_root: str, cache: Path, tmp_path: Path
+) -> None:
+    local = tmp_path / "laptop"
+    write_ours(local, "here")
+    source = tmp_path / "src"
+    write_ours(source, "there")
+    objects = S3Objects(s3_root)
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            objects.put(path.relative_to(source).as_posix(), path.read_bytes())
+    app = AgentTUI(workspace_dir=local)
+    async with app.run_test(size=(160, 45)) as pilot:
+        assert await wait_until(pilot, lambda: app._scanned_once and app.table.row_count == 1)
+        await pilot.press("W")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ValuePrompt))
+        app.screen.query_one(Input).value = "s3://Not_A_Bucket/x"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ValuePrompt)  # kept open: the address is refused
+        app.screen.query_one(Input).value = s3_root
+        await pilot.press("enter")
+        names = lambda: sorted(r.name for r in app.table.records.values())  # noqa: E731
+        assert await wait_until(pilot, lambda: names() == ["here", "there"], tries=400)
+        assert s3_root in drawn(app)
