@@ -45,7 +45,9 @@ def test_every_command_works_on_an_s3_root(
     listed = json.loads(ok("ls", "--json", env=env))
     status = {row["name"]: row["status"] for row in listed}
     assert status == {"alpha": "completed", "beta": "error"}
-    assert "alpha" in ok("show", "alpha", env=env)
+    shown = ok("show", "alpha", env=env)
+    assert f"folder:        {s3_root}/agents/alpha-" in shown  # the address, not the cache
+    assert ok("ls", env=env).rstrip().endswith(f"in {s3_root}/agents")
     history = json.loads(ok("history", "alpha", "--json", env=env))
     assert len(history) == 1 and history[0]["status"] == "completed"
     hits = json.loads(ok("search", "quokka", "--json", env=env))

@@ -65,6 +65,15 @@ def synced_mirror(url: str) -> Mirror:
     return mirror
 
 
+def shown_path(path: Path) -> str:
+    """``path`` as the user knows it: in a remote root's mirror, its s3:// address."""
+    mirror = next((m for m in _MIRRORS.values() if path.is_relative_to(m.folder)), None)
+    if mirror is None:
+        return str(path)
+    relative = path.relative_to(mirror.folder).as_posix()
+    return mirror.url if relative == "." else f"{mirror.url}/{relative}"
+
+
 def mirror_at(folder: Path) -> Mirror | None:
     """The mirror this command synced whose folder is ``folder`` (a remote root), if any."""
     return next((m for m in _MIRRORS.values() if m.folder == folder), None)

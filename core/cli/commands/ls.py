@@ -11,7 +11,7 @@ import time
 from operator import itemgetter
 from typing import Any
 
-from agent_tui.cli.commands import existing_workspace
+from agent_tui.cli.commands import existing_workspace, shown_path
 from agent_tui.cli.output import ago_seconds, clip, masked_record, plural, table, write_json
 from agent_tui.listing import sort_key
 from agent_tui.units import format_bytes
@@ -76,7 +76,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
     found = scan_map(root, row, jobs=2)
     if not found:
-        print(f"no agents in {root / 'agents'}")
+        print(f"no agents in {shown_path(root / 'agents')}")
         return 0
     found.sort(key=itemgetter(0))
     # A terminal gets lines that fit it; a pipe or a file gets every character.
@@ -84,5 +84,5 @@ def cmd_ls(args: argparse.Namespace) -> int:
     rows = [found_row[2:] for found_row in found]
     print(table(HEADERS, rows, right={2, 4}, width=width, shrink=SHRINK))
     total = sum(found_row[1] for found_row in found)
-    print(f"{plural(len(found), 'agent')}, {format_bytes(total)} in {root / 'agents'}")
+    print(f"{plural(len(found), 'agent')}, {format_bytes(total)} in {shown_path(root / 'agents')}")
     return 0

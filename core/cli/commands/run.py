@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
-from agent_tui.cli.commands import find_agent, local_root, workspace_root
+from agent_tui.cli.commands import find_agent, local_root, shown_path, workspace_root
 from agent_tui.cli.errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -24,10 +25,6 @@ from agent_tui.cli.errors import (
 )
 from agent_tui.cli.output import masker, plural
 from agent_tui.defaults import CONTINUE_TASK
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from pathlib import Path
 
 # What a user may answer when a name is in use, and what each answer means.
 REUSE_ANSWERS = {"c": "continue", "continue": "continue", "n": "new", "new": "new"}
@@ -47,7 +44,7 @@ def _run_agent(agent: Any, task: str) -> int:
     # The answer to stdout, progress to stderr; the autosaves of every step only in the app.
     printer = TerminalPrinter(agent._redactor, hide=frozenset({Tag.SAVED}))
     agent.on_event = printer.event
-    folder = agent._get_agent_workspace_dir()
+    folder = shown_path(Path(agent._get_agent_workspace_dir()))
     try:
         agent.run(task, streaming_callback=printer.chunk)
     except ModelError as exc:

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from agent_tui.cli.commands import find_agent, workspace_root
+from agent_tui.cli.commands import find_agent, shown_path, workspace_root
 from agent_tui.cli.output import ago, clip, masker, plural, write_json
 from agent_tui.units import format_bytes, printable
 
@@ -41,7 +41,7 @@ def _describe(record: AgentRecord, usage: dict[str, Any] | None) -> list[tuple[s
     fields = [
         ("name", record.name),
         ("id", record.agent_id or "-"),
-        ("folder", str(record.folder)),
+        ("folder", shown_path(record.folder)),
         ("format", record.format),
         ("status", record.status + (f" (held by {record.holder})" if record.holder else "")),
         ("loops", "-" if record.loop_count is None else str(record.loop_count)),
