@@ -84,9 +84,7 @@ def test_plain_text_keys_from_swarms_never_reach_the_mirror(
     assert orjson.loads((mirror.folder / "agents/sw-1/config.json").read_bytes())["model_name"]
 
 
-def test_a_huge_object_is_counted_not_copied(
-    s3_root: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_huge_object_is_counted_not_copied(s3_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mirror_module, "MAX_OBJECT_BYTES", 1000)
     objects = S3Objects(s3_root)
     objects.put("agents/big-1/config.json", b'{"agent_name": "big"}')
