@@ -52,6 +52,10 @@ class Home:
             self._adopt_remote(self._adopted)
             return self._adopted
         url = workspace_root(self.workspace_dir)
+        if not is_remote(url) and url is not None:
+            from agent_tui.store.mirror import remote_of
+
+            url = remote_of(url) or url  # a remote root's mirror (a new run from the app)
         if is_remote(url):
             return self._find_remote(str(url))
         root = agents_dir(self.workspace_dir)

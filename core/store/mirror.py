@@ -83,6 +83,22 @@ def mirror_of(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     return url, "/".join(relative.parts[1:])
 
 
+def remote_of(root: str | os.PathLike[str]) -> str | None:
+    """The s3:// address whose mirror ``root`` is (a run started there writes to the store)."""
+    home = mirror_home().resolve()
+    try:
+        path = Path(root).resolve()
+    except OSError:
+        return None
+    if path.parent != home:
+        return None
+    try:
+        url = (path / SOURCE).read_text().strip()
+    except OSError:
+        return None
+    return url if url.startswith("s3://") and mirror_folder(url) == path else None
+
+
 def safe_parts(key: str) -> list[str] | None:
     parts = key.split("/")
     if len(parts) > MAX_PARTS or any(

@@ -52,3 +52,15 @@ def test_a_run_writes_its_objects_and_a_fresh_mirror_reads_it_as_a_local_run(
     again = mirror.sync()
     assert again.fetched == 0 and not again.changed  # nothing changed: nothing fetched
     mirror.close()
+
+
+def test_a_run_started_in_a_mirror_writes_to_its_store(s3_root: str) -> None:
+    """The app starts a new run in the selected root's folder: for a remote root, its mirror;
+    the run must land in the store, not stay in the cache."""
+    mirror = Mirror(s3_root)
+    mirror.sync()
+    agent = Agent(agent_name="from-app", model_name="offline/demo", workspace_dir=mirror.folder)
+    agent.run("hello")
+    name = Path(agent._get_agent_workspace_dir()).name
+    assert f"agents/{name}/config.json" in keys(s3_root)
+    mirror.close()
