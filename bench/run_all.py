@@ -37,6 +37,7 @@ EXPECTED = [
     "file_open",
     "watch_latency",
     "state_tab",
+    "remote",
     "fleet",
     "crash",
 ]
