@@ -30,6 +30,7 @@ import shutil
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ AGENTS_PREFIX = "agents/"
 
 MAX_OBJECT_BYTES = 64 * 1024 * 1024
 MAX_PARTS = 12
+FETCHERS = 8  # GETs in flight during a sync
 PARTS_FOLDER = "journal"  # <agent folder>/journal/<seq>.json: one object per step
 MANIFEST = ".mirror.json"
 SOURCE = ".source"
@@ -99,6 +101,26 @@ def remote_of(root: str | os.PathLike[str]) -> str | None:
     return url if url.startswith("s3://") and mirror_folder(url) == path else None
 
 
+def _last_seq(path: Path) -> int:
+    """The ``seq`` of the last whole line of a journal file (0 when there is none)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 65536))
+            tail = handle.read()
+    except OSError:
+        return 0
+    for line in reversed(tail.split(b"\n")[:-1]):  # whole lines only
+        try:
+            return int(orjson.loads(line).get("seq", 0))
+        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+            continue
+    return 0
+
+
+def _seq_of(item: ObjectInfo | str) -> int:
+    return part_seq(item if isinstance(item, str) else item.key) or 0
+
+
 def safe_parts(key: str) -> list[str] | None:
     parts = key.split("/")
     if len(parts) > MAX_PARTS or any(
@@ -142,6 +164,7 @@ class Mirror:
         self._etags: dict[str, str] = {}
         self._leases: dict[str, int] = {}  # agent folder key -> fd holding the mirror's flock
         self._lease_bodies: dict[str, tuple[str, Lease | None]] = {}  # key -> (etag, lease)
+        self._masker: Any = None
         self._sync_lock = threading.Lock()
         self._loaded = False
 
@@ -168,7 +191,6 @@ class Mirror:
             return self._sync(under)
 
     def _sync(self, under: str) -> SyncResult:
-        from agent_tui.redaction import Redactor
 
         self._prepare()
         result = SyncResult()
@@ -179,8 +201,9 @@ class Mirror:
                 result.skipped_names += 1
                 continue
             listing[info.key] = info
-        result.requests += 1 + result.objects // 1000
-        redactor: Redactor | None = None
+        result.requests += max(1, -(-result.objects // 1000))  # a page per 1,000 keys
+        self._masker = None  # the environment's secrets, read again at each sync
+        wanted: list[ObjectInfo] = []
         journals: dict[str, list[ObjectInfo]] = defaultdict(list)  # agent key -> step objects
         leases: dict[str, ObjectInfo] = {}
         for key, info in listing.items():
@@ -199,22 +222,21 @@ class Mirror:
             if info.size > MAX_OBJECT_BYTES:
                 result.skipped_large += 1
                 continue
-            got = self.objects.get(key)
-            result.requests += 1
+            wanted.append(info)
+        for info, got in zip(wanted, self._get_many([i.key for i in wanted], result), strict=True):
             if got is None:
                 continue  # removed since the listing
-            if redactor is None:
-                redactor = Redactor()
-            self._write(key, _masked(key, got[0], redactor))
-            self._etags[key] = info.etag
+            self._write(info.key, _masked(info.key, got[0], self._redactor()))
+            self._etags[info.key] = info.etag
             result.fetched += 1
+            parent = info.key.rsplit("/", 1)[0] if "/" in info.key else ""
             result.changed.add(self.folder / parent)
         for agent_key in set(journals) | {k for k in self._composed() if k.startswith(under)}:
             if self._compose_journal(agent_key, journals.get(agent_key, []), listing, result):
                 result.changed.add(self.folder / agent_key)
         gone = [k for k in self._etags if k.startswith(under) and k not in listing]
         for key in [k for k in gone if not k.endswith("/")]:
-            if key.endswith("/" + JOURNAL_NAME):
+            if key.endswith("/" + JOURNAL_NAME) or part_seq(key) is not None:
                 continue  # the composed journal's, handled above
             del self._etags[key]
             target = self.folder.joinpath(*key.split("/"))
@@ -242,28 +264,46 @@ class Mirror:
         listing: dict[str, ObjectInfo],
         result: SyncResult,
     ) -> bool:
-        """The mirror's journal.jsonl: the compacted one and then the newer step objects."""
+        """The mirror's journal.jsonl: the compacted one and then the newer step objects. A live
+        run's new step objects are fetched and appended alone; anything else (a compaction, a
+        step object changed or gone) composes the file again."""
         compacted_key = f"{agent_key}/{JOURNAL_NAME}"
         compacted = listing.get(compacted_key)
-        state = [(compacted.etag if compacted else "")] + sorted(
-            f"{info.key}={info.etag}" for info in parts
-        )
-        signature = hashlib.sha256("\n".join(state).encode()).hexdigest()
         marker = f"{agent_key}/{PARTS_FOLDER}/"
+        base = compacted.etag if compacted else ""
+        included = {k: v for k, v in self._etags.items() if k.startswith(marker) and k != marker}
+        current = {info.key: info for info in parts}
         if compacted is None and not parts:  # the agent is gone from the store
-            self._etags.pop(marker, None)
-            self._etags.pop(compacted_key, None)
+            for key in [marker, compacted_key, *included]:
+                self._etags.pop(key, None)
             target = self.local_path(compacted_key)
             target.unlink(missing_ok=True)
             self._prune(target.parent)
             return True
-        if self._etags.get(marker) == signature and self._etags.get(compacted_key) == (
-            compacted.etag if compacted else None
-        ):
-            return False
-        from agent_tui.redaction import Redactor
+        same_base = self._etags.get(marker) == base
+        kept = all(key in current and current[key].etag == etag for key, etag in included.items())
+        newer = sorted((i for k, i in current.items() if k not in included), key=_seq_of)
+        if same_base and kept:
+            if not newer:
+                return False
+            last = max((_seq_of(k) for k in included), default=0)
+            if _seq_of(newer[0]) > last and self.local_path(compacted_key).is_file():
+                self._append_parts(compacted_key, newer, result)
+                return True
+        self._recompose(agent_key, compacted, sorted(current.values(), key=_seq_of), result)
+        for key in included:
+            self._etags.pop(key, None)
+        self._etags[marker] = base
+        return True
 
-        redactor = Redactor()
+    def _recompose(
+        self,
+        agent_key: str,
+        compacted: ObjectInfo | None,
+        parts: list[ObjectInfo],
+        result: SyncResult,
+    ) -> None:
+        compacted_key = f"{agent_key}/{JOURNAL_NAME}"
         lines: list[bytes] = []
         last_seq = 0
         if compacted is not None:
@@ -277,22 +317,57 @@ class Mirror:
                             last_seq = max(last_seq, int(orjson.loads(line).get("seq", 0)))
                         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
                             pass
-        for info in sorted(parts, key=lambda i: part_seq(i.key) or 0):
-            if (part_seq(info.key) or 0) <= last_seq:
-                continue  # compacted already (the run died before removing its step objects)
-            got = self.objects.get(info.key)
-            result.requests += 1
+        # Compacted already (the run died before removing its step objects): not again.
+        newer = [info for info in parts if _seq_of(info) > last_seq]
+        for info, got in zip(newer, self._get_many([i.key for i in newer], result), strict=True):
             if got is not None:
                 lines.extend(line for line in got[0].splitlines() if line.strip())
+                self._etags[info.key] = info.etag
         data = b"\n".join(lines) + (b"\n" if lines else b"")
-        self._write(compacted_key, _masked(compacted_key, data, redactor))
-        self._etags[marker] = signature
-        if compacted is not None:
-            self._etags[compacted_key] = compacted.etag
-        else:
-            self._etags.pop(compacted_key, None)
+        self._write(compacted_key, _masked(compacted_key, data, self._redactor()))
         result.fetched += 1
-        return True
+
+    def _append_parts(
+        self, compacted_key: str, parts: list[ObjectInfo], result: SyncResult
+    ) -> None:
+        # A run on this host writes the same folder of the mirror (its local journal): what it
+        # appended already is not appended twice.
+        held = _last_seq(self.local_path(compacted_key))
+        for info in [i for i in parts if _seq_of(i) <= held]:
+            self._etags[info.key] = info.etag
+        parts = [info for info in parts if _seq_of(info) > held]
+        lines: list[bytes] = []
+        for info, got in zip(parts, self._get_many([i.key for i in parts], result), strict=True):
+            if got is None:
+                break  # gone since the listing: the rest waits for the next sync, in order
+            lines.extend(line for line in got[0].splitlines() if line.strip())
+            self._etags[info.key] = info.etag
+        if not lines:
+            return
+        data = _masked(compacted_key, b"\n".join(lines) + b"\n", self._redactor())
+        fd = os.open(
+            self.local_path(compacted_key), os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+        )
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        result.fetched += len(lines)
+
+    def _get_many(self, keys: list[str], result: SyncResult) -> list[tuple[bytes, str] | None]:
+        """GETs side by side (a first sync of a thousand folders is a few thousand of them)."""
+        result.requests += len(keys)
+        if len(keys) < 4:
+            return [self.objects.get(key) for key in keys]
+        with ThreadPoolExecutor(FETCHERS, thread_name_prefix="mirror-get") as pool:
+            return list(pool.map(self.objects.get, keys))
+
+    def _redactor(self) -> Any:
+        if self._masker is None:
+            from agent_tui.redaction import Redactor
+
+            self._masker = Redactor()
+        return self._masker
 
     # ----------------------------------------------------------------- leases
     def _hold_leases(self, leases: dict[str, ObjectInfo], result: SyncResult, under: str) -> None:

@@ -31,7 +31,15 @@ from agent_tui.store.lease import DEFAULT_TTL_S, Lease
 from agent_tui.store.mirror import PARTS_FOLDER, Mirror, part_seq
 from agent_tui.store.s3 import Changed, Exists, S3Objects, StoreError
 
-CONFIG_INTERVAL_S = float(os.environ.get("AGENT_TUI_REMOTE_CONFIG_INTERVAL", "2"))
+CONFIG_INTERVAL_S = 2.0  # default of AGENT_TUI_REMOTE_CONFIG_INTERVAL
+
+
+def config_interval() -> float:
+    try:
+        value = float(os.environ.get("AGENT_TUI_REMOTE_CONFIG_INTERVAL", CONFIG_INTERVAL_S))
+    except ValueError:
+        return CONFIG_INTERVAL_S
+    return value if 0 <= value <= 3600 else CONFIG_INTERVAL_S
 
 
 def lease_ttl() -> float:
@@ -167,6 +175,7 @@ class RemoteAgent:
         self._config_status: object = None
         self._config_sent = 0.0
         self._checked = False
+        self._interval = config_interval()
 
     def prepare(self) -> None:
         """Before a run: the store must honour conditional writes; the folder is brought down
@@ -198,7 +207,7 @@ class RemoteAgent:
     def config(self, document: dict[str, Any], *, force: bool = False) -> bool:
         """PUT the config when the status changed, when forced, or every CONFIG_INTERVAL_S."""
         status = (document.get("_autosave_metadata") or {}).get("status")
-        due = time.monotonic() - self._config_sent >= CONFIG_INTERVAL_S
+        due = time.monotonic() - self._config_sent >= self._interval
         if not (force or due or status != self._config_status):
             return False
         self.lock.check()
@@ -232,10 +241,35 @@ class RemoteAgent:
         self.requests += 1
 
     def compact(self) -> None:
-        """The step objects into ``journal.jsonl`` (replace-if-unchanged), then removed."""
+        """The step objects into ``journal.jsonl`` (replace-if-unchanged), then removed. The
+        run's own journal file holds every record (the store's, brought down before the run,
+        and its own): it is sent whole, unless it lacks a step object's record."""
+        from agent_tui.store.mirror import _last_seq
+
         self.lock.check()
         key = f"{self.agent_key}/{JOURNAL_NAME}"
+        parts = [
+            info
+            for info in self.objects.list(f"{self.agent_key}/{PARTS_FOLDER}/")
+            if part_seq(info.key) is not None
+        ]
+        if not parts:
+            return
+        parts.sort(key=lambda info: part_seq(info.key) or 0)
+        local = self.folder / JOURNAL_NAME
+        newest = part_seq(parts[-1].key) or 0
         got = self.objects.get(key)
+        # The file lacks a step (another process of this host replaced it): from the store.
+        whole = _last_seq(local) >= newest
+        data = local.read_bytes() if whole else self._from_store(got, parts)
+        if got is None:
+            self.objects.create(key, data)
+        else:
+            self.objects.replace(key, data, got[1])
+        self.objects.delete(info.key for info in parts)
+        self.requests += 4
+
+    def _from_store(self, got: tuple[bytes, str] | None, parts: list) -> bytes:
         lines = [] if got is None else [ln for ln in got[0].splitlines() if ln.strip()]
         last = 0
         for line in lines:
@@ -243,20 +277,10 @@ class RemoteAgent:
                 last = max(last, int(orjson.loads(line).get("seq", 0)))
             except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
                 pass
-        parts = sorted(
-            (info for info in self.objects.list(f"{self.agent_key}/{PARTS_FOLDER}/")),
-            key=lambda info: part_seq(info.key) or 0,
-        )
-        parts = [info for info in parts if part_seq(info.key) is not None]
         for info in parts:
             if (part_seq(info.key) or 0) > last:
                 part = self.objects.get(info.key)
+                self.requests += 1
                 if part is not None:
                     lines.extend(ln for ln in part[0].splitlines() if ln.strip())
-        data = b"\n".join(lines) + b"\n"
-        if got is None:
-            self.objects.create(key, data)
-        else:
-            self.objects.replace(key, data, got[1])
-        self.objects.delete(info.key for info in parts)
-        self.requests += 3 + len(parts)
+        return b"\n".join(lines) + b"\n"

@@ -131,3 +131,47 @@ def test_a_live_lease_reads_as_running_until_it_expires(
     record = read_agent(folder)
     assert record.status == "interrupted" and "process died mid-run" in record.problems
     mirror.close()
+
+
+def test_a_live_runs_new_steps_are_fetched_alone_and_never_twice(s3_root: str) -> None:
+    objects = S3Objects(s3_root)
+    objects.put("agents/live-1/config.json", b'{"agent_name": "live"}')
+
+    def step(seq: int) -> None:
+        record = {"seq": seq, "kind": "step", "loop_count": seq}
+        objects.create(f"agents/live-1/journal/{seq:012d}.json", orjson.dumps(record) + b"\n")
+
+    def seqs() -> list[int]:
+        data = (mirror.folder / "agents/live-1/journal.jsonl").read_bytes()
+        return [orjson.loads(line)["seq"] for line in data.splitlines()]
+
+    for seq in (1, 2, 3):
+        step(seq)
+    mirror = Mirror(s3_root)
+    mirror.sync()
+    assert seqs() == [1, 2, 3]
+    fetched: list[str] = []
+    real_get = mirror.objects.get
+    mirror.objects.get = lambda key: fetched.append(key) or real_get(key)  # type: ignore[method-assign]
+    step(4)
+    step(5)
+    mirror.sync()
+    assert seqs() == [1, 2, 3, 4, 5]
+    assert [k for k in fetched if "/journal/" in k] == [
+        "agents/live-1/journal/000000000004.json",
+        "agents/live-1/journal/000000000005.json",
+    ]
+    # A run on this host appended step 6 to the mirror's journal itself: not appended again.
+    with open(mirror.folder / "agents/live-1/journal.jsonl", "ab") as handle:
+        handle.write(orjson.dumps({"seq": 6, "kind": "step"}) + b"\n")
+    step(6)
+    step(7)
+    mirror.sync()
+    assert seqs() == [1, 2, 3, 4, 5, 6, 7]
+    # The run's end: compacted into journal.jsonl, the step objects removed.
+    lines = b"".join(orjson.dumps({"seq": n, "kind": "step"}) + b"\n" for n in range(1, 8))
+    objects.put("agents/live-1/journal.jsonl", lines)
+    objects.delete([i.key for i in objects.list("agents/live-1/journal/")])
+    mirror.sync()
+    assert seqs() == [1, 2, 3, 4, 5, 6, 7]
+    mirror.close()
