@@ -52,7 +52,7 @@ screenshots: $(APP)
 
 # Every bench/*.py through bench/run_all.py -> bench/results/*.json + SUMMARY.md (~10 min).
 # swarms (the comparison in bench/swarms_compare.py) lives in its own venv, never in .venv.
-bench: $(APP)
+bench: $(DEV)  # bench/remote.py needs obstore and moto (the dev extra)
 	test -x bench/.swarms-venv/bin/python || $(PYTHON) -m venv bench/.swarms-venv
 	bench/.swarms-venv/bin/python -m pip install -q --disable-pip-version-check \
 		-r bench/requirements-swarms.txt
