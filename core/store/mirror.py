@@ -165,6 +165,8 @@ class Mirror:
         self._leases: dict[str, int] = {}  # agent folder key -> fd holding the mirror's flock
         self._lease_bodies: dict[str, tuple[str, Lease | None]] = {}  # key -> (etag, lease)
         self._masker: Any = None
+        self._prefetched: dict[str, tuple[bytes, str] | None] = {}
+        self._included: dict[str, dict[str, str]] = {}
         self._sync_lock = threading.Lock()
         self._loaded = False
 
@@ -231,7 +233,21 @@ class Mirror:
             result.fetched += 1
             parent = info.key.rsplit("/", 1)[0] if "/" in info.key else ""
             result.changed.add(self.folder / parent)
-        for agent_key in set(journals) | {k for k in self._composed() if k.startswith(under)}:
+        composing = set(journals) | {k for k in self._composed() if k.startswith(under)}
+        # The compacted journals that changed, fetched side by side before they are composed.
+        changed = [
+            f"{k}/{JOURNAL_NAME}"
+            for k in composing
+            if f"{k}/{JOURNAL_NAME}" in listing
+            and self._etags.get(f"{k}/{PARTS_FOLDER}/") != listing[f"{k}/{JOURNAL_NAME}"].etag
+        ]
+        self._prefetched = dict(zip(changed, self._get_many(changed, result), strict=True))
+        # The step objects each composed journal holds, by agent (one pass, not one per agent).
+        self._included = defaultdict(dict)
+        for key, etag in self._etags.items():
+            if part_seq(key) is not None:
+                self._included[key.rsplit("/", 2)[0]][key] = etag
+        for agent_key in composing:
             if self._compose_journal(agent_key, journals.get(agent_key, []), listing, result):
                 result.changed.add(self.folder / agent_key)
         gone = [k for k in self._etags if k.startswith(under) and k not in listing]
@@ -271,7 +287,7 @@ class Mirror:
         compacted = listing.get(compacted_key)
         marker = f"{agent_key}/{PARTS_FOLDER}/"
         base = compacted.etag if compacted else ""
-        included = {k: v for k, v in self._etags.items() if k.startswith(marker) and k != marker}
+        included = self._included.get(agent_key, {})
         current = {info.key: info for info in parts}
         if compacted is None and not parts:  # the agent is gone from the store
             for key in [marker, compacted_key, *included]:
@@ -307,8 +323,11 @@ class Mirror:
         lines: list[bytes] = []
         last_seq = 0
         if compacted is not None:
-            got = self.objects.get(compacted_key)
-            result.requests += 1
+            if compacted_key in self._prefetched:
+                got = self._prefetched.pop(compacted_key)
+            else:
+                got = self.objects.get(compacted_key)
+                result.requests += 1
             if got is not None:
                 for line in got[0].splitlines():
                     if line.strip():
