@@ -97,7 +97,8 @@ class RemoteLease:
             return self.objects.create(self.key, lease.encode())
         data, etag = got
         current = Lease.parse(data)
-        info = next((i for i in self.objects.list(self.key) if i.key == self.key), None)
+        # Its renewal time by the store's clock (a listing names folders, not this one key).
+        info = self.objects.head(self.key)
         mtime = info.mtime if info is not None else time.time()
         if current is not None and current.live(mtime):
             raise WorkspaceBusyError(self.folder, current.describe())

@@ -149,6 +149,23 @@ class S3Objects:
             raise self._error("read", key, exc) from None
         return data, str(result.meta.get("e_tag") or "")
 
+    def head(self, key: str) -> ObjectInfo | None:
+        """The object's size, ETag and Last-Modified (the store's clock), or None."""
+        import obstore
+
+        try:
+            meta = obstore.head(self._store, key)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise self._error("read", key, exc) from None
+        return ObjectInfo(
+            key=key,
+            size=int(meta["size"]),
+            etag=str(meta.get("e_tag") or ""),
+            mtime=meta["last_modified"].timestamp(),
+        )
+
     def list(self, under: str = "") -> Iterator[ObjectInfo]:
         """Every object whose key starts with ``under``, page by page."""
         import obstore
