@@ -132,3 +132,30 @@ def test_a_second_writer_is_refused_while_the_first_is_alive(
         first.wait(timeout=10)
     seqs = [r["seq"] for r in step_records(s3_root)]
     assert seqs == list(range(1, len(seqs) + 1))  # one writer's records, no gap, no repeat
+
+
+def test_a_writer_that_wakes_after_a_takeover_is_refused(s3_root: str, env: dict[str, str]) -> None:
+    late = start(s3_root, env)
+    try:
+        wait_for_steps(s3_root, 3)
+        late.send_signal(signal.SIGSTOP)
+        time.sleep(1.7)  # its lease expires while it sleeps
+        before = len(step_records(s3_root))
+        taker = Agent(agent_name="long", model_name="offline/demo", workspace_dir=s3_root)
+        taker.run("take over")  # takes the expired lease over and finishes
+        taken = step_records(s3_root)
+        late.send_signal(signal.SIGCONT)
+        _, err = late.communicate(timeout=60)
+    finally:
+        if late.poll() is None:
+            late.kill()
+            late.wait(timeout=10)
+    assert late.returncode != 0
+    assert "took this agent over" in err
+    # Nothing of the late writer's after the takeover: the store is as the taker left it.
+    assert step_records(s3_root) == taken and len(taken) > before
+    assert [r["seq"] for r in taken] == list(range(1, len(taken) + 1))
+    objects = S3Objects(s3_root)
+    (config_key,) = [i.key for i in objects.list("agents/") if i.key.endswith("/config.json")]
+    meta = orjson.loads(objects.get(config_key)[0])["_autosave_metadata"]
+    assert meta["pid"] == os.getpid() and meta["status"] == "completed"
