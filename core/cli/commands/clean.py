@@ -173,11 +173,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     if args.json:
         write_json(_plan_json(plan, usages, result))
     else:
-        freed = format_bytes(result.freed_bytes)
+        shown = format_bytes(result.freed_bytes)
         if where:
-            print(f"moved {plural(len(result.trashed), 'folder')} ({freed}) to {where}")
+            print(f"moved {plural(len(result.trashed), 'folder')} ({shown}) to {where}")
         else:
-            print(f"removed {plural(len(result.removed), 'folder')}, freed {freed}")
+            print(f"removed {plural(len(result.removed), 'folder')}, freed {shown}")
         if result.finished:
             print(f"finished {plural(len(result.finished), 'removal')} an interrupted clean left")
         for folder, reason in result.skipped:
