@@ -4,13 +4,23 @@ watchfiles sets its watcher up without letting go of the interpreter: on 100,000
 that is 5.7 s during which no other thread of the process runs (the app's screen froze).
 Here it runs in a child, which writes one JSON line per event to stdout:
 
-- ``{"ready": true, "polling": false}`` once the watcher is set up (``polling``: inotify could
-  not watch the tree, often its limit of watches, so the tree is polled; ``reason`` says why);
+- ``{"ready": true, "polling": false}`` once the watcher is set up. ``polling``: the tree is
+  polled (every ``POLL_MS``), because ``--poll`` asked, because inotify could not watch it (often
+  its limit of watches: a ``notice`` line before says so), or because of where the root is, and
+  then ``reason`` says why: ``{"ready": true, "polling": true, "reason": "nfs4: inotify does
+  not see other hosts' writes"}``;
 - ``{"changes": [path, ...]}`` for each batch of changes (temp files of atomic writes left out).
   The first batch after ``ready`` holds the agent folders whose folder or ``config.json`` changed
   since ``--since`` (the time the parent asked for the watcher), and the swarms structure runs
   whose folder or files did: what happened while it was set up, which no event reports;
 - ``{"error": "..."}`` before it exits on a failure.
+
+A root on a network file system (NFS, SMB, sshfs and other FUSE ones, 9p, Ceph, Lustre ...:
+:mod:`agent_tui.mounts` tells) is polled from the start: inotify there only hears of this
+host's own writes, and agents running on other hosts would show nothing. The environment
+variable ``AGENT_TUI_WATCH_POLL`` overrides that: ``1`` always polls, ``0`` never polls because
+of the mount type (``--poll``, and polling when inotify fails, still do); unset or anything
+else, the mount type decides.
 
 It exits when its stdin closes (the parent is gone or done), so it never outlives the app.
 No Textual here; the app's side is :mod:`agent_tui.tui.watcher`.
@@ -30,6 +40,7 @@ from agent_tui.format.layout import CONFIG_NAME
 from agent_tui.format.persistence import is_temp_file
 
 POLL_MS = 1000  # between polls of a tree inotify cannot watch
+POLL_ENV = "AGENT_TUI_WATCH_POLL"
 
 
 def emit(event: dict) -> None:
@@ -102,7 +113,30 @@ def structures_changed_since(root: Path, since: float) -> list[str]:
 CHANGES_PER_LINE = 256
 
 
-def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: bool) -> None:
+def poll_reason(root: Path, mountinfo: str | None = None) -> str | None:
+    """Why ``root`` must be polled rather than watched with inotify (``AGENT_TUI_WATCH_POLL``,
+    then the file system it is on), or None when inotify will do."""
+    from agent_tui import mounts
+
+    setting = os.environ.get(POLL_ENV, "").strip().lower()
+    if setting in ("1", "true", "yes", "on"):
+        return f"{POLL_ENV}={os.environ[POLL_ENV].strip()}"
+    if setting in ("0", "false", "no", "off"):
+        return None
+    mount = mounts.mount_of(root, mountinfo or mounts.MOUNTINFO)
+    if mount is None or not mounts.is_network_type(mount.fstype, mount.source):
+        return None
+    return f"{mount.fstype}: inotify does not see other hosts' writes"
+
+
+def watch(
+    root: Path,
+    debounce_ms: int,
+    step_ms: int,
+    since: float,
+    polling: bool,
+    reason: str | None = None,
+) -> None:
     from watchfiles import watch as watch_tree
 
     stop = threading.Event()
@@ -128,7 +162,7 @@ def watch(root: Path, debounce_ms: int, step_ms: int, since: float, polling: boo
         paths = {path for _, path in batch}
         if not ready:
             ready = True
-            emit({"ready": True, "polling": polling})
+            emit({"ready": True, "polling": polling, **({"reason": reason} if reason else {})})
             paths.update(changed_since(root / "agents", since))
             paths.update(structures_changed_since(root, since))
         # In lines of a bounded length: a catch-up of a fleet just made, or a copy of
@@ -146,12 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-ms", type=int, default=10)
     parser.add_argument("--since", type=float, default=0.0)
     parser.add_argument("--poll", action="store_true", help="poll instead of inotify")
+    parser.add_argument("--mountinfo", help=argparse.SUPPRESS)  # a mount table, for tests
     args = parser.parse_args(argv)
     try:
+        reason = None if args.poll else poll_reason(args.root, args.mountinfo)
+        polling = args.poll or reason is not None
         try:
-            watch(args.root, args.debounce_ms, args.step_ms, args.since, args.poll)
+            watch(args.root, args.debounce_ms, args.step_ms, args.since, polling, reason)
         except Exception as exc:
-            if args.poll:
+            if polling:
                 raise
             # inotify could not watch the tree (its limit of watches, most often): poll it.
             emit({"notice": f"watching by polling every {POLL_MS / 1000:g} s: {exc}"})

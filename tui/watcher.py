@@ -7,7 +7,9 @@ are dropped by the child; an atomic ``os.replace`` arrives as a change on the ta
 all we need: any change below ``agents/<folder>/`` means "re-read that one folder". A burst of
 changes arrives as one batch and becomes one re-read per folder, never a queue of re-reads.
 
-The watcher never touches widgets: it reads records in a thread and posts messages.
+The watcher never touches widgets: it reads records in a thread and posts messages. A child
+that polls because of where the root is (a network file system, where inotify misses other
+hosts' writes) says so in its ``ready`` line; the user is told once, with the reason.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from textual.message_pump import MessagePump
 
 from agent_tui.format.layout import SWARMS_DIR
 from agent_tui.format.persistence import is_temp_file
+from agent_tui.watching import POLL_MS
 from agent_tui.workspace import AgentRecord, read_agent
 
 DEBOUNCE_MS = 50
@@ -130,6 +133,7 @@ async def watch_workspace(
     agents = root / "agents"
     waited = False
     failures = 0
+    told: set[str] = set()  # notices of polling already shown: not again for each new child
     while not stop.is_set():
         if not root.is_dir():
             # Nothing to watch until the root exists.
@@ -144,7 +148,7 @@ async def watch_workspace(
         # first child, since the one before ended for the next (a margin for coarse mtimes).
         started = time.time() - 1.0 if since is None else since
         clean_exit = await _follow_child(
-            root, agents, target, stop, debounce_ms, step_ms, first, started
+            root, agents, target, stop, debounce_ms, step_ms, first, started, told
         )
         since = time.time() - 1.0
         if stop.is_set():
@@ -178,6 +182,7 @@ async def _follow_child(
     step_ms: int,
     first: Callable[[], str | None],
     since: float,
+    told: set[str] | None = None,
 ) -> bool:
     """Run one watcher child and post what it reports, until it exits or ``stop``; True when
     it ended without an error. It reports too what changed since ``since`` (seconds)."""
@@ -188,7 +193,7 @@ async def _follow_child(
     )  # fmt: skip
     assert child.stdout is not None
     pending = Pending()
-    reading = asyncio.ensure_future(_read_events(child.stdout, agents, target, pending))
+    reading = asyncio.ensure_future(_read_events(child.stdout, agents, target, pending, told=told))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         while True:
@@ -276,10 +281,13 @@ async def _read_events(
     target: MessagePump,
     pending: Pending,
     limit: int = LINE_LIMIT,
+    told: set[str] | None = None,
 ) -> bool:
     """The child's events until it closes its output: changes go to ``pending``, the rest
-    to ``target``. False when the child reported an error."""
+    to ``target``. False when the child reported an error. A ``ready`` that polls for a
+    ``reason`` is a notice, unless its text is in ``told`` (shown for an earlier child)."""
     ok = True
+    told = set() if told is None else told
     async for line in _lines(stdout, limit):
         if line is None:  # past the limit: skipped, not fatal
             target.post_message(WatcherNotice("a batch of changes was too long: press r to rescan"))
@@ -295,6 +303,14 @@ async def _read_events(
             target.post_message(WatcherNotice(f"watching stopped: {event['error']}", error=True))
         elif event.get("notice"):
             target.post_message(WatcherNotice(str(event["notice"])))
+        elif event.get("ready"):
+            reason = event.get("reason")
+            if event.get("polling") and reason:
+                every = f"{POLL_MS / 1000:g} s"
+                text = f"watching {agents.parent} by polling every {every}: {reason}"
+                if text not in told:
+                    told.add(text)
+                    target.post_message(WatcherNotice(text))
         elif isinstance(event.get("changes"), list):
             paths = {p for p in event["changes"] if isinstance(p, str)}
             folders, reset = folders_touched(agents, paths)
