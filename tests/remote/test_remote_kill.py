@@ -6,6 +6,7 @@ writer while the first is alive is refused."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -113,6 +114,39 @@ def test_kill_9_loses_no_completed_step_and_the_next_run_takes_over(
     assert seqs == sorted(set(seqs)) and seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) > len(stored)
     assert again.loop_count > completed
+
+
+@pytest.mark.parametrize("seed", [14, 7, 19, 42])
+def test_kill_9_at_a_random_moment_leaves_a_store_that_loads(
+    s3_root: str, env: dict[str, str], seed: int
+) -> None:
+    """Killed at a moment drawn from the run's whole span, start-up included (before the lease,
+    between a step object and config.json, mid-request): the store holds one unbroken sequence,
+    and load() on another machine's mirror comes back at the last step stored."""
+    delay = random.Random(seed).uniform(0.05, 2.5)
+    child = start(s3_root, env)
+    try:
+        time.sleep(delay)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    stored = step_records(s3_root)
+    seqs = [r["seq"] for r in stored]
+    assert seqs == list(range(1, len(seqs) + 1)), (delay, seqs)
+    mirror = Mirror(s3_root)
+    mirror.sync()
+    folders = (
+        list((mirror.folder / "agents").iterdir()) if (mirror.folder / "agents").is_dir() else []
+    )
+    steps = [r["loop_count"] for r in stored if r["kind"] == "step"]
+    if not stored:  # killed before the first record: nothing to load, nothing broken
+        assert all(read_agent(f).status != "completed" for f in folders)
+        return
+    (folder,) = folders
+    agent = Agent(agent_name="long", workspace_dir=s3_root)
+    agent.load(folder)
+    assert agent.loop_count == (max(steps) if steps else 0), (delay, len(stored))
+    mirror.close()
 
 
 def test_a_second_writer_is_refused_while_the_first_is_alive(
