@@ -5,15 +5,14 @@ dependency of its own, and conditional writes as plain arguments: ``mode="create
 ``If-None-Match: *``, ``mode={"e_tag": ...}`` sends ``If-Match``. boto3 would bring botocore
 (about 90 MB installed, 0.3-0.5 s to import) for the same requests.
 
-Endpoint, region and credentials come from the standard AWS variables (``AWS_ENDPOINT_URL``,
-``AWS_ENDPOINT_URL_S3``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``..., and ``AWS_PROFILE`` through
-boto3's credential chain when boto3 is installed). They are read here and never written anywhere;
-errors are shown without them (:func:`describe`).
+Endpoint, region and credentials come from the standard AWS settings (:mod:`.aws_settings`:
+``AWS_ENDPOINT_URL``, ``AWS_REGION``, ``AWS_ACCESS_KEY_ID``..., ``AWS_PROFILE`` and the shared
+files; a profile without static keys through boto3's chain when boto3 is installed). They are
+read here and never written anywhere; errors are shown without them (:func:`describe`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from agent_tui.store import SCHEME
+from agent_tui.store import SCHEME, aws_settings
 
 REQUESTS_TIMEOUT = "30s"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -64,27 +63,17 @@ def parse_url(url: str) -> tuple[str, str]:
     return bucket, "/".join(parts)
 
 
-def _endpoint() -> str | None:
-    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"):
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
-
-
-def _credential_provider() -> Any:
-    """boto3's chain (profiles, SSO, instance roles) when keys are not in the environment."""
-    if os.environ.get("AWS_ACCESS_KEY_ID"):
-        return None
+def _boto3_provider(profile: str) -> Any:
+    """boto3's chain for a profile whose keys come from SSO, a role or a process."""
     try:
         import boto3  # type: ignore[import-untyped]
         from obstore.auth.boto3 import Boto3CredentialProvider
     except ImportError:
-        return None
-    session = boto3.Session()
-    if session.get_credentials() is None:
-        return None
-    return Boto3CredentialProvider(session)
+        raise StoreError(
+            f"AWS profile {profile!r} gets its keys from SSO, a role or a process, which needs "
+            "boto3 (pip install boto3), or put the keys in the environment"
+        ) from None
+    return Boto3CredentialProvider(boto3.Session(profile_name=profile))
 
 
 def describe(exc: BaseException) -> str:
@@ -110,16 +99,25 @@ class S3Objects:
             ) from None
         self.url = url.rstrip("/")
         self.bucket, self.prefix = parse_url(url)
+        try:
+            self._aws = aws_settings.resolve()
+        except aws_settings.ProfileError as exc:
+            raise StoreError(str(exc)) from None
+        aws = self._aws
         options: dict[str, Any] = {"timeout": REQUESTS_TIMEOUT}
         config: dict[str, Any] = {}
-        endpoint = _endpoint()
-        if endpoint:
-            config["endpoint"] = endpoint
-            if endpoint.startswith("http://"):
+        if aws.endpoint:
+            config["endpoint"] = aws.endpoint
+            if aws.endpoint.startswith("http://"):
                 options["allow_http"] = True
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if region:
-            config["region"] = region
+        if aws.region:
+            config["region"] = aws.region
+        if aws.access_key and aws.secret_key:
+            config["access_key_id"] = aws.access_key
+            config["secret_access_key"] = aws.secret_key
+            if aws.token:
+                config["session_token"] = aws.token
+        provider = _boto3_provider(aws.profile) if aws.indirect and aws.profile else None
         try:
             self._store = S3Store(
                 self.bucket,
@@ -127,7 +125,7 @@ class S3Objects:
                 config=config or None,  # type: ignore[arg-type]
                 client_options=options,  # type: ignore[arg-type]
                 retry_config={"max_retries": 3, "retry_timeout": timedelta(seconds=20)},
-                credential_provider=_credential_provider(),
+                credential_provider=provider,
             )
         except Exception as exc:
             raise StoreError(f"{self.url}: {describe(exc)}") from None
@@ -195,9 +193,13 @@ class S3Objects:
         from agent_tui.store.s3_list import raw_list
 
         start = f"{self.prefix}/" if self.prefix else ""
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        aws = self._aws
+        keys = (aws.access_key or "", aws.secret_key or "", aws.token)
         try:
-            for key, size, etag, mtime in raw_list(self.bucket, start + under, _endpoint(), region):
+            listing = raw_list(
+                self.bucket, start + under, aws.endpoint, aws.region or "us-east-1", keys
+            )
+            for key, size, etag, mtime in listing:
                 if key.startswith(start):
                     yield ObjectInfo(key[len(start) :], size, etag, mtime)
         except Exception as exc:

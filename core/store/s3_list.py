@@ -2,7 +2,7 @@
 
 obstore refuses a whole listing when one key under the prefix is not a valid path for it
 (``a/../b``, ``a//b``), so one hostile object would hide every agent of a root. This listing is
-the fallback: the same request, signed with AWS Signature V4 from the environment's keys, its
+the fallback: the same request, signed with AWS Signature V4 with the root's static keys, its
 XML read with every key kept as a string (the mirror skips the unsafe ones and counts them).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -30,12 +29,15 @@ def _sign(key: bytes, text: str) -> bytes:
 
 
 def raw_list(
-    bucket: str, prefix: str, endpoint: str | None, region: str
+    bucket: str,
+    prefix: str,
+    endpoint: str | None,
+    region: str,
+    keys: tuple[str, str, str | None],
 ) -> Iterator[tuple[str, int, str, float]]:
-    """``(key, size, etag, mtime)`` of every object whose key starts with ``prefix``."""
-    access = os.environ.get("AWS_ACCESS_KEY_ID", "")
-    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
-    token = os.environ.get("AWS_SESSION_TOKEN")
+    """``(key, size, etag, mtime)`` of every object whose key starts with ``prefix``, signed
+    with ``keys`` (access key, secret, session token)."""
+    access, secret, token = keys
     if endpoint:
         base = endpoint.rstrip("/")
         path = f"/{bucket}"

@@ -22,6 +22,10 @@ from agent_tui.store.mirror import Mirror
 from agent_tui.store.s3 import S3Objects
 from agent_tui.workspace import read_agent
 
+# Long enough that the reads between a kill and the "still running" check (a listing of every
+# step object, a mirror's sync) fit in it on a loaded machine: at 1.5 s they did not, 1 run in 7.
+TTL = 3.0
+
 CHILD = """
 import sys
 from agent_tui import Agent
@@ -40,7 +44,7 @@ def env(s3_root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[s
     return {
         **os.environ,
         "AGENT_TUI_CACHE_DIR": str(tmp_path / "writer-cache"),
-        "AGENT_TUI_LEASE_TTL": "1.5",
+        "AGENT_TUI_LEASE_TTL": str(TTL),
     }
 
 
@@ -100,7 +104,7 @@ def test_kill_9_loses_no_completed_step_and_the_next_run_takes_over(
     agent = Agent(agent_name="long", workspace_dir=s3_root)
     agent.load(folder)
     assert agent.loop_count == completed
-    time.sleep(1.6)  # past the lease's time to live
+    time.sleep(TTL + 0.1)  # past the lease's time to live
     mirror.sync()
     record = read_agent(folder)
     assert record.status == "interrupted" and "process died mid-run" in record.problems
@@ -173,7 +177,7 @@ def test_a_writer_that_wakes_after_a_takeover_is_refused(s3_root: str, env: dict
     try:
         wait_for_steps(s3_root, 3)
         late.send_signal(signal.SIGSTOP)
-        time.sleep(1.7)  # its lease expires while it sleeps
+        time.sleep(TTL + 0.2)  # its lease expires while it sleeps
         before = len(step_records(s3_root))
         taker = Agent(agent_name="long", model_name="offline/demo", workspace_dir=s3_root)
         taker.run("take over")  # takes the expired lease over and finishes
