@@ -61,10 +61,12 @@ MODES = {"cli": "agent-tui clean", "app": "app", "app-nowatch": "app, no watcher
 
 
 def _cpu_s() -> tuple[float, float]:
-    """CPU seconds (user + system) of this process and of its live children (the watcher's
-    process), from /proc; the children's are 0 where there is no /proc."""
+    """CPU seconds (user + system) of this process and of its children (the watcher's
+    processes: the live ones from /proc, 0 where there is none, and those that ended, which
+    the app's pause of the watcher during a cleanup makes)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    children = 0.0
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = ended.ru_utime + ended.ru_stime
     for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
         for pid in task.read_text().split():
             try:

@@ -294,6 +294,8 @@ class AgentTUI(App[None]):
         self.selected: str | None = None
         self._stop_watch: asyncio.Event | None = None
         self._scan_started = time.time()
+        self._watch_paused_at: float | None = None  # a cleanup's removal is under way
+        self._watch_since: float | None = None  # what a restarted watcher reports from
         self._ticks = 0
         self._scanned_once = False
         self._auto_selected: str | None = None  # picked by the scan, not by the user
@@ -477,11 +479,51 @@ class AgentTUI(App[None]):
             self._stop_watch = asyncio.Event()
             self.watch_disk()
 
+    def pause_watching(self) -> None:
+        """Stop following the disk while a cleanup removes folders: the watcher's child would
+        hear of every file of every removed folder (26,500 events at 5,000 folders), and its CPU
+        and the messages it sends made the removal 2.3x slower than the CLI's. The rows of the
+        removed folders go when the removal ends; :meth:`resume_watching` reports the rest."""
+        if self._stop_watch is not None and self._watch_paused_at is None:
+            self._stop_watch.set()
+            self._stop_watch = None
+            self._watch_paused_at = time.time()
+
+    def resume_watching(self) -> None:
+        """Follow the disk again after :meth:`pause_watching`: the new watcher reports what
+        changed since the pause (its catch-up), and folders others removed meanwhile leave."""
+        if self._watch_paused_at is None:
+            return
+        self._watch_since, self._watch_paused_at = self._watch_paused_at - 1.0, None
+        self._start_watching()
+        self.forget_vanished()
+
+    @work(thread=True, group="vanished", exclusive=True, exit_on_error=False,
+          description="look for folders removed while the watcher was paused")  # fmt: skip
+    def forget_vanished(self) -> None:
+        listed: dict[str, set[str]] = {}
+        for root in self.roots:
+            agents = root / "agents"
+            try:
+                with os.scandir(agents) as listing:
+                    listed[os.fspath(agents)] = {entry.name for entry in listing}
+            except OSError:
+                continue  # a root that cannot be listed: its scan or watcher says why
+        gone = [
+            Path(key)
+            for key in list(self.table.records)
+            if (names := listed.get(os.path.dirname(key))) is not None
+            and os.path.basename(key) not in names
+        ]
+        if gone:
+            self.call_from_thread(self.forget_folders, gone)
+
     @work(group="watcher", exclusive=True, exit_on_error=False,
           description="watch the workspace for changes")  # fmt: skip
     async def watch_disk(self) -> None:
         assert self._stop_watch is not None
-        stop, since = self._stop_watch, self._scan_started - 1.0
+        since = self._scan_started - 1.0 if self._watch_since is None else self._watch_since
+        stop = self._stop_watch
         await asyncio.gather(*(
             watch_workspace(root, self, stop, first=lambda: self.selected, since=since)
             for root in self.roots

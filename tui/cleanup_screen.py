@@ -11,9 +11,10 @@ it, with a progress bar. ``--read-only`` disables marking and deleting.
 
 A deletion of thousands of folders costs the UI what one of a few does: the worker only counts
 (a timer draws the bar from the count), and when it ends the rows of the removed folders leave
-the table in one redraw and the app's list in a few batches. Folders the watcher reports gone
-are dropped from the bookkeeping at once and from the table in one redraw (during a deletion,
-with its batch).
+the table in one redraw and the app's list in a few batches. The app's watcher rests while the
+folders go (it would hear of every file removed, and its CPU slowed the removal 2.3x); when it
+starts again it reports what others changed meanwhile. Folders the watcher reports gone are
+dropped from the bookkeeping at once and from the table in one redraw.
 """
 
 from __future__ import annotations
@@ -537,6 +538,7 @@ class CleanupScreen(Screen):
         self._progress_timer = self.set_interval(self.PROGRESS_SECONDS, self._show_progress)
         self.refresh_bindings()
         app = cast("AgentTUI", self.app)
+        app.pause_watching()
         self.delete_folders(CleanupPlan(self.agents_dir, items), self.to_trash, app)
 
     @work(thread=True, group="cleanup", exclusive=True, exit_on_error=False,
@@ -547,7 +549,11 @@ class CleanupScreen(Screen):
         def progress(done: int, total: int, _item: CleanupItem) -> None:
             self.deleted_count = done
 
-        result = self.remover(chosen, progress=progress, to_desktop_trash=to_trash)
+        try:
+            result = self.remover(chosen, progress=progress, to_desktop_trash=to_trash)
+        except BaseException:
+            app.call_from_thread(app.resume_watching)
+            raise
         # Logged here, off the UI thread: the names of thousands of folders, masked and written.
         for action, folders in (("deleted", result.removed), ("trashed", result.trashed)):
             if folders:
@@ -594,6 +600,7 @@ def _tell_app(app: AgentTUI, result: CleanupResult) -> None:
     gone = result.removed + result.trashed
     for start in range(0, len(gone), FORGET_CHUNK):
         app.call_later(app.forget_folders, gone[start : start + FORGET_CHUNK])
+    app.call_later(app.resume_watching)  # after the rows of the removed folders are gone
     if result.trashed:
         note = f"Moved {_folders(len(result.trashed))} to the trash."
     else:

@@ -215,9 +215,13 @@ async def _follow_child(
             child.stdin.close()  # the child's sign to exit
         try:
             await asyncio.wait_for(child.wait(), 2.0)
-        except TimeoutError:
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            # Late, or this task cancelled (a new watcher replacing it): the child is ended
+            # and reaped all the same, not left to a transport closed with the loop.
             child.kill()
             await child.wait()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
     failed = reading.done() and not reading.cancelled() and reading.result() is False
     return not failed and child.returncode == 0
 

@@ -175,7 +175,64 @@ async def test_what_the_watcher_sees_go_waits_for_the_batch(workspace: Path) -> 
         assert await wait_until(pilot, lambda: set(app.table.records) == {str(kept[1])})
         assert "1 of 1 folder" in str(screen.query_one("#cleanup-summary").content)
         # The app is left once the watcher is quiet (not with its messages still queued).
-        await wait_until(pilot, lambda: time.monotonic() - max(seen) > 0.5)
+        await wait_until(pilot, lambda: time.monotonic() - max(seen, default=0) > 0.5)
+
+
+def watcher_children() -> list[int]:
+    """This process's live children running the watcher (from /proc)."""
+    found = []
+    for task in Path("/proc/self/task").glob("*/children"):
+        for pid in task.read_text().split():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if b"agent_tui.watching" in cmdline and state != "Z":
+                found.append(int(pid))
+    return found
+
+
+async def test_the_watcher_rests_while_the_folders_go_and_catches_up_after(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During the removal no watcher process runs (it would hear of every removed file); what
+    others did meanwhile is shown after it: a new agent, a rewritten config, a folder gone."""
+    doomed = bulk(workspace, 40)
+    changed, other = write_ours(workspace, "changed"), write_ours(workspace, "other")
+    seen_during: list[list[int]] = []
+    real_remove = cleanup._remove_item
+    once = threading.Lock()
+
+    def meanwhile(agents_fd, folder, trash, part):
+        with once:
+            if seen_during:
+                return real_remove(agents_fd, folder, trash, part)
+            deadline = time.monotonic() + 10
+            while watcher_children() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            seen_during.append(watcher_children())
+            write_ours(workspace, "newcomer")
+            rewrite_config(changed, loop_count=77)
+            shutil.rmtree(other)
+            return real_remove(agents_fd, folder, trash, part)
+
+    monkeypatch.setattr(cleanup, "_remove_item", meanwhile)
+    app = AgentTUI(workspace_dir=workspace, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_cleanup(pilot, app, 42)
+        assert await wait_until(pilot, lambda: bool(watcher_children()))
+        for folder in doomed:
+            screen.marked.add(str(folder))
+        await confirm_delete(pilot, app)
+        assert await wait_until(pilot, lambda: gone(doomed) and not screen.deleting)
+        assert seen_during == [[]]  # no watcher while the folders went
+        names = lambda: {record.name for record in app.table.records.values()}  # noqa: E731
+        assert await wait_until(pilot, lambda: names() == {"changed", "newcomer"}), names()
+        assert await wait_until(pilot, lambda: app.table.records[str(changed)].loop_count == 77)
+        assert watcher_children()  # following the disk again
+        rewrite_config(changed, loop_count=78)  # and live, as before
+        assert await wait_until(pilot, lambda: app.table.records[str(changed)].loop_count == 78)
 
 
 async def test_keys_are_answered_and_the_bar_moves_while_a_slowed_delete_runs(
