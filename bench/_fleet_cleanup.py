@@ -118,13 +118,18 @@ async def _delete_in_app(root: Path, watch: bool) -> dict:
     async with app.run_test(size=(160, 45), message_hook=hook) as pilot:
         assert await _until(pilot, lambda: len(app.table.records) == count, 0.05)
         await pilot.pause(0.5)
+        state_tab.CALLBACKS.longest, state_tab.CALLBACKS.on = 0.0, True
         opened = time.perf_counter()
         _key(app, "c", "c")
         assert await _until(pilot, lambda: isinstance(app.screen, CleanupScreen), 0.005)
         screen = app.screen
         table = screen.query_one("#cleanup-table")
+        assert await _until(pilot, lambda: table.row_count > 0, 0.005)
+        first_rows_s = time.perf_counter() - opened
         assert await _until(pilot, lambda: table.row_count == count, 0.005)
         open_s = time.perf_counter() - opened
+        state_tab.CALLBACKS.on = False
+        open_callback_ms = round(state_tab.CALLBACKS.longest * 1000, 1)
         # Every size measured first: that worker reads every folder, and must not race the delete.
         assert await _until(pilot, lambda: len(screen.usages) == count, 0.05)
         marking = time.perf_counter()
@@ -198,6 +203,8 @@ async def _delete_in_app(root: Path, watch: bool) -> dict:
         "app_cpu_s": round(cpu_after[0] - cpu_before[0], 1),
         "watcher_cpu_s": round(cpu_after[1] - cpu_before[1], 1) if watch else None,
         "open_s": round(open_s, 2),
+        "open_first_rows_s": round(first_rows_s, 2),
+        "open_longest_callback_ms": open_callback_ms,
         "mark_shown_s": round(mark_s, 2),
     }
 
@@ -321,6 +328,11 @@ def report(result: dict) -> str:
     lines.append(
         "before the delete (app): cleanup screen opened in "
         + ", ".join(f"{cell(r, 'open_s')} s" for r in apps)
+        + " (first rows in "
+        + ", ".join(f"{cell(r, 'open_first_rows_s')} s" for r in apps)
+        + "; longest callback "
+        + ", ".join(f"{cell(r, 'open_longest_callback_ms')} ms" for r in apps)
+        + ")"
         + "; '*' marked every folder in "
         + ", ".join(f"{cell(r, 'mark_shown_s')} s" for r in apps)
         + " (with, without the watcher)"

@@ -329,3 +329,41 @@ async def test_leaving_the_screen_while_it_deletes_still_clears_the_list(
             assert any(note.startswith("Deleted 40 folders") for note in notes), notes
     finally:
         released.set()
+
+
+async def test_a_long_list_is_drawn_a_slice_a_frame_and_ends_whole_and_right(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows come a slice per callback (keys are answered between them); a folder gone before
+    its row is drawn never shows, marks made meanwhile show on rows drawn later, and the table
+    ends in the screen's order."""
+    monkeypatch.setattr(cleanup_screen, "FILL_FIRST", 10)
+    monkeypatch.setattr(cleanup_screen, "FILL_CHUNK", 10)
+    folders = bulk(workspace, 150)
+    sizes: list[int] = []  # rows in the table after each slice
+    late: list[str] = []
+    real_fill = CleanupScreen._fill
+
+    def fill(screen: CleanupScreen, *args) -> None:
+        real_fill(screen, *args)
+        table = screen.query_one("#cleanup-table", DataTable)
+        sizes.append(table.row_count)
+        if len(sizes) == 3:  # between two slices, as a user's keys come
+            late.append(list(screen.shown)[-1])
+            assert late[0] not in screen.drawn
+            screen.record_removed(Path(late[0]))
+            screen.action_mark_shown()
+
+    monkeypatch.setattr(CleanupScreen, "_fill", fill)
+    app = AgentTUI(workspace_dir=workspace, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_cleanup(pilot, app, 150)
+        table = screen.query_one("#cleanup-table", DataTable)
+        assert await wait_until(pilot, lambda: table.row_count == 149)
+        await pilot.pause(0.2)
+        assert sizes[:3] == [10, 20, 30] and len(sizes) >= 15
+        order = [row.key.value for row in table.ordered_rows]
+        assert order == list(screen.shown) and late[0] not in order
+        assert set(order) == {str(f) for f in folders} - set(late)
+        assert screen.marked == set(order)
+        assert all(table.get_cell(key, "mark") == cleanup_screen.MARK_ON for key in order)
